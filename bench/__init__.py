@@ -1,0 +1,1 @@
+"""Benchmarks: not tests, never gating CI. See bench/README.md."""

@@ -1,0 +1,315 @@
+"""Read the whole site, then plan every output file. Nothing here writes to disk."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from advisory_site.config import load_config
+from advisory_site.content import load_pages, load_releases
+from advisory_site.errors import BuildError, ContentError
+from advisory_site.models import Release, Site, SiteConfig
+from advisory_site.render import Renderer
+from advisory_site.sitemap import robots_txt, sitemap_xml
+from advisory_site.templates import (
+    Context,
+    Crumb,
+    HomeContext,
+    IndexContext,
+    IndexEntry,
+    ListingContext,
+    Meta,
+    NotFoundContext,
+    PageContext,
+    Pagination,
+    RedirectContext,
+    ReleaseContext,
+    SiteView,
+    Templates,
+)
+from advisory_site.urls import (
+    agency_url,
+    output_path,
+    paginated_url,
+    topic_url,
+    year_url,
+)
+
+RELATED_COUNT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFile:
+    path: str  # relative to the output folder, '/'-separated
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildOptions:
+    site_dir: Path
+    now: datetime
+    drafts: bool = False
+    future: bool = False
+    base_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    site: Site  # what is published
+    files: tuple[OutputFile, ...]
+
+    @property
+    def page_count(self) -> int:
+        return sum(1 for file in self.files if file.path.endswith(".html"))
+
+
+def load_site(site_dir: Path, *, base_url: str | None = None) -> Site:
+    """Read and validate everything; raise BuildError listing every problem found."""
+    errors: list[ContentError] = []
+    config = load_config(site_dir, errors)
+    if config is None:
+        raise BuildError(errors)
+    if base_url:
+        config = dataclasses.replace(config, base_url=base_url)
+    renderer = Renderer()
+    releases = load_releases(site_dir, config, renderer, errors)
+    pages = load_pages(site_dir, renderer, errors)
+    if errors:
+        raise BuildError(errors)
+    return Site(config=config, releases=tuple(releases), pages=tuple(pages))
+
+
+def is_published(release: Release, now: datetime, *, drafts: bool, future: bool) -> bool:
+    """The publishing gate: drafts and embargoed releases appear nowhere unless previewing."""
+    if release.draft and not drafts:
+        return False
+    return future or release.release_date <= now
+
+
+def published(site: Site, now: datetime, *, drafts: bool = False, future: bool = False) -> Site:
+    releases = tuple(r for r in site.releases if is_published(r, now, drafts=drafts, future=future))
+    return dataclasses.replace(site, releases=releases)
+
+
+def build(options: BuildOptions) -> Plan:
+    """Load, check, gate and plan the whole site."""
+    site = published(
+        load_site(options.site_dir, base_url=options.base_url),
+        options.now,
+        drafts=options.drafts,
+        future=options.future,
+    )
+    files = plan_site(site, options.site_dir)
+    return Plan(site=site, files=tuple(files))
+
+
+def plan_site(site: Site, site_dir: Path) -> list[OutputFile]:
+    templates = Templates(site_dir / "templates", site.config)
+    view = SiteView(config=site.config)
+    files: dict[str, OutputFile] = {}
+    errors: list[ContentError] = []
+
+    def add(path: str, data: bytes, owner: str = "") -> None:
+        if path in files:
+            errors.append(
+                ContentError(
+                    path=owner or path,
+                    message=f"would overwrite the generated file /{path}",
+                    hint="choose another name or alias",
+                )
+            )
+            return
+        files[path] = OutputFile(path, data)
+
+    sitemap: list[tuple[str, datetime | None]] = []
+    for context in html_contexts(site):
+        add(output_path(context.meta.url), templates.render(context, view))
+        if not context.meta.noindex:
+            updated = (
+                context.release.last_published if isinstance(context, ReleaseContext) else None
+            )
+            sitemap.append((context.meta.url, updated))
+    # Feeds (RSS, Atom, JSON Feed) are planned here, from the same published releases.
+    for release in site.releases:
+        for alias in release.aliases:
+            context = RedirectContext(
+                meta=Meta(
+                    title=release.title, url=alias, noindex=True, description=release.summary
+                ),
+                target=site.config.absolute(release.url),
+            )
+            add(output_path(alias), templates.render(context, view), owner=release.source)
+    not_found = NotFoundContext(meta=Meta(title="Page not found", url="/404.html", noindex=True))
+    add("404.html", templates.render(not_found, view))
+    add("sitemap.xml", sitemap_xml(site.config, sitemap))
+    add("robots.txt", robots_txt(site.config))
+    for path, data in static_files(site_dir / "static"):
+        add(path, data)
+    if errors:
+        raise BuildError(errors)
+    return [files[path] for path in sorted(files)]
+
+
+def static_files(folder: Path) -> Iterator[tuple[str, bytes]]:
+    if not folder.is_dir():
+        return
+    for file in sorted(folder.rglob("*")):
+        relative = file.relative_to(folder)
+        if file.is_file() and not any(part.startswith(".") for part in relative.parts):
+            yield f"static/{relative.as_posix()}", file.read_bytes()
+
+
+# -- the HTML pages -----------------------------------------------------------------------------
+
+HOME = Crumb(label="Home", url="/")
+NEWS = Crumb(label="News", url="/news/")
+
+
+def html_contexts(site: Site) -> Iterator[Context]:
+    """Every HTML page of the site, as template contexts."""
+    config = site.config
+    releases = site.releases
+    yield HomeContext(
+        meta=Meta(title=config.title, url="/", description=config.description),
+        latest=releases[: config.home_size],
+        topics=config.topics,
+    )
+    yield from release_contexts(releases)
+    yield from listing_contexts(
+        config,
+        releases,
+        heading="News",
+        url="/news/",
+        crumbs=(HOME,),
+        intro=f"Every release of {config.organisation}, newest first.",
+        years=tuple(
+            sorted({config.local_date(r.release_date).year for r in releases}, reverse=True)
+        ),
+    )
+    for year in sorted({config.local_date(r.release_date).year for r in releases}, reverse=True):
+        in_year = tuple(r for r in releases if config.local_date(r.release_date).year == year)
+        yield from listing_contexts(
+            config,
+            in_year,
+            heading=f"News from {year}",
+            url=year_url(year),
+            crumbs=(HOME, NEWS),
+            intro="",
+        )
+    yield IndexContext(
+        meta=Meta(title="Topics", url="/topics/", breadcrumbs=(HOME,)),
+        heading="Topics",
+        entries=tuple(
+            IndexEntry(
+                label=topic.name,
+                url=topic_url(topic.id),
+                description=topic.description,
+                count=sum(topic in r.topics for r in releases),
+            )
+            for topic in config.topics
+        ),
+    )
+    topics_crumb = Crumb(label="Topics", url="/topics/")
+    for topic in config.topics:
+        yield from listing_contexts(
+            config,
+            tuple(r for r in releases if topic in r.topics),
+            heading=topic.name,
+            url=topic_url(topic.id),
+            crumbs=(HOME, topics_crumb),
+            intro=topic.description,
+        )
+    yield IndexContext(
+        meta=Meta(title="Agencies", url="/agencies/", breadcrumbs=(HOME,)),
+        heading="Agencies",
+        entries=tuple(
+            IndexEntry(
+                label=agency.name,
+                url=agency_url(agency.id),
+                description=agency.short_name,
+                count=sum(agency in r.agencies for r in releases),
+            )
+            for agency in config.agencies
+        ),
+    )
+    agencies_crumb = Crumb(label="Agencies", url="/agencies/")
+    for agency in config.agencies:
+        yield from listing_contexts(
+            config,
+            tuple(r for r in releases if agency in r.agencies),
+            heading=agency.name,
+            url=agency_url(agency.id),
+            crumbs=(HOME, agencies_crumb),
+            intro=f"Releases from {agency.name}.",
+        )
+    for page in site.pages:
+        yield PageContext(
+            meta=Meta(
+                title=page.title, url=page.url, description=page.summary, breadcrumbs=(HOME,)
+            ),
+            page=page,
+        )
+
+
+def release_contexts(releases: tuple[Release, ...]) -> Iterator[ReleaseContext]:
+    for index, release in enumerate(releases):
+        yield ReleaseContext(
+            meta=Meta(
+                title=release.title,
+                url=release.url,
+                description=release.summary,
+                breadcrumbs=(HOME, NEWS),
+            ),
+            release=release,
+            newer=releases[index - 1] if index > 0 else None,
+            older=releases[index + 1] if index + 1 < len(releases) else None,
+            related=related_releases(release, releases),
+        )
+
+
+def related_releases(release: Release, releases: tuple[Release, ...]) -> tuple[Release, ...]:
+    """The newest other releases that share a topic with ``release``."""
+    if not release.topics:
+        return ()
+    shared = (
+        other
+        for other in releases
+        if other is not release and any(topic in other.topics for topic in release.topics)
+    )
+    related: list[Release] = []
+    for other in shared:
+        related.append(other)
+        if len(related) == RELATED_COUNT:
+            break
+    return tuple(related)
+
+
+def listing_contexts(
+    config: SiteConfig,
+    releases: tuple[Release, ...],
+    *,
+    heading: str,
+    url: str,
+    crumbs: tuple[Crumb, ...],
+    intro: str,
+    years: tuple[int, ...] = (),
+) -> Iterator[ListingContext]:
+    """The pages of one listing, ``config.page_size`` releases each; at least one page."""
+    size = config.page_size
+    count = max(1, -(-len(releases) // size))
+    urls = tuple(paginated_url(url, number) for number in range(1, count + 1))
+    for number in range(1, count + 1):
+        title = heading if number == 1 else f"{heading} (page {number} of {count})"
+        yield ListingContext(
+            meta=Meta(
+                title=title, url=urls[number - 1], description=intro or heading, breadcrumbs=crumbs
+            ),
+            heading=heading,
+            intro=intro,
+            releases=releases[(number - 1) * size : number * size],
+            pagination=Pagination(number=number, count=count, urls=urls),
+            years=years,
+        )

@@ -1,0 +1,225 @@
+"""The advisory-site command: build, check, new.
+
+Exit status: 0 success; 1 content, configuration or output problems (printed as
+``path:line:column: field: message``, never a traceback); 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from advisory_site.build import BuildOptions, build, load_site
+from advisory_site.config import load_config, validate_base_url
+from advisory_site.content import Lookups
+from advisory_site.errors import BuildError, ContentError, OutputError, UsageError
+from advisory_site.output import write_site
+from advisory_site.urls import make_slug, release_url
+
+T = TypeVar("T")
+
+EXIT_OK = 0
+EXIT_CONTENT = 1
+EXIT_USAGE = 2
+
+
+def parse_now(text: str) -> datetime:
+    """An ISO 8601 moment with a UTC offset, for --now."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO 8601 date-time with offset such as 2016-10-07T12:00:00-04:00, "
+            f"got {text!r}"
+        ) from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset; add one such as -04:00 or Z")
+    return moment
+
+
+def parse_base_url(text: str) -> str:
+    url = validate_base_url(text)
+    if url is None:
+        raise argparse.ArgumentTypeError(
+            f"expected an absolute address like https://www.dhs.gov/, got {text!r}"
+        )
+    return url
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="advisory-site",
+        description="Build the press-release website from content/ and templates/.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    site = argparse.ArgumentParser(add_help=False)
+    site.add_argument(
+        "--site",
+        type=Path,
+        default=Path(),
+        metavar="DIR",
+        help="the site folder (holding content/ and templates/); default: here",
+    )
+
+    build_cmd = commands.add_parser("build", parents=[site], help="build the site into _site/")
+    build_cmd.add_argument(
+        "--output", type=Path, metavar="DIR", help="output folder (default: SITE/_site)"
+    )
+    build_cmd.add_argument(
+        "--base-url",
+        type=parse_base_url,
+        metavar="URL",
+        help="override base_url of site.yaml (for previews)",
+    )
+    build_cmd.add_argument(
+        "--now",
+        type=parse_now,
+        metavar="ISO-8601",
+        help="pin the clock; releases dated later are embargoed",
+    )
+    build_cmd.add_argument("--drafts", action="store_true", help="include drafts (previews only)")
+    build_cmd.add_argument(
+        "--future", action="store_true", help="include embargoed releases (previews only)"
+    )
+
+    commands.add_parser(
+        "check", parents=[site], help="validate everything, print every problem, build nothing"
+    )
+
+    new_cmd = commands.add_parser("new", parents=[site], help="create a release file")
+    new_cmd.add_argument("title", help="the release title")
+    new_cmd.add_argument("--kind", help="a kind declared in site.yaml")
+    new_cmd.add_argument("--topic", action="append", default=[], help="a topic (repeatable)")
+    new_cmd.add_argument("--agency", action="append", default=[], help="an agency (repeatable)")
+    new_cmd.add_argument(
+        "--now",
+        type=parse_now,
+        metavar="ISO-8601",
+        help="the moment whose local date becomes the release date",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        if args.command == "build":
+            return run_build(args)
+        if args.command == "check":
+            return run_check(args)
+        return run_new(args)
+    except BuildError as exc:
+        print_errors(exc.errors)
+        return EXIT_CONTENT
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONTENT
+    except UsageError as exc:
+        print(f"advisory-site: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def print_errors(errors: Sequence[ContentError]) -> None:
+    for error in errors:
+        print(error, file=sys.stderr)
+    noun = "problem" if len(errors) == 1 else "problems"
+    print(f"{len(errors)} {noun} found; nothing was built or published.", file=sys.stderr)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    site_dir: Path = args.site
+    output: Path = args.output or site_dir / "_site"
+    now: datetime = args.now or datetime.now(UTC)
+    plan = build(
+        BuildOptions(
+            site_dir=site_dir,
+            now=now,
+            drafts=args.drafts,
+            future=args.future,
+            base_url=args.base_url,
+        )
+    )
+    write_site(output, plan.files)
+    elapsed = time.perf_counter() - started
+    feeds = sum(1 for f in plan.files if f.path.endswith(("rss.xml", "atom.xml", "feed.json")))
+    print(
+        f"Built {plan.page_count} pages and {feeds} feeds from {len(plan.site.releases)} "
+        f"releases into {output} in {elapsed:.2f} s."
+    )
+    return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    site = load_site(args.site)
+    drafts = sum(1 for r in site.releases if r.draft)
+    print(
+        f"No problems found in {len(site.releases)} releases ({drafts} drafts) and "
+        f"{len(site.pages)} pages."
+    )
+    return EXIT_OK
+
+
+def run_new(args: argparse.Namespace) -> int:
+    site_dir: Path = args.site
+    errors: list[ContentError] = []
+    config = load_config(site_dir, errors)
+    if config is None:
+        raise BuildError(errors)
+    lookups = Lookups.of(config)
+    kind = lookups.kinds.get((args.kind or config.default_kind).casefold())
+    if kind is None:
+        raise UsageError(
+            f"unknown kind {args.kind!r}; declared kinds: " + ", ".join(k.id for k in config.kinds)
+        )
+    topics = [_declared(value, lookups.topics, "topic") for value in args.topic]
+    agencies = [_declared(value, lookups.agencies, "agency") for value in args.agency]
+    slug = make_slug(args.title)
+    if not slug:
+        raise UsageError("the title has no letters or digits to make a URL from")
+    today = config.local_date(args.now or datetime.now(UTC))
+    relative = f"content/releases/{today.year:04d}/{slug}.md"
+    file = site_dir / relative
+    if file.exists():
+        raise UsageError(f"{relative} already exists; choose another title or edit that file")
+    contact = config.default_contact
+    lines = [
+        "---",
+        f"title: {json.dumps(args.title, ensure_ascii=False)}",
+        f"release_date: {today.isoformat()}",
+        f"kind: {kind.id}",
+        "contact:",
+        f"  office: {json.dumps(contact.office, ensure_ascii=False)}",
+    ]
+    if contact.phone:
+        lines.append(f"  phone: {json.dumps(contact.phone)}")
+    if contact.email:
+        lines.append(f"  email: {json.dumps(contact.email)}")
+    lines += [
+        f"agencies: [{', '.join(json.dumps(a.id) for a in agencies)}]",
+        f"topics: [{', '.join(json.dumps(t.id) for t in topics)}]",
+        "draft: true  # set to false when the release is approved for publication",
+        "---",
+        "Write the first paragraph of the release here. It becomes the summary.",
+        "",
+    ]
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with file.open("x", encoding="utf-8") as handle:
+        handle.write("\n".join(lines))
+    print(f"Created {relative}")
+    print(f"It will be published at {config.absolute(release_url(today, slug))}")
+    return EXIT_OK
+
+
+def _declared(value: str, table: dict[str, T], what: str) -> T:
+    found = table.get(value.casefold())
+    if found is None:
+        raise UsageError(f"unknown {what} {value!r}; it must be declared in content/site.yaml")
+    return found

@@ -1,0 +1,220 @@
+"""Load and validate content/site.yaml, reporting every problem at once."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from advisory_site.errors import ContentError
+from advisory_site.fields import FieldReader, describe
+from advisory_site.frontmatter import decode
+from advisory_site.models import Agency, Contact, Kind, Link, SiteConfig, Topic
+from advisory_site.yamlload import load_yaml
+
+CONFIG_PATH = "content/site.yaml"
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+_SITE_KEYS = (
+    "title",
+    "description",
+    "base_url",
+    "language",
+    "time_zone",
+    "organisation",
+    "default_contact",
+    "default_kind",
+    "topics",
+    "agencies",
+    "kinds",
+    "footer_links",
+    "page_size",
+    "home_size",
+    "feed_size",
+)
+
+
+def load_config(site_dir: Path, errors: list[ContentError]) -> SiteConfig | None:
+    """Read the site settings; problems go to ``errors`` and None is returned if any."""
+    file = site_dir / CONFIG_PATH
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        errors.append(
+            ContentError(
+                path=CONFIG_PATH,
+                message="the site settings file is missing",
+                hint="is --site pointing at the folder that holds content/?",
+            )
+        )
+        return None
+    text = decode(raw, CONFIG_PATH)
+    if isinstance(text, ContentError):
+        errors.append(text)
+        return None
+    loaded = load_yaml(text, path=CONFIG_PATH)
+    if isinstance(loaded, ContentError):
+        errors.append(loaded)
+        return None
+    if not isinstance(loaded.data, dict):
+        errors.append(
+            ContentError(
+                path=CONFIG_PATH,
+                line=1,
+                column=1,
+                message=f"expected the site settings as fields, got {describe(loaded.data)}",
+            )
+        )
+        return None
+    before = len(errors)
+    reader = FieldReader(loaded.data, positions=loaded.positions, path=CONFIG_PATH, errors=errors)
+    config = _read_config(reader)
+    return config if len(errors) == before else None
+
+
+def _read_config(reader: FieldReader) -> SiteConfig:
+    reader.check_keys(_SITE_KEYS)
+    time_zone = reader.text("time_zone", required=True, default="UTC")
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        reader.error(
+            "time_zone",
+            f"unknown time zone '{time_zone}'",
+            "use an IANA name such as America/New_York",
+        )
+        time_zone = "UTC"
+    kinds = tuple(_read_kinds(reader))
+    default_kind = reader.text("default_kind", default="press-release")
+    if kinds and default_kind not in {kind.id for kind in kinds}:
+        reader.error(
+            "default_kind",
+            f"'{default_kind}' is not one of the declared kinds",
+            "declare it under kinds, or set default_kind to one of them",
+        )
+    return SiteConfig(
+        title=reader.text("title", required=True),
+        description=reader.text("description"),
+        base_url=_read_base_url(reader),
+        language=reader.text("language", default="en"),
+        time_zone=time_zone,
+        organisation=reader.text("organisation", required=True),
+        default_contact=read_contact(reader, "default_contact", required=True)
+        or Contact(office=""),
+        topics=tuple(_read_topics(reader)),
+        agencies=tuple(_read_agencies(reader)),
+        kinds=kinds,
+        default_kind=default_kind,
+        footer_links=tuple(_read_links(reader)),
+        page_size=reader.integer("page_size", default=10, maximum=500),
+        home_size=reader.integer("home_size", default=5, maximum=100),
+        feed_size=reader.integer("feed_size", default=50, maximum=10_000),
+    )
+
+
+def _read_base_url(reader: FieldReader) -> str:
+    url = reader.text("base_url", required=True, default="https://example.gov/")
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment:
+        reader.error(
+            "base_url", f"expected an https:// address such as https://www.dhs.gov/, got '{url}'"
+        )
+        return "https://example.gov/"
+    return url if url.endswith("/") else url + "/"
+
+
+def validate_base_url(url: str) -> str | None:
+    """Normalise a --base-url value; None if it is not an absolute http(s) address."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:
+        return None
+    return url if url.endswith("/") else url + "/"
+
+
+def read_contact(reader: FieldReader, key: str, *, required: bool) -> Contact | None:
+    contact = reader.mapping(key, required=required)
+    if contact is None:
+        return None
+    contact.check_keys(("office", "phone", "email"))
+    email = contact.text("email")
+    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        contact.error("email", f"'{email}' is not an email address")
+    return Contact(
+        office=contact.text("office", required=True), phone=contact.text("phone"), email=email
+    )
+
+
+def _read_id(item: FieldReader, key: str = "id") -> str:
+    value = item.text(key, required=True)
+    if value and not ID_PATTERN.match(value):
+        item.error(
+            key,
+            f"'{value}' is not a valid id",
+            "use lowercase letters, digits and single hyphens, such as election-security",
+        )
+    return value
+
+
+def _unique(reader: FieldReader, key: str, items: list[FieldReader], ids: list[str]) -> None:
+    seen: set[str] = set()
+    for item, value in zip(items, ids, strict=True):
+        if value in seen:
+            item.error("id", f"the {key} id '{value}' is declared twice")
+        seen.add(value)
+
+
+def _read_topics(reader: FieldReader) -> list[Topic]:
+    items = reader.mappings("topics")
+    topics = []
+    for item in items:
+        item.check_keys(("id", "name", "description"))
+        topics.append(
+            Topic(
+                id=_read_id(item),
+                name=item.text("name", required=True),
+                description=item.text("description"),
+            )
+        )
+    _unique(reader, "topic", items, [topic.id for topic in topics])
+    return topics
+
+
+def _read_agencies(reader: FieldReader) -> list[Agency]:
+    items = reader.mappings("agencies")
+    agencies = []
+    for item in items:
+        item.check_keys(("id", "name", "short_name", "url"))
+        agencies.append(
+            Agency(
+                id=_read_id(item),
+                name=item.text("name", required=True),
+                short_name=item.text("short_name"),
+                url=item.text("url"),
+            )
+        )
+    _unique(reader, "agency", items, [agency.id for agency in agencies])
+    return agencies
+
+
+def _read_kinds(reader: FieldReader) -> list[Kind]:
+    items = reader.mappings("kinds")
+    if not reader.has("kinds"):
+        reader.missing("kinds")
+    kinds = []
+    for item in items:
+        item.check_keys(("id", "name"))
+        kinds.append(Kind(id=_read_id(item), name=item.text("name", required=True)))
+    _unique(reader, "kind", items, [kind.id for kind in kinds])
+    return kinds
+
+
+def _read_links(reader: FieldReader) -> list[Link]:
+    links = []
+    for item in reader.mappings("footer_links"):
+        item.check_keys(("label", "url"))
+        url = item.text("url", required=True)
+        if url and not (url.startswith("/") or url.startswith("https://")):
+            item.error("url", f"'{url}' must be a site path (/about/) or an https:// address")
+        links.append(Link(label=item.text("label", required=True), url=url))
+    return links

@@ -1,0 +1,300 @@
+"""Discover content files, parse and validate them into models; collect every problem."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from advisory_site.config import read_contact
+from advisory_site.errors import ContentError
+from advisory_site.fields import FieldReader, lookup_table
+from advisory_site.frontmatter import Document, decode, parse_document
+from advisory_site.models import Agency, Kind, Page, Release, SiteConfig, Topic, Update
+from advisory_site.render import Renderer
+from advisory_site.urls import (
+    alias_problem,
+    make_slug,
+    page_url,
+    release_url,
+    slug_problem,
+)
+from advisory_site.yamlload import Position
+
+RELEASES_DIR = "content/releases"
+PAGES_DIR = "content/pages"
+DEFAULT_DISTRIBUTION = "For Immediate Release"
+
+RELEASE_KEYS = (
+    "title",
+    "release_date",
+    "last_published",
+    "kind",
+    "distribution",
+    "contact",
+    "agencies",
+    "topics",
+    "summary",
+    "slug",
+    "draft",
+    "updates",
+    "aliases",
+)
+PAGE_KEYS = ("title", "summary")
+UPDATE_KEYS = ("date", "note", "type")
+UPDATE_TYPES = ("major", "minor")
+RESERVED_PAGE_NAMES = frozenset(
+    {"news", "topics", "agencies", "search", "subscribe", "static", "assets", "pagefind", "page"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Lookups:
+    """Declared topics, agencies and kinds, indexed by id and name (case-insensitive)."""
+
+    topics: dict[str, Topic]
+    agencies: dict[str, Agency]
+    kinds: dict[str, Kind]
+
+    @classmethod
+    def of(cls, config: SiteConfig) -> Lookups:
+        return cls(
+            topics=lookup_table(config.topics, lambda t: (t.id, t.name)),
+            agencies=lookup_table(config.agencies, lambda a: (a.id, a.name, a.short_name)),
+            kinds=lookup_table(config.kinds, lambda k: (k.id, k.name)),
+        )
+
+
+def content_files(site_dir: Path, folder: str) -> Iterator[tuple[Path, str]]:
+    """Every Markdown file under ``folder``, in a stable order, with its site-relative name."""
+    root = site_dir / folder
+    if not root.is_dir():
+        return
+    found = [
+        (file, file.relative_to(site_dir).as_posix())
+        for file in root.rglob("*.md")
+        if not any(part.startswith(".") for part in file.relative_to(root).parts)
+    ]
+    yield from sorted(found, key=lambda item: item[1])
+
+
+def read_document(file: Path, path: str, errors: list[ContentError]) -> Document | None:
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        errors.append(ContentError(path=path, message=f"cannot be read: {exc.strerror}"))
+        return None
+    text = decode(raw, path)
+    document = parse_document(text, path) if isinstance(text, str) else text
+    if isinstance(document, ContentError):
+        errors.append(document)
+        return None
+    return document
+
+
+def load_releases(
+    site_dir: Path, config: SiteConfig, renderer: Renderer, errors: list[ContentError]
+) -> list[Release]:
+    lookups = Lookups.of(config)
+    releases = []
+    url_fields: dict[str, Position] = {}
+    for file, path in content_files(site_dir, RELEASES_DIR):
+        document = read_document(file, path, errors)
+        if document is None:
+            continue
+        release = parse_release(
+            document, path, config=config, lookups=lookups, renderer=renderer, errors=errors
+        )
+        if release is not None:
+            releases.append(release)
+            field = "slug" if "slug" in document.data else "title"
+            url_fields[path] = document.positions.of_key((field,))
+    check_collisions(releases, url_fields, errors)
+    return sorted(releases, key=lambda r: (-r.release_date.timestamp(), r.url))
+
+
+def parse_release(
+    document: Document,
+    path: str,
+    *,
+    config: SiteConfig,
+    lookups: Lookups,
+    renderer: Renderer,
+    errors: list[ContentError],
+) -> Release | None:
+    """Validate one release; returns None (with errors added) if anything is wrong."""
+    before = len(errors)
+    reader = FieldReader(document.data, positions=document.positions, path=path, errors=errors)
+    reader.check_keys(RELEASE_KEYS)
+    tz = config.tz
+    title = reader.text("title", required=True)
+    release_date = reader.moment("release_date", tz, required=True)
+    updates = _read_updates(reader, config)
+    last_published = reader.moment("last_published", tz)
+    if release_date and last_published and last_published < release_date:
+        reader.error(
+            "last_published",
+            "is earlier than release_date",
+            "a release cannot be last published before it was released",
+        )
+    for update_reader, update in updates:
+        if release_date and update.date < release_date:
+            update_reader.error("date", "is earlier than the release_date")
+    kind = _read_kind(reader, config, lookups)
+    agencies = tuple(
+        agency
+        for index, value in reader.text_list("agencies")
+        if (agency := reader.choice("agencies", value, lookups.agencies, index)) is not None
+    )
+    topics = tuple(
+        topic
+        for index, value in reader.text_list("topics")
+        if (topic := reader.choice("topics", value, lookups.topics, index)) is not None
+    )
+    slug = reader.text("slug") or make_slug(title)
+    if reader.has("slug") and (problem := slug_problem(slug)):
+        reader.error("slug", problem)
+    elif title and not slug:
+        reader.error("title", "has no letters or digits to make a URL from", "add a 'slug:' field")
+    aliases = tuple(_read_aliases(reader))
+    contact = read_contact(reader, "contact", required=False) or config.default_contact
+    distribution = reader.text("distribution", default=DEFAULT_DISTRIBUTION)
+    draft = reader.boolean("draft", default=False)
+    summary = reader.text("summary")
+    if len(errors) > before or release_date is None:
+        return None
+    body = renderer.render(document.body)
+    return Release(
+        source=path,
+        title=title,
+        release_date=release_date,
+        last_published=last_published
+        or max([release_date, *(update.date for _, update in updates)]),
+        kind=kind,
+        distribution=distribution,
+        contact=contact,
+        agencies=agencies,
+        topics=topics,
+        summary=summary or body.first_paragraph,
+        slug=slug,
+        draft=draft,
+        updates=tuple(sorted((update for _, update in updates), key=lambda u: u.date)),
+        aliases=aliases,
+        body_html=body.html,
+        url=release_url(config.local_date(release_date), slug),
+    )
+
+
+def _read_kind(reader: FieldReader, config: SiteConfig, lookups: Lookups) -> Kind:
+    default = lookups.kinds.get(config.default_kind.casefold()) or Kind(
+        id=config.default_kind, name=config.default_kind
+    )
+    value = reader.text("kind")
+    if not value:
+        return default
+    return reader.choice("kind", value, lookups.kinds) or default
+
+
+def _read_updates(reader: FieldReader, config: SiteConfig) -> list[tuple[FieldReader, Update]]:
+    updates = []
+    for item in reader.mappings("updates"):
+        item.check_keys(UPDATE_KEYS)
+        moment = item.moment("date", config.tz, required=True)
+        note = item.text("note", required=True)
+        kind = item.text("type", default="major")
+        if kind not in UPDATE_TYPES:
+            item.error(
+                "type",
+                f"expected major or minor, got '{kind}'",
+                "minor is for typos that readers need not be told about again",
+            )
+        if moment is not None:
+            updates.append((item, Update(date=moment, note=note, major=kind != "minor")))
+    return updates
+
+
+def _read_aliases(reader: FieldReader) -> list[str]:
+    aliases = []
+    for index, alias in reader.text_list("aliases"):
+        problem = alias_problem(alias)
+        if problem:
+            if index >= 0:
+                reader.nested("aliases").error(index, problem)
+            else:
+                reader.error("aliases", problem)
+            continue
+        aliases.append(alias)
+    return aliases
+
+
+def check_collisions(
+    releases: list[Release], url_fields: dict[str, Position], errors: list[ContentError]
+) -> None:
+    """Two releases (or an alias and a release) that would be served at the same URL."""
+    owners: dict[str, Release] = {}
+    for release in releases:
+        for url in (release.url, *release.aliases):
+            normalised = url.rstrip("/") + "/"
+            other = owners.get(normalised)
+            if other is None:
+                owners[normalised] = release
+                continue
+            field = "slug" if url == release.url else "aliases"
+            what = "URL" if url == release.url else "alias"
+            where = url_fields.get(release.source, Position(1, 1))
+            errors.append(
+                ContentError(
+                    path=release.source,
+                    line=where.line,
+                    column=where.column,
+                    field=field,
+                    message=f"the {what} {url} is already used by {other.source}",
+                    hint="give one of them a different 'slug:'",
+                )
+            )
+
+
+def load_pages(site_dir: Path, renderer: Renderer, errors: list[ContentError]) -> list[Page]:
+    pages = []
+    for file, path in content_files(site_dir, PAGES_DIR):
+        name = file.stem
+        if file.parent != site_dir / PAGES_DIR:
+            errors.append(
+                ContentError(
+                    path=path,
+                    message=f"pages must sit directly in {PAGES_DIR}/, not in a sub-folder",
+                )
+            )
+            continue
+        if slug_problem(name) or name in RESERVED_PAGE_NAMES:
+            errors.append(
+                ContentError(
+                    path=path,
+                    message=f"'{name}' cannot be a page name",
+                    hint="use lowercase letters, digits and hyphens, and not one of "
+                    + ", ".join(sorted(RESERVED_PAGE_NAMES)),
+                )
+            )
+            continue
+        document = read_document(file, path, errors)
+        if document is None:
+            continue
+        before = len(errors)
+        reader = FieldReader(document.data, positions=document.positions, path=path, errors=errors)
+        reader.check_keys(PAGE_KEYS)
+        title = reader.text("title", required=True)
+        summary = reader.text("summary")
+        if len(errors) > before:
+            continue
+        body = renderer.render(document.body)
+        pages.append(
+            Page(
+                source=path,
+                name=name,
+                title=title,
+                summary=summary or body.first_paragraph,
+                body_html=body.html,
+                url=page_url(name),
+            )
+        )
+    return pages

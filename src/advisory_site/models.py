@@ -1,0 +1,165 @@
+"""The site's data: frozen, typed values with no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def long_date(day: date) -> str:
+    """'October 7, 2016', whatever the machine's locale."""
+    return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Topic:
+    id: str
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Agency:
+    id: str
+    name: str
+    short_name: str = ""
+    url: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.short_name or self.name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Kind:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contact:
+    office: str
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteConfig:
+    """content/site.yaml, validated."""
+
+    title: str
+    base_url: str  # absolute, ends with "/"
+    time_zone: str
+    organisation: str
+    default_contact: Contact
+    topics: tuple[Topic, ...]
+    agencies: tuple[Agency, ...]
+    kinds: tuple[Kind, ...]
+    language: str = "en"
+    description: str = ""
+    default_kind: str = "press-release"
+    footer_links: tuple[Link, ...] = ()
+    page_size: int = 10
+    home_size: int = 5
+    feed_size: int = 50
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def absolute(self, url: str) -> str:
+        """The absolute URL of a site path such as '/news/'."""
+        return self.base_url.rstrip("/") + url
+
+    @property
+    def path_prefix(self) -> str:
+        """The path the site is served under: '' at a domain's root, '/repo' on project Pages."""
+        after_host = self.base_url.split("://", 1)[-1]
+        return (
+            "/" + after_host.split("/", 1)[1].rstrip("/") if "/" in after_host.rstrip("/") else ""
+        )
+
+    def link(self, url: str) -> str:
+        """The href of a site path, honouring the path the site is served under."""
+        return self.path_prefix + url if url.startswith("/") else url
+
+    def local_date(self, moment: datetime) -> date:
+        return moment.astimezone(self.tz).date()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Update:
+    """One entry of a release's public change log."""
+
+    date: datetime
+    note: str
+    major: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Release:
+    source: str  # path relative to the site folder
+    title: str
+    release_date: datetime
+    last_published: datetime
+    kind: Kind
+    distribution: str
+    contact: Contact
+    agencies: tuple[Agency, ...]
+    topics: tuple[Topic, ...]
+    summary: str
+    slug: str
+    draft: bool
+    updates: tuple[Update, ...]
+    aliases: tuple[str, ...]
+    body_html: str
+    url: str  # site path, "/news/2016/10/07/<slug>/"
+
+    @property
+    def updated(self) -> datetime:
+        """When the release last changed in a way readers should be told about."""
+        major = [update.date for update in self.updates if update.major]
+        return max([self.release_date, *major])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Page:
+    """A standalone page such as /about/."""
+
+    source: str
+    name: str
+    title: str
+    summary: str
+    body_html: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Site:
+    """Everything read from the site folder, validated and consistent."""
+
+    config: SiteConfig
+    releases: tuple[Release, ...]  # newest first
+    pages: tuple[Page, ...]

@@ -1,0 +1,126 @@
+"""The only module that touches the output folder: write a complete new one, then swap it in.
+
+A reader of the folder (a web server, a deploy step) sees either the whole previous site or the
+whole new one. The new site is written into a sibling staging folder; on Linux the two folders are
+exchanged atomically with renameat2(RENAME_EXCHANGE); elsewhere two renames are used, and a build
+that dies between them is repaired by the next one.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+from advisory_site.errors import OutputError
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+class Written(Protocol):
+    """A planned file: ``path`` relative to the output folder ('/'-separated) and its bytes."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def data(self) -> bytes: ...
+
+
+def staging_prefix(target: Path) -> str:
+    return f".{target.name}.new-"
+
+
+def retired_prefix(target: Path) -> str:
+    return f".{target.name}.old-"
+
+
+def write_site(target: Path, files: Iterable[Written]) -> None:
+    """Replace ``target`` with a folder holding exactly ``files``, or leave it as it was."""
+    target = target.absolute()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _recover(target)
+        staging = Path(tempfile.mkdtemp(prefix=staging_prefix(target), dir=target.parent))
+    except OSError as exc:
+        raise OutputError(f"cannot prepare the output folder {target}: {exc.strerror}") from exc
+    try:
+        staging.chmod(0o755)
+        _write_all(staging, files)
+        _swap(staging, target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(
+            f"cannot write the site into {target}: {exc.strerror or exc}; "
+            "the previous site was left as it was"
+        ) from exc
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _write_all(staging: Path, files: Iterable[Written]) -> None:
+    made: set[Path] = set()
+    root = staging.resolve()
+    for file in files:
+        destination = (staging / file.path).resolve()
+        if not destination.is_relative_to(root) or destination == root:
+            raise OutputError(f"refusing to write {file.path!r} outside the output folder")
+        folder = destination.parent
+        if folder not in made:
+            folder.mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+        destination.write_bytes(file.data)
+
+
+def _swap(staging: Path, target: Path) -> None:
+    if not target.exists() and not target.is_symlink():
+        staging.rename(target)
+        return
+    if not target.is_dir() or target.is_symlink():
+        raise OutputError(f"{target} exists and is not a folder; move it away first")
+    if _exchange(staging, target):
+        shutil.rmtree(staging, ignore_errors=True)  # staging now holds the previous site
+        return
+    retired = Path(tempfile.mkdtemp(prefix=retired_prefix(target), dir=target.parent))
+    retired.rmdir()
+    target.rename(retired)
+    staging.rename(target)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Atomically exchange two paths (Linux renameat2); False where that is not available."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    libc = ctypes.CDLL(name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
+    if result == 0:
+        return True
+    errno = ctypes.get_errno()
+    if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: the file system cannot exchange
+        return False
+    raise OSError(errno, os.strerror(errno))
+
+
+def _recover(target: Path) -> None:
+    """Clean up after a build that was killed: restore a retired site, drop stale staging."""
+    parent = target.parent
+    retired = sorted(parent.glob(retired_prefix(target) + "*"))
+    if retired and not target.exists():
+        retired[-1].rename(target)
+        retired = retired[:-1]
+    for leftover in [*retired, *parent.glob(staging_prefix(target) + "*")]:
+        shutil.rmtree(leftover, ignore_errors=True)

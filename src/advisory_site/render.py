@@ -1,0 +1,143 @@
+"""Markdown to sanitised HTML, with one configured Markdown instance per renderer."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from xml.etree.ElementTree import Element
+
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+
+RENDERER_VERSION = "1"
+"""Bump when the rendering of the same Markdown changes, so caches are invalidated."""
+
+# HTML5 elements a release body may use. nh3's defaults include obsolete ones (center, tt, ...)
+# that the Nu HTML Checker rejects, so the list is ours.
+_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd",
+        "del", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5",
+        "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp",
+        "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
+        "time", "tr", "u", "ul", "var", "wbr",
+    }
+)  # fmt: skip
+_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
+_ATTRIBUTES: dict[str, set[str]] = {
+    "a": {"href", "title", "hreflang"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "width", "height", "title"},
+    "td": {"colspan", "rowspan", "headers", "style"},
+    "th": {"colspan", "rowspan", "headers", "scope", "style"},
+    "ol": {"start", "reversed"},
+    "li": {"id"},
+    "sup": {"id"},
+    "time": {"datetime"},
+    "del": {"datetime"},
+    "ins": {"datetime"},
+    "q": {"cite"},
+    "blockquote": {"cite"},
+    **{heading: {"id"} for heading in _HEADINGS},
+}
+_CLASSES = {"a": {"footnote-ref", "footnote-backref"}, "div": {"footnote"}}
+_SCHEMES = {"http", "https", "mailto", "tel"}
+
+
+class _DemoteTitles(Treeprocessor):
+    """The page title is the only h1: a '#' heading in a body becomes an h2."""
+
+    def run(self, root: Element) -> None:
+        for element in root.iter("h1"):
+            element.tag = "h2"
+
+
+class _DemoteTitlesExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown's API
+        # before 'toc' (priority 5) so ids are made for the final headings
+        md.treeprocessors.register(_DemoteTitles(md), "demote_titles", 30)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    html: str
+    first_paragraph: str  # plain text, for default summaries
+
+
+class Renderer:
+    """Turns release bodies into safe HTML. Not thread-safe: one per worker."""
+
+    def __init__(self) -> None:
+        self._markdown = markdown.Markdown(
+            extensions=[
+                "tables",
+                "footnotes",
+                "toc",
+                "smarty",
+                "sane_lists",
+                "fenced_code",
+                "def_list",
+                "abbr",
+                _DemoteTitlesExtension(),
+            ],
+            extension_configs={"footnotes": {"UNIQUE_IDS": False}},
+            output_format="html",
+        )
+
+    def render(self, text: str) -> Rendered:
+        self._markdown.reset()
+        unsafe = self._markdown.convert(text)
+        safe = sanitise(unsafe)
+        return Rendered(html=safe, first_paragraph=first_paragraph_text(safe))
+
+
+def sanitise(fragment: str) -> str:
+    """Remove everything that could run script or load foreign content."""
+    return str(
+        nh3.clean(
+            fragment,
+            tags=set(_TAGS),
+            attributes=_ATTRIBUTES,
+            url_schemes=set(_SCHEMES),
+            allowed_classes=_CLASSES,
+            filter_style_properties={"text-align"},
+            link_rel="noopener noreferrer",
+            strip_comments=True,
+        )
+    )
+
+
+def plain_text(fragment: str) -> str:
+    """The text of an HTML fragment, tags removed and entities decoded, whitespace folded."""
+    return " ".join(html.unescape(str(nh3.clean(fragment, tags=set()))).split())
+
+
+class _FirstParagraph(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = 0
+        self.done = False
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "p" and not self.done:
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p" and self.depth:
+            self.depth -= 1
+            self.done = self.done or (self.depth == 0 and bool("".join(self.parts).strip()))
+
+    def handle_data(self, data: str) -> None:
+        if self.depth and not self.done:
+            self.parts.append(data)
+
+
+def first_paragraph_text(fragment: str) -> str:
+    parser = _FirstParagraph()
+    parser.feed(fragment)
+    parser.close()
+    return " ".join("".join(parser.parts).split())

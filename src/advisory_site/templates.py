@@ -1,0 +1,170 @@
+"""The one Jinja environment and the typed contexts that templates receive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+
+from advisory_site.models import Page, Release, SiteConfig, Topic, long_date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Crumb:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedLink:
+    """A feed advertised with <link rel="alternate">."""
+
+    title: str
+    url: str
+    media_type: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pagination:
+    number: int
+    count: int
+    urls: tuple[str, ...]  # the URL of every page, first page first
+
+    @property
+    def previous_url(self) -> str:
+        return self.urls[self.number - 2] if self.number > 1 else ""
+
+    @property
+    def next_url(self) -> str:
+        return self.urls[self.number] if self.number < self.count else ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Meta:
+    """What every HTML page has: title, address, description, trail and feeds."""
+
+    title: str
+    url: str
+    description: str = ""
+    breadcrumbs: tuple[Crumb, ...] = ()
+    feeds: tuple[FeedLink, ...] = ()
+    noindex: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReleaseContext:
+    meta: Meta
+    release: Release
+    newer: Release | None = None
+    older: Release | None = None
+    related: tuple[Release, ...] = ()
+    template: str = "release.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListingContext:
+    meta: Meta
+    heading: str
+    intro: str
+    releases: tuple[Release, ...]
+    pagination: Pagination
+    years: tuple[int, ...] = ()
+    template: str = "listing.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexEntry:
+    label: str
+    url: str
+    description: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexContext:
+    """A list of topics or agencies."""
+
+    meta: Meta
+    heading: str
+    entries: tuple[IndexEntry, ...]
+    template: str = "index.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HomeContext:
+    meta: Meta
+    latest: tuple[Release, ...]
+    topics: tuple[Topic, ...]
+    template: str = "home.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageContext:
+    meta: Meta
+    page: Page
+    template: str = "page.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotFoundContext:
+    meta: Meta
+    template: str = "404.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RedirectContext:
+    meta: Meta
+    target: str  # absolute URL
+    template: str = "redirect.html"
+
+
+Context = (
+    ReleaseContext
+    | ListingContext
+    | IndexContext
+    | HomeContext
+    | PageContext
+    | NotFoundContext
+    | RedirectContext
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteView:
+    """What templates may know of the site: settings plus site-wide navigation."""
+
+    config: SiteConfig
+    feeds: tuple[FeedLink, ...] = ()
+    assets: dict[str, str] = field(default_factory=dict)  # logical name -> served URL
+
+
+class Templates:
+    """The one Jinja environment of a build, compiled once."""
+
+    def __init__(self, folder: Path, config: SiteConfig) -> None:
+        self.config = config
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folder),
+            autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["long_date"] = self.long_date
+        self.env.filters["iso"] = self.iso
+        self.env.filters["absolute"] = config.absolute
+        self.env.filters["link"] = config.link
+
+    def long_date(self, moment: datetime) -> str:
+        """'October 7, 2016' for a moment, as a reader in the site's time zone sees it."""
+        return long_date(self.config.local_date(moment))
+
+    def iso(self, moment: datetime) -> str:
+        return moment.astimezone(self.config.tz).isoformat()
+
+    def render(self, context: Context, site: SiteView) -> bytes:
+        template = self.env.get_template(context.template)
+        return template.render(page=context, site=site).encode("utf-8")

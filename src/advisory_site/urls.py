@@ -1,0 +1,78 @@
+"""Slugs, permalinks and output paths: pure functions."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from posixpath import normpath
+
+from slugify import slugify
+
+MAX_SLUG = 100
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SAFE_PATH = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*[A-Za-z0-9._~-]*$")
+
+
+def make_slug(title: str) -> str:
+    """The default slug of a title: ASCII, lowercase, hyphenated, at most MAX_SLUG characters."""
+    return str(slugify(title, max_length=MAX_SLUG, word_boundary=True, save_order=True))
+
+
+def slug_problem(slug: str) -> str:
+    """Why ``slug`` cannot be used, or '' when it can."""
+    if not SLUG_PATTERN.match(slug):
+        return f"'{slug}' is not a valid slug: use lowercase letters, digits and single hyphens"
+    if len(slug) > MAX_SLUG:
+        return f"the slug is {len(slug)} characters long; the limit is {MAX_SLUG}"
+    return ""
+
+
+def release_url(day: date, slug: str) -> str:
+    return f"/news/{day.year:04d}/{day.month:02d}/{day.day:02d}/{slug}/"
+
+
+def year_url(year: int) -> str:
+    return f"/news/{year:04d}/"
+
+
+def topic_url(topic_id: str) -> str:
+    return f"/topics/{topic_id}/"
+
+
+def agency_url(agency_id: str) -> str:
+    return f"/agencies/{agency_id}/"
+
+
+def page_url(name: str) -> str:
+    return f"/{name}/"
+
+
+def paginated_url(first: str, number: int) -> str:
+    """Page ``number`` (1-based) of a listing whose first page is ``first``."""
+    return first if number == 1 else f"{first}page/{number}/"
+
+
+def alias_problem(alias: str) -> str:
+    """Why an old URL cannot be kept as a redirect, or '' when it can."""
+    if not alias.startswith("/") or alias.startswith("//"):
+        return f"'{alias}' must be a path on this site starting with '/'"
+    if not _SAFE_PATH.match(alias) or normpath(alias) != alias.rstrip("/") or "/../" in alias + "/":
+        return (
+            f"'{alias}' is not a plain path: use letters, digits, '-', '_', '.' and '/' "
+            "without '..' or '//'"
+        )
+    if alias == "/":
+        return "the home page cannot be an alias"
+    if len(alias) > 400:
+        return "the path is too long"
+    return ""
+
+
+def output_path(url: str) -> str:
+    """The file that serves a site path: '/news/' -> 'news/index.html'."""
+    path = url.lstrip("/")
+    if not path or path.endswith("/"):
+        return path + "index.html"
+    if "." in path.rsplit("/", 1)[-1]:
+        return path
+    return path + "/index.html"

@@ -1,0 +1,236 @@
+"""Load YAML safely and remember where every key and value stands in the file.
+
+Why not ``yaml.safe_load``: we need line numbers for every field, duplicate keys reported
+(PyYAML keeps the last silently), dates kept as text so we can parse them with clear messages,
+``yes``/``no``/``on``/``off`` kept as text (the "Norway problem"), and anchors/aliases refused so no
+file can expand into gigabytes ("billion laughs").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from advisory_site.errors import ContentError
+
+MAX_DEPTH = 16
+"""Deepest nesting accepted; real front matter needs 3."""
+
+Path = tuple[str | int, ...]
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_BOOL = "tag:yaml.org,2002:bool"
+_ALLOWED_TAGS = frozenset(
+    {
+        None,
+        "!",
+        "tag:yaml.org,2002:str",
+        "tag:yaml.org,2002:int",
+        "tag:yaml.org,2002:float",
+        "tag:yaml.org,2002:bool",
+        "tag:yaml.org,2002:null",
+        "tag:yaml.org,2002:seq",
+        "tag:yaml.org,2002:map",
+    }
+)
+_STRICT_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+
+
+def _resolvers() -> dict[Any, list[tuple[str, re.Pattern[str]]]]:
+    """SafeLoader's implicit resolvers without timestamps and with only true/false as booleans."""
+    resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}
+    for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        kept = [(tag, regexp) for tag, regexp in entries if tag not in (_TIMESTAMP, _BOOL)]
+        if first in "tTfF":
+            kept.append((_BOOL, _STRICT_BOOL))
+        if kept:
+            resolvers[first] = kept
+    return resolvers
+
+
+class _Refused(yaml.MarkedYAMLError):
+    pass
+
+
+def _refused(problem: str, event: Any) -> _Refused:
+    return _Refused(problem=problem, problem_mark=event.start_mark)
+
+
+class _Loader(yaml.SafeLoader):
+    yaml_implicit_resolvers = _resolvers()
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            raise _refused("aliases (*name) are not allowed; write the value out in full", event)
+        if getattr(event, "anchor", None):
+            raise _refused("anchors (&name) are not allowed; write the value out in full", event)
+        tag = getattr(event, "tag", None)
+        if tag not in _ALLOWED_TAGS:
+            raise _refused(f"the YAML tag {tag} is not allowed; remove it", event)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _refused(f"values are nested more than {MAX_DEPTH} levels deep", event)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    line: int
+    column: int
+
+
+@dataclass(slots=True)
+class Positions:
+    """Where each value and each mapping key stands, by path from the root (1-based)."""
+
+    values: dict[Path, Position] = field(default_factory=dict)
+    keys: dict[Path, Position] = field(default_factory=dict)
+
+    def of_value(self, path: Path) -> Position:
+        """The position of the value at ``path``, or of its nearest enclosing value."""
+        while path not in self.values and path:
+            path = path[:-1]
+        return self.values.get(path, Position(1, 1))
+
+    def of_key(self, path: Path) -> Position:
+        return self.keys.get(path) or self.of_value(path)
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    data: Any
+    positions: Positions
+
+
+def load_yaml(text: str, *, path: str, first_line: int = 1) -> Loaded | ContentError:
+    """Parse ``text`` (which starts at line ``first_line`` of ``path``) into plain values.
+
+    Returns plain dicts, lists, strings, numbers, booleans and None with their positions, or the
+    first problem found as a ContentError in file coordinates.
+    """
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        positions = Positions()
+        if node is None:
+            return Loaded(None, positions)
+        errors: list[ContentError] = []
+        data = _build(
+            loader,
+            node=node,
+            path=(),
+            positions=positions,
+            errors=errors,
+            file=path,
+            first_line=first_line,
+        )
+        if errors:
+            return errors[0]
+        return Loaded(data, positions)
+    except yaml.MarkedYAMLError as exc:
+        return _yaml_error(exc, path, first_line)
+    except yaml.YAMLError as exc:  # pragma: no cover - PyYAML raises marked errors for text input
+        return ContentError(path=path, line=first_line, message=f"YAML error: {exc}")
+    finally:
+        loader.dispose()
+
+
+def _position(mark: Any, first_line: int) -> Position:
+    return Position(mark.line + first_line, mark.column + 1)
+
+
+def _build(
+    loader: _Loader,
+    *,
+    node: yaml.Node,
+    path: Path,
+    positions: Positions,
+    errors: list[ContentError],
+    file: str,
+    first_line: int,
+) -> Any:
+    positions.values[path] = _position(node.start_mark, first_line)
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_object(node)
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _build(
+                loader,
+                node=child,
+                path=(*path, index),
+                positions=positions,
+                errors=errors,
+                file=file,
+                first_line=first_line,
+            )
+            for index, child in enumerate(node.value)
+        ]
+    assert isinstance(node, yaml.MappingNode)
+    result: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        where = _position(key_node.start_mark, first_line)
+        if not isinstance(key_node, yaml.ScalarNode):
+            errors.append(
+                ContentError(
+                    path=file,
+                    line=where.line,
+                    column=where.column,
+                    message="a field name must be plain text",
+                )
+            )
+            continue
+        key = str(loader.construct_object(key_node))
+        if key in result:
+            first = positions.keys[(*path, key)]
+            errors.append(
+                ContentError(
+                    path=file,
+                    line=where.line,
+                    column=where.column,
+                    field=".".join(str(part) for part in (*path, key)),
+                    message=f"appears twice (first on line {first.line})",
+                    hint="keep one of them",
+                )
+            )
+            continue
+        positions.keys[(*path, key)] = where
+        result[key] = _build(
+            loader,
+            node=value_node,
+            path=(*path, key),
+            positions=positions,
+            errors=errors,
+            file=file,
+            first_line=first_line,
+        )
+    return result
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, path: str, first_line: int) -> ContentError:
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    hint = ""
+    if "mapping values are not allowed" in problem:
+        hint = "put text that contains ': ' in quotes, and check the indentation"
+    elif "found character '\\t'" in problem:
+        hint = "indent with spaces, not tabs"
+    elif "could not find expected ':'" in problem:
+        hint = "each field is written 'name: value'"
+    if isinstance(exc, _Refused):
+        hint = ""
+    line = mark.line + first_line if mark else first_line
+    column = mark.column + 1 if mark else 1
+    return ContentError(
+        path=path, line=line, column=column, message=f"YAML syntax: {problem}", hint=hint
+    )

@@ -1,0 +1,194 @@
+"""Whole builds of inline sites and of the shipped sample site."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from advisory_site.build import BuildOptions, build
+from advisory_site.cli import main
+from tests.conftest import NOW, NOW_ISO, REPO, MakeSite, read_tree, release
+
+SEED_URL = (
+    "news/2016/10/07/joint-statement-department-homeland-security-and-office-director-national/"
+)
+
+
+def build_files(site: Path, **options: object) -> dict[str, bytes]:
+    plan = build(BuildOptions(site_dir=site, now=options.pop("now", NOW), **options))  # type: ignore[arg-type]
+    return {file.path: file.data for file in plan.files}
+
+
+def text(files: dict[str, bytes], path: str) -> str:
+    return files[path].decode("utf-8")
+
+
+def test_sample_site_has_every_page_type() -> None:
+    files = build_files(REPO)
+    for path in (
+        "index.html",
+        "news/index.html",
+        "news/2016/index.html",
+        "topics/index.html",
+        "topics/election-security/index.html",
+        "agencies/index.html",
+        "agencies/dhs/index.html",
+        "about/index.html",
+        "accessibility/index.html",
+        "privacy/index.html",
+        "vulnerability-disclosure/index.html",
+        "404.html",
+        "sitemap.xml",
+        "robots.txt",
+        SEED_URL + "index.html",
+    ):
+        assert path in files, path
+
+
+def test_seed_page_shows_everything_the_original_shows() -> None:
+    page = text(build_files(REPO), SEED_URL + "index.html")
+    seed_title = (
+        "Joint Statement from the Department Of Homeland Security and Office of the Director "
+        "of National Intelligence on Election Security"
+    )
+    assert f"<h1>{seed_title}</h1>" in page
+    assert (
+        'Release Date:</strong> <time datetime="2016-10-07T00:00:00-04:00">October 7, 2016' in page
+    )
+    assert "For Immediate Release" in page
+    assert "DHS Press Office" in page
+    assert "Contact:" in page and ">202-282-8010</a>" in page
+    assert (
+        'Last Published Date:</strong> <time datetime="2016-10-07T00:00:00-04:00">October 7, 2016'
+        in page
+    )
+    # every sentence of the body, with its curly quotes and dashes
+    assert "Such activity is not new to Moscow—the Russians have used similar tactics" in page
+    assert "cyber “hygiene” scans of Internet-facing systems" in page
+    assert "provide additional resources to state and local officials.</p>" in page
+    assert "<p>#</p>" in page
+
+
+def test_release_is_filed_by_its_local_date(make_site: MakeSite) -> None:
+    site = make_site({"content/releases/late.md": release("Late", "2016-11-07T23:30:00-05:00")})
+    files = build_files(site)
+    assert "news/2016/11/07/late/index.html" in files
+    assert "November 7, 2016" in text(files, "news/2016/11/07/late/index.html")
+
+
+def test_drafts_and_embargoed_releases_appear_nowhere(make_site: MakeSite) -> None:
+    site = make_site(
+        {
+            "content/releases/public.md": release("Public Release", "2026-11-01"),
+            "content/releases/draft.md": release("Draft Release", "2026-11-01", draft="true"),
+            "content/releases/future.md": release("Embargoed Release", "2026-11-24T08:00:00-05:00"),
+        }
+    )
+    files = build_files(site)
+    everything = b"".join(files.values())
+    assert b"Public Release" in everything
+    assert b"Draft Release" not in everything and b"draft-release" not in everything
+    assert b"Embargoed Release" not in everything and b"embargoed-release" not in everything
+    # at the very moment the embargo lifts, the release is everywhere
+    later = build_files(site, now=datetime(2026, 11, 24, 13, 0, tzinfo=UTC))
+    assert b"Embargoed Release" in later["news/index.html"]
+    assert b"embargoed-release" in later["sitemap.xml"]
+    previews = build_files(site, drafts=True, future=True)
+    assert "news/2026/11/01/draft-release/index.html" in previews
+    assert "news/2026/11/24/embargoed-release/index.html" in previews
+
+
+def test_listings_are_paginated_newest_first(make_site: MakeSite) -> None:
+    site = make_site(
+        {
+            f"content/releases/r{day}.md": release(f"Release {day}", f"2016-10-{day:02d}")
+            for day in range(1, 6)
+        }
+    )
+    files = build_files(site)
+    assert {"news/index.html", "news/page/2/index.html", "news/page/3/index.html"} <= set(files)
+    first = text(files, "news/index.html")
+    assert first.index("Release 5") < first.index("Release 4")
+    assert "Release 3" not in first
+    assert 'href="/news/page/2/" rel="next"' in first
+    assert "Release 1" in text(files, "news/page/3/index.html")
+    assert "topics/cybersecurity/page/3/index.html" in files
+    assert "news/2016/page/2/index.html" in files
+
+
+def test_update_log_and_last_published(make_site: MakeSite) -> None:
+    site = make_site(
+        {
+            "content/releases/u.md": release(
+                "Updated",
+                updates="[{date: 2016-10-08, note: Corrected the contact number.}, "
+                "{date: 2016-10-09, note: Fixed a typo., type: minor}]",
+            )
+        }
+    )
+    page = text(build_files(site), "news/2016/10/07/updated/index.html")
+    assert "October 8, 2016</time>: Corrected the contact number." in page
+    assert 'October 9, 2016</time>: Fixed a typo. <span class="update-minor">' in page
+    assert 'Last Published Date:</strong> <time datetime="2016-10-09T00:00:00-04:00">' in page
+
+
+def test_aliases_become_redirect_pages(make_site: MakeSite) -> None:
+    site = make_site(
+        {"content/releases/a.md": release("Moved", aliases="[/news/2016/10/07/old-name]")}
+    )
+    files = build_files(site)
+    redirect = text(files, "news/2016/10/07/old-name/index.html")
+    assert 'content="0; url=https://www.example.gov/news/2016/10/07/moved/"' in redirect
+    assert "old-name" not in text(files, "sitemap.xml")
+
+
+def test_alias_may_not_replace_a_generated_page(make_site: MakeSite) -> None:
+    site = make_site({"content/releases/a.md": release("Greedy", aliases="[/news/]")})
+    assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 1
+    assert not (site / "_site").exists()
+
+
+def test_base_url_path_prefixes_internal_links(make_site: MakeSite) -> None:
+    site = make_site({"content/releases/a.md": release("Prefixed")})
+    files = build_files(site, base_url="https://agency.github.io/press/")
+    home = text(files, "index.html")
+    assert 'href="/press/news/2016/10/07/prefixed/"' in home
+    assert 'href="/news/' not in home
+
+
+def test_sitemap_and_robots(make_site: MakeSite) -> None:
+    site = make_site({"content/releases/a.md": release("Mapped")})
+    files = build_files(site)
+    assert (
+        "<url><loc>https://www.example.gov/news/2016/10/07/mapped/</loc>"
+        "<lastmod>2016-10-07</lastmod></url>" in text(files, "sitemap.xml")
+    )
+    assert "404" not in text(files, "sitemap.xml")
+    assert text(files, "robots.txt").endswith("Sitemap: https://www.example.gov/sitemap.xml\n")
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    for output in (first, second):
+        assert main(["build", "--site", str(REPO), "--output", str(output), "--now", NOW_ISO]) == 0
+    assert read_tree(first) == read_tree(second)
+
+
+def test_failed_build_leaves_previous_output_untouched(make_site: MakeSite) -> None:
+    site = make_site({"content/releases/a.md": release("Good")})
+    assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 0
+    before = read_tree(site / "_site")
+    (site / "content/releases/b.md").write_text("---\ntitle: Broken\n---\n", encoding="utf-8")
+    assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 1
+    assert read_tree(site / "_site") == before
+    assert sorted(p.name for p in site.iterdir()) == ["_site", "content", "templates"]
+
+
+def test_template_typo_fails_the_build(make_site: MakeSite) -> None:
+    site = make_site()
+    base = site / "templates" / "home.html"
+    base.write_text(base.read_text().replace("page.latest", "page.latset"), encoding="utf-8")
+    with pytest.raises(Exception, match="latset"):
+        build_files(site)
