@@ -151,11 +151,22 @@ def test_alias_may_not_replace_a_generated_page(make_site: MakeSite) -> None:
 
 
 def test_base_url_path_prefixes_internal_links(make_site: MakeSite) -> None:
-    site = make_site({"content/releases/a.md": release("Prefixed")})
+    site = make_site(
+        {
+            "content/releases/a.md": release("Prefixed").replace(
+                "Body of Prefixed.",
+                "See [about](/about/), [CISA](https://www.cisa.gov/) and ![](/static/x.png).",
+            )
+        }
+    )
     files = build_files(site, base_url="https://agency.github.io/press/")
     home = text(files, "index.html")
     assert 'href="/press/news/2016/10/07/prefixed/"' in home
     assert 'href="/news/' not in home
+    page = text(files, "news/2016/10/07/prefixed/index.html")
+    assert '<a href="/press/about/"' in page
+    assert '<a href="https://www.cisa.gov/"' in page
+    assert 'src="/press/static/x.png"' in page
 
 
 def test_sitemap_and_robots(make_site: MakeSite) -> None:
@@ -186,9 +197,25 @@ def test_failed_build_leaves_previous_output_untouched(make_site: MakeSite) -> N
     assert sorted(p.name for p in site.iterdir()) == ["_site", "content", "templates"]
 
 
-def test_template_typo_fails_the_build(make_site: MakeSite) -> None:
+def test_template_typo_fails_the_build_with_its_line(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
     site = make_site()
-    base = site / "templates" / "home.html"
-    base.write_text(base.read_text().replace("page.latest", "page.latset"), encoding="utf-8")
-    with pytest.raises(Exception, match="latset"):
-        build_files(site)
+    home = site / "templates" / "home.html"
+    text_before = home.read_text()
+    line = next(n for n, ln in enumerate(text_before.splitlines(), 1) if "block main" in ln)
+    home.write_text(
+        text_before.replace("{% block main %}", "{% block main %}{{ site.config.titel }}", 1),
+        encoding="utf-8",
+    )
+    assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"templates/home.html:{line}: template error: "
+        "'advisory_site.models.SiteConfig object' has no attribute 'titel'"
+    )
+    assert not (site / "_site").exists()
+
+
+def test_check_finds_problems_that_only_planning_reveals(make_site: MakeSite) -> None:
+    site = make_site({"content/releases/a.md": release("Greedy", aliases="[/news/]", draft="true")})
+    assert main(["check", "--site", str(site)]) == 1

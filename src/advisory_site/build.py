@@ -76,7 +76,7 @@ def load_site(site_dir: Path, *, base_url: str | None = None) -> Site:
         config = dataclasses.replace(config, base_url=base_url)
     renderer = Renderer()
     releases = load_releases(site_dir, config, renderer, errors)
-    pages = load_pages(site_dir, renderer, errors)
+    pages = load_pages(site_dir, config, renderer, errors)
     if errors:
         raise BuildError(errors)
     return Site(config=config, releases=tuple(releases), pages=tuple(pages))

@@ -10,12 +10,15 @@ import argparse
 import json
 import sys
 import time
+import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from advisory_site.build import BuildOptions, build, load_site
+import jinja2
+
+from advisory_site.build import BuildOptions, build, load_site, plan_site
 from advisory_site.config import load_config, validate_base_url
 from advisory_site.content import Lookups
 from advisory_site.errors import BuildError, ContentError, OutputError, UsageError
@@ -124,6 +127,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"advisory-site: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except jinja2.TemplateError as exc:
+        print(f"{template_location(exc)}: template error: {exc.message}", file=sys.stderr)
+        print("The site's templates need fixing; nothing was built or published.", file=sys.stderr)
+        return EXIT_CONTENT
+
+
+def template_location(exc: jinja2.TemplateError) -> str:
+    """'templates/x.html:12' for a template error: where the template author must look."""
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        return f"templates/{Path(exc.filename).name}:{exc.lineno}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    in_templates = [frame for frame in frames if frame.filename.endswith((".html", ".xml"))]
+    if in_templates:
+        frame = in_templates[-1]
+        return f"templates/{Path(frame.filename).name}:{frame.lineno}"
+    return "templates"
 
 
 def print_errors(errors: Sequence[ContentError]) -> None:
@@ -159,6 +178,9 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     site = load_site(args.site)
+    # Plan every page, drafts and embargoed releases included, so that what only shows when
+    # pages are laid out (an alias over a generated page, a template error) is caught too.
+    plan_site(site, args.site)
     drafts = sum(1 for r in site.releases if r.draft)
     print(
         f"No problems found in {len(site.releases)} releases ({drafts} drafts) and "

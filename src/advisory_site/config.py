@@ -156,7 +156,7 @@ def _read_id(item: FieldReader, key: str = "id") -> str:
     return value
 
 
-def _unique(reader: FieldReader, key: str, items: list[FieldReader], ids: list[str]) -> None:
+def _unique(key: str, items: list[FieldReader], ids: list[str]) -> None:
     seen: set[str] = set()
     for item, value in zip(items, ids, strict=True):
         if value in seen:
@@ -176,7 +176,7 @@ def _read_topics(reader: FieldReader) -> list[Topic]:
                 description=item.text("description"),
             )
         )
-    _unique(reader, "topic", items, [topic.id for topic in topics])
+    _unique("topic", items, [topic.id for topic in topics])
     return topics
 
 
@@ -193,7 +193,7 @@ def _read_agencies(reader: FieldReader) -> list[Agency]:
                 url=item.text("url"),
             )
         )
-    _unique(reader, "agency", items, [agency.id for agency in agencies])
+    _unique("agency", items, [agency.id for agency in agencies])
     return agencies
 
 
@@ -205,7 +205,7 @@ def _read_kinds(reader: FieldReader) -> list[Kind]:
     for item in items:
         item.check_keys(("id", "name"))
         kinds.append(Kind(id=_read_id(item), name=item.text("name", required=True)))
-    _unique(reader, "kind", items, [kind.id for kind in kinds])
+    _unique("kind", items, [kind.id for kind in kinds])
     return kinds
 
 

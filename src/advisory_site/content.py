@@ -16,6 +16,7 @@ from advisory_site.urls import (
     alias_problem,
     make_slug,
     page_url,
+    prefix_links,
     release_url,
     slug_problem,
 )
@@ -180,7 +181,7 @@ def parse_release(
         draft=draft,
         updates=tuple(sorted((update for _, update in updates), key=lambda u: u.date)),
         aliases=aliases,
-        body_html=body.html,
+        body_html=prefix_links(body.html, config.path_prefix),
         url=release_url(config.local_date(release_date), slug),
     )
 
@@ -254,7 +255,9 @@ def check_collisions(
             )
 
 
-def load_pages(site_dir: Path, renderer: Renderer, errors: list[ContentError]) -> list[Page]:
+def load_pages(
+    site_dir: Path, config: SiteConfig, renderer: Renderer, errors: list[ContentError]
+) -> list[Page]:
     pages = []
     for file, path in content_files(site_dir, PAGES_DIR):
         name = file.stem
@@ -293,7 +296,7 @@ def load_pages(site_dir: Path, renderer: Renderer, errors: list[ContentError]) -
                 name=name,
                 title=title,
                 summary=summary or body.first_paragraph,
-                body_html=body.html,
+                body_html=prefix_links(body.html, config.path_prefix),
                 url=page_url(name),
             )
         )

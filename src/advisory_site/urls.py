@@ -10,6 +10,7 @@ from slugify import slugify
 
 MAX_SLUG = 100
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
 _SAFE_PATH = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*[A-Za-z0-9._~-]*$")
 
 
@@ -76,3 +77,10 @@ def output_path(url: str) -> str:
     if "." in path.rsplit("/", 1)[-1]:
         return path
     return path + "/index.html"
+
+
+def prefix_links(fragment: str, prefix: str) -> str:
+    """Make root-relative links of sanitised HTML ('/about/') point under ``prefix`` ('/repo')."""
+    if not prefix:
+        return fragment
+    return _ROOT_RELATIVE.sub(lambda match: f"{match.group(1)}{prefix}/", fragment)
