@@ -11,12 +11,14 @@ from pathlib import Path
 from advisory_site.config import load_config
 from advisory_site.content import load_pages, load_releases
 from advisory_site.errors import BuildError, ContentError
+from advisory_site.feeds import FORMATS, Feed, feed_files, opml, site_feeds
 from advisory_site.models import Release, Site, SiteConfig
 from advisory_site.render import Renderer
 from advisory_site.sitemap import robots_txt, sitemap_xml
 from advisory_site.templates import (
     Context,
     Crumb,
+    FeedLink,
     HomeContext,
     IndexContext,
     IndexEntry,
@@ -28,6 +30,8 @@ from advisory_site.templates import (
     RedirectContext,
     ReleaseContext,
     SiteView,
+    SubscribeContext,
+    Subscription,
     Templates,
 )
 from advisory_site.urls import (
@@ -39,6 +43,7 @@ from advisory_site.urls import (
 )
 
 RELATED_COUNT = 3
+OPML_URL = "/feeds.opml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +113,8 @@ def build(options: BuildOptions) -> Plan:
 
 def plan_site(site: Site, site_dir: Path) -> list[OutputFile]:
     templates = Templates(site_dir / "templates", site.config)
-    view = SiteView(config=site.config)
+    feeds = site_feeds(site)
+    view = SiteView(config=site.config, feeds=feed_links(feeds[0]))
     files: dict[str, OutputFile] = {}
     errors: list[ContentError] = []
 
@@ -125,7 +131,7 @@ def plan_site(site: Site, site_dir: Path) -> list[OutputFile]:
         files[path] = OutputFile(path, data)
 
     sitemap: list[tuple[str, datetime | None]] = []
-    for context in html_contexts(site):
+    for context in html_contexts(site, feeds):
         add(output_path(context.meta.url), templates.render(context, view))
         if not context.meta.noindex:
             updated = (
@@ -133,6 +139,10 @@ def plan_site(site: Site, site_dir: Path) -> list[OutputFile]:
             )
             sitemap.append((context.meta.url, updated))
     # Feeds (RSS, Atom, JSON Feed) are planned here, from the same published releases.
+    for feed in feeds:
+        for path, data in feed_files(feed):
+            add(path, data)
+    add(OPML_URL.lstrip("/"), opml(site.config, feeds))
     for release in site.releases:
         for alias in release.aliases:
             context = RedirectContext(
@@ -168,10 +178,23 @@ HOME = Crumb(label="Home", url="/")
 NEWS = Crumb(label="News", url="/news/")
 
 
-def html_contexts(site: Site) -> Iterator[Context]:
+def feed_links(feed: Feed, *, short: bool = False) -> tuple[FeedLink, ...]:
+    """A feed in every format, titled for <link rel="alternate"> or (``short``) by format alone."""
+    return tuple(
+        FeedLink(
+            title=form.name if short else f"{feed.title} ({form.name})",
+            url=feed.path(form),
+            media_type=form.media_type,
+        )
+        for form in FORMATS
+    )
+
+
+def html_contexts(site: Site, feeds: tuple[Feed, ...] = ()) -> Iterator[Context]:
     """Every HTML page of the site, as template contexts."""
     config = site.config
     releases = site.releases
+    feeds_of = {feed.folder: feed_links(feed) for feed in feeds}
     yield HomeContext(
         meta=Meta(title=config.title, url="/", description=config.description),
         latest=releases[: config.home_size],
@@ -221,6 +244,7 @@ def html_contexts(site: Site) -> Iterator[Context]:
             url=topic_url(topic.id),
             crumbs=(HOME, topics_crumb),
             intro=topic.description,
+            feeds=feeds_of.get(topic_url(topic.id), ()),
         )
     yield IndexContext(
         meta=Meta(title="Agencies", url="/agencies/", breadcrumbs=(HOME,)),
@@ -244,6 +268,7 @@ def html_contexts(site: Site) -> Iterator[Context]:
             url=agency_url(agency.id),
             crumbs=(HOME, agencies_crumb),
             intro=f"Releases from {agency.name}.",
+            feeds=feeds_of.get(agency_url(agency.id), ()),
         )
     for page in site.pages:
         yield PageContext(
@@ -252,6 +277,35 @@ def html_contexts(site: Site) -> Iterator[Context]:
             ),
             page=page,
         )
+    if feeds:
+        yield subscribe_context(config, feeds)
+
+
+def subscribe_context(config: SiteConfig, feeds: tuple[Feed, ...]) -> SubscribeContext:
+    """/subscribe/: every feed, what it follows and its formats."""
+    subscriptions = [
+        Subscription(
+            name=feed.name,
+            description=feed.description,
+            url=feed.folder,
+            count=feed.total,
+            links=feed_links(feed, short=True),
+        )
+        for feed in feeds
+    ]
+    return SubscribeContext(
+        meta=Meta(
+            title="Subscribe",
+            url="/subscribe/",
+            description=f"Follow the releases of {config.organisation} in a feed reader.",
+            breadcrumbs=(HOME,),
+        ),
+        everything=subscriptions[0],
+        topics=tuple(s for s in subscriptions if s.url.startswith("/topics/")),
+        agencies=tuple(s for s in subscriptions if s.url.startswith("/agencies/")),
+        feed_size=config.feed_size,
+        opml_url=OPML_URL,
+    )
 
 
 def release_contexts(releases: tuple[Release, ...]) -> Iterator[ReleaseContext]:
@@ -296,8 +350,12 @@ def listing_contexts(
     crumbs: tuple[Crumb, ...],
     intro: str,
     years: tuple[int, ...] = (),
+    feeds: tuple[FeedLink, ...] = (),
 ) -> Iterator[ListingContext]:
-    """The pages of one listing, ``config.page_size`` releases each; at least one page."""
+    """The pages of one listing, ``config.page_size`` releases each; at least one page.
+
+    ``feeds`` are advertised on the first page, the one subscribers land on.
+    """
     size = config.page_size
     count = max(1, -(-len(releases) // size))
     urls = tuple(paginated_url(url, number) for number in range(1, count + 1))
@@ -305,7 +363,11 @@ def listing_contexts(
         title = heading if number == 1 else f"{heading} (page {number} of {count})"
         yield ListingContext(
             meta=Meta(
-                title=title, url=urls[number - 1], description=intro or heading, breadcrumbs=crumbs
+                title=title,
+                url=urls[number - 1],
+                description=intro or heading,
+                breadcrumbs=crumbs,
+                feeds=feeds if number == 1 else (),
             ),
             heading=heading,
             intro=intro,

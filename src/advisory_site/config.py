@@ -32,6 +32,7 @@ _SITE_KEYS = (
     "page_size",
     "home_size",
     "feed_size",
+    "websub_hub",
 )
 
 
@@ -110,6 +111,7 @@ def _read_config(reader: FieldReader) -> SiteConfig:
         page_size=reader.integer("page_size", default=10, maximum=500),
         home_size=reader.integer("home_size", default=5, maximum=100),
         feed_size=reader.integer("feed_size", default=50, maximum=10_000),
+        websub_hub=_read_websub_hub(reader),
     )
 
 
@@ -122,6 +124,18 @@ def _read_base_url(reader: FieldReader) -> str:
         )
         return "https://example.gov/"
     return url if url.endswith("/") else url + "/"
+
+
+def _read_websub_hub(reader: FieldReader) -> str:
+    url = reader.text("websub_hub")
+    parts = urlsplit(url)
+    if url and (parts.scheme != "https" or not parts.netloc or parts.fragment):
+        reader.error(
+            "websub_hub",
+            f"expected an https:// address such as https://pubsubhubbub.appspot.com/, got '{url}'",
+        )
+        return ""
+    return url
 
 
 def validate_base_url(url: str) -> str | None:

@@ -84,6 +84,7 @@ class SiteConfig:
     page_size: int = 10
     home_size: int = 5
     feed_size: int = 50
+    websub_hub: str = ""  # an https:// WebSub hub announced by every feed, or ''
 
     @property
     def tz(self) -> ZoneInfo:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from urllib.parse import urljoin
 from xml.etree.ElementTree import Element
 
 import markdown
@@ -94,11 +95,23 @@ class Renderer:
         return Rendered(html=safe, first_paragraph=first_paragraph_text(safe))
 
 
-def sanitise(fragment: str) -> str:
-    """Remove everything that could run script or load foreign content."""
+_LINK_ATTRIBUTES = frozenset({"href", "src", "cite"})
+
+
+def sanitise(fragment: str, *, base_url: str = "") -> str:
+    """Remove everything that could run script or load foreign content.
+
+    With ``base_url``, every link, image and citation address is also made absolute against it
+    (for feeds, which are read away from the site).
+    """
+
+    def absolute(_tag: str, attribute: str, value: str) -> str:
+        return urljoin(base_url, value) if attribute in _LINK_ATTRIBUTES else value
+
     return str(
         nh3.clean(
             fragment,
+            attribute_filter=absolute if base_url else None,
             tags=set(_TAGS),
             attributes=_ATTRIBUTES,
             url_schemes=set(_SCHEMES),

@@ -114,6 +114,28 @@ class NotFoundContext:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Subscription:
+    """One feed on the subscribe page, in every format."""
+
+    name: str
+    description: str
+    url: str  # the listing page it follows
+    count: int  # releases in that listing
+    links: tuple[FeedLink, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscribeContext:
+    meta: Meta
+    everything: Subscription
+    topics: tuple[Subscription, ...]
+    agencies: tuple[Subscription, ...]
+    feed_size: int
+    opml_url: str
+    template: str = "subscribe.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RedirectContext:
     meta: Meta
     target: str  # absolute URL
@@ -128,6 +150,7 @@ Context = (
     | PageContext
     | NotFoundContext
     | RedirectContext
+    | SubscribeContext
 )
 
 
