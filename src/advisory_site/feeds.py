@@ -6,6 +6,7 @@ unchanged site gives byte-identical feeds.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from xml.etree import ElementTree
 from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 
-from advisory_site.models import Release, Site, SiteConfig
+from advisory_site.models import Release, Site, SiteConfig, long_date
 from advisory_site.render import sanitise
 from advisory_site.urls import agency_url, topic_url
 
@@ -164,7 +165,9 @@ def feed_item(release: Release, config: SiteConfig) -> FeedItem:
         url=url,
         title=_xml_text(release.title),
         summary=_xml_text(release.summary),
-        content_html=_xml_text(sanitise(release.body_html, base_url=url)),
+        content_html=_xml_text(
+            sanitise(release.body_html, base_url=url) + _major_updates(release, config)
+        ),
         published=release.release_date.astimezone(config.tz),
         updated=release.updated.astimezone(config.tz),
         author=_xml_text(release.contact.office),
@@ -177,6 +180,22 @@ def feed_item(release: Release, config: SiteConfig) -> FeedItem:
             ),
         ),
     )
+
+
+def _major_updates(release: Release, config: SiteConfig) -> str:
+    """The major updates as HTML, so a re-notified reader sees what changed.
+
+    Minor updates are left out: they must not change a feed by a single byte.
+    """
+    major = [update for update in release.updates if update.major]
+    if not major:
+        return ""
+    lines = "".join(
+        f'<li><time datetime="{update.date.astimezone(config.tz).isoformat()}">'
+        f"{long_date(config.local_date(update.date))}</time>: {html.escape(update.note)}</li>\n"
+        for update in major
+    )
+    return f"\n<h2>Updates</h2>\n<ul>\n{lines}</ul>"
 
 
 def item_id(release: Release, config: SiteConfig) -> str:
