@@ -297,10 +297,16 @@ def test_corrected_retitled_and_moved_release_keeps_its_id(make_site: MakeSite) 
 
 def test_ids_are_unique_and_carry_the_path_prefix(make_site: MakeSite) -> None:
     site = make_site(
-        {f"content/releases/r{n}.md": release(f"Release {n}", "2016-10-07") for n in range(3)}
+        {
+            f"content/releases/r{n}.md": release(f"Release {n}", "2016-10-07")
+            + "\n[About us](/about/)\n"
+            for n in range(3)
+        }
     )
     plan = build(BuildOptions(site_dir=site, now=NOW, base_url="https://agency.github.io/press/"))
     files = {file.path: file.data for file in plan.files}
+    content = json_feed(files)["items"][0]["content_html"]
+    assert 'href="https://agency.github.io/press/about/"' in content
     ids = all_ids(files)["atom"]
     assert len(set(ids)) == 3
     assert "tag:agency.github.io,2016-10-07:/press/news/2016/10/07/release-0" in ids
