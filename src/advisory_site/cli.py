@@ -19,6 +19,7 @@ from typing import TypeVar
 import jinja2
 
 from advisory_site.build import BuildOptions, build, load_site, plan_site
+from advisory_site.cicommands import CI_COMMANDS, add_ci_commands, run_ci_command
 from advisory_site.config import load_config, validate_base_url
 from advisory_site.content import Lookups
 from advisory_site.errors import BuildError, ContentError, OutputError, UsageError
@@ -107,6 +108,7 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="ISO-8601",
         help="the moment whose local date becomes the release date",
     )
+    add_ci_commands(commands, parse_base_url=parse_base_url, parse_now=parse_now)
     return parser
 
 
@@ -117,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_build(args)
         if args.command == "check":
             return run_check(args)
+        if args.command in CI_COMMANDS:
+            return run_ci_command(args)
         return run_new(args)
     except BuildError as exc:
         print_errors(exc.errors)
