@@ -1,0 +1,277 @@
+"""The GitHub Actions workflows: valid, least-privilege, pinned, and running real commands."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+
+from advisory_site.cli import make_parser
+from tests.conftest import NOW_ISO, REPO
+
+WORKFLOWS = REPO / ".github" / "workflows"
+NAMES = ("pull-request.yml", "publish.yml", "scheduled.yml")
+README = (REPO / "README.md").read_text(encoding="utf-8")
+INSTALL = "python3 -m venv .venv && .venv/bin/pip install -e ."
+DEPLOY_PERMISSIONS = {"pages": "write", "id-token": "write"}
+
+# What the shell variables used in commands stand for on a runner (set by an earlier step,
+# by a step's env from ${{ ... }}, or by GitHub).
+SAMPLE_VALUES = {
+    "NOW": NOW_ISO,
+    "BASE_URL": "https://owner.github.io/advisory-site",
+    "PWD": "/home/runner/work/advisory-site/advisory-site",
+    "GITHUB_STEP_SUMMARY": "/home/runner/summary.md",
+    "GITHUB_OUTPUT": "/home/runner/output",
+}
+# Options the workflows use that a parallel change adds to the CLI; remove once merged.
+PENDING_OPTIONS = {("check", "--format", "github")}
+
+
+def load(name: str) -> dict[str, Any]:
+    workflow = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    assert isinstance(workflow, dict)
+    if True in workflow:  # YAML 1.1 reads the key 'on' as a boolean
+        workflow["on"] = workflow.pop(True)
+    return workflow
+
+
+def jobs(name: str) -> dict[str, dict[str, Any]]:
+    found = load(name)["jobs"]
+    assert isinstance(found, dict)
+    return found
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(job.get("steps", []))
+
+
+def deploys(job: dict[str, Any]) -> bool:
+    """A job that deploys to Pages itself or through the publish workflow."""
+    uses = [str(step.get("uses", "")) for step in steps(job)]
+    return job.get("uses") == "./.github/workflows/publish.yml" or any(
+        use.startswith("actions/deploy-pages@") for use in uses
+    )
+
+
+def test_the_three_workflows_parse_with_their_triggers() -> None:
+    assert sorted(path.name for path in WORKFLOWS.iterdir()) == sorted(NAMES)
+    triggers = {name: load(name)["on"] for name in NAMES}
+    assert set(triggers["pull-request.yml"]) == {"pull_request"}
+    assert triggers["publish.yml"]["push"] == {"branches": ["main"]}
+    assert set(triggers["publish.yml"]) == {"push", "workflow_dispatch", "workflow_call"}
+    assert set(triggers["scheduled.yml"]) == {"schedule", "workflow_dispatch"}
+    for name in NAMES:
+        workflow = load(name)
+        assert isinstance(workflow["name"], str)
+        for job_id, job in jobs(name).items():
+            if "uses" in job:  # a call of another workflow of this repository
+                assert (REPO / job["uses"]).is_file(), job_id
+                continue
+            assert str(job["runs-on"]).startswith("ubuntu-"), job_id
+            assert isinstance(job["timeout-minutes"], int), job_id
+            assert steps(job), job_id
+            for step in steps(job):
+                assert ("uses" in step) != ("run" in step), (name, job_id, step)
+
+
+def test_permissions_are_least_privilege() -> None:
+    for name in NAMES:
+        assert load(name)["permissions"] == {"contents": "read"}, name
+        for job_id, job in jobs(name).items():
+            permissions = job.get("permissions", {})
+            assert isinstance(permissions, dict), f"{name}: {job_id}: no read-all/write-all"
+            writes = {scope: level for scope, level in permissions.items() if level == "write"}
+            if deploys(job):
+                assert writes == DEPLOY_PERMISSIONS, (name, job_id)
+            else:
+                assert writes == {}, (name, job_id)
+    assert [job_id for job_id, job in jobs("publish.yml").items() if deploys(job)] == ["deploy"]
+    assert [job_id for job_id, job in jobs("scheduled.yml").items() if deploys(job)] == ["publish"]
+    assert not any(deploys(job) for job in jobs("pull-request.yml").values())
+
+
+def test_publications_never_overlap() -> None:
+    publish = load("publish.yml")
+    assert publish["concurrency"] == {"group": "publish-site", "cancel-in-progress": False}
+    deploy = jobs("publish.yml")["deploy"]
+    assert deploy["concurrency"] == {"group": "deploy-pages", "cancel-in-progress": False}
+    assert deploy["environment"]["name"] == "github-pages"
+    # The scheduled workflow calls publish.yml: sharing its group would deadlock the two.
+    assert "concurrency" not in load("scheduled.yml")
+    scheduled_publish = jobs("scheduled.yml")["publish"]
+    assert scheduled_publish["needs"] == "due"
+    assert scheduled_publish["if"] == "needs.due.outputs.due == 'true'"
+
+
+def test_the_schedule_runs_off_the_hour_at_least_every_30_minutes() -> None:
+    (entry,) = load("scheduled.yml")["on"]["schedule"]
+    minute, hour, day, month, weekday = entry["cron"].split()
+    assert (hour, day, month, weekday) == ("*", "*", "*", "*")
+    minutes = sorted(int(value) for value in minute.split(","))
+    assert 0 not in minutes
+    gaps = [b - a for a, b in zip(minutes, [*minutes[1:], minutes[0] + 60], strict=True)]
+    assert max(gaps) <= 30
+
+
+def uses_lines() -> Iterator[tuple[str, str]]:
+    for name in NAMES:
+        for line in (WORKFLOWS / name).read_text(encoding="utf-8").splitlines():
+            if re.match(r"\s*(-\s+)?uses:", line):
+                yield name, line.split("uses:", 1)[1].strip()
+
+
+def test_actions_are_pinned_to_full_commits_with_their_version() -> None:
+    pinned = re.compile(r"^actions/[a-z-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+    seen = set()
+    for name, use in uses_lines():
+        if use.startswith("./"):
+            continue
+        assert pinned.match(use), f"{name}: {use}"
+        seen.add(use.split("@")[0])
+    assert {
+        "actions/checkout",
+        "actions/setup-python",
+        "actions/setup-node",
+        "actions/cache",
+        "actions/upload-artifact",
+        "actions/configure-pages",
+        "actions/upload-pages-artifact",
+        "actions/deploy-pages",
+    } == seen
+    by_action: dict[str, set[str]] = {}
+    for _, use in uses_lines():
+        by_action.setdefault(use.split("@")[0], set()).add(use)
+    assert all(len(versions) == 1 for versions in by_action.values()), by_action
+
+
+def all_steps() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for name in NAMES:
+        for job_id, job in jobs(name).items():
+            for step in steps(job):
+                yield name, job_id, step
+
+
+def test_python_and_node_are_the_readmes_versions() -> None:
+    assert "Python 3.11" in README
+    assert "Node.js 20" in README
+    for name, job_id, step in all_steps():
+        use = str(step.get("uses", ""))
+        if use.startswith("actions/setup-python@"):
+            assert step["with"]["python-version"] == "3.11", (name, job_id)
+        if use.startswith("actions/setup-node@"):
+            assert step["with"]["node-version"] == "20", (name, job_id)
+    assert jobs("pull-request.yml")["tests"]["container"] == "python:3.11-bookworm"
+
+
+def test_ci_runs_the_readmes_install_and_test_commands() -> None:
+    assert INSTALL in README
+    assert "./scripts/test" in README
+    assert (REPO / ".ci/run").read_text(encoding="utf-8").splitlines()[-1] == "./scripts/test"
+    assert [step["run"] for step in steps(jobs("pull-request.yml")["tests"]) if "run" in step] == [
+        ".ci/run"
+    ]
+    for workflow in NAMES:
+        for job_id, job in jobs(workflow).items():
+            runs = [str(step["run"]) for step in steps(job) if "run" in step]
+            if any("advisory-site" in run or "build.py" in run for run in runs):
+                assert INSTALL in runs, (workflow, job_id)
+
+
+def test_the_build_cache_is_kept_between_runs() -> None:
+    caches = [
+        step for _, _, step in all_steps() if str(step.get("uses", "")).startswith("actions/cache@")
+    ]
+    assert len(caches) == 2  # the pull request's build and the publication
+    for step in caches:
+        assert step["with"]["path"] == ".cache"
+        assert step["with"]["key"].endswith("-${{ github.run_id }}")
+        assert step["with"]["key"].startswith(step["with"]["restore-keys"])
+
+
+SHELL_KEYWORDS = frozenset(
+    {"if", "then", "else", "elif", "fi", "do", "done", "while", "{", "}", "!"}
+)
+
+
+def shell_commands(script: str) -> Iterator[list[str]]:
+    """The simple commands of a shell script, split at operators and redirections."""
+    for line in script.replace("\\\n", " ").splitlines():
+        if line.strip().startswith("#"):
+            continue
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        command: list[str] = []
+        redirect = False
+        for token in lexer:
+            if token in {"&&", "||", ";", "|", "(", ")"}:
+                if command:
+                    yield command
+                command, redirect = [], False
+            elif token in {">", ">>", "<"}:
+                redirect = True
+            elif redirect:
+                redirect = False  # the redirection's target is not an argument
+            elif command or token not in SHELL_KEYWORDS:
+                command.append(token)
+        if command:
+            yield command
+
+
+def expand(token: str) -> str:
+    assert "${{" not in token, "pass expressions through env:, never into the script"
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        assert name in SAMPLE_VALUES, f"unknown variable ${name}"
+        return SAMPLE_VALUES[name]
+
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)", value, token)
+
+
+def engine_commands() -> Iterator[tuple[str, list[str]]]:
+    """Every `advisory-site ...` and `python build.py ...` the workflows run, as CLI arguments."""
+    for name, job_id, step in all_steps():
+        for command in shell_commands(str(step.get("run", ""))):
+            where = f"{name}: {job_id}: {' '.join(command)}"
+            if command[0].endswith("/advisory-site") or command[0] == "advisory-site":
+                yield where, [expand(token) for token in command[1:]]
+            elif len(command) > 1 and command[1].endswith("build.py"):
+                assert command[0].endswith("/python"), where
+                yield where, ["build", *(expand(token) for token in command[2:])]
+
+
+def test_every_engine_command_in_the_workflows_exists_in_the_cli() -> None:
+    used: set[str] = set()
+    for where, written in engine_commands():
+        argv = written
+        for command, option, value in PENDING_OPTIONS:
+            if argv[:1] == [command] and option in argv:
+                index = argv.index(option)
+                assert argv[index + 1] == value, where
+                argv = argv[:index] + argv[index + 2 :]
+        try:
+            args = make_parser().parse_args(argv)
+        except SystemExit:
+            pytest.fail(f"the CLI rejects a workflow command: {where}")
+        used.add(args.command)
+    assert used == {"check", "build", "check-links", "diff", "release-due"}
+
+
+def test_the_shell_splitter_finds_commands_behind_operators() -> None:
+    script = (
+        'X="$(date)"\n'
+        'if [ -d a ]; then .venv/bin/advisory-site diff a b >> "$OUT"; else\n'
+        "  { echo no; advisory-site check \\\n    --site x; } > out\nfi\n"
+    )
+    assert list(shell_commands(script)) == [
+        ["X=$(date)"],
+        ["[", "-d", "a", "]"],
+        [".venv/bin/advisory-site", "diff", "a", "b"],
+        ["echo", "no"],
+        ["advisory-site", "check", "--site", "x"],
+    ]
