@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -187,6 +188,21 @@ def test_a_broken_feed_is_an_error_and_a_missing_folder_wrong_usage(tmp_path: Pa
     assert "is not a folder; build both sites first" in result.stderr
 
 
+def update_release(file: Path, kind: str) -> None:
+    """Give a sample release an update dated 2026-11-20 (major unless ``kind`` says minor)."""
+    text = file.read_text(encoding="utf-8")
+    extra = f", type: {kind}" if kind else ""
+    updated = re.sub(
+        r"^last_published: .*$",
+        f"updates:\n  - {{date: 2026-11-20, note: Added guidance.{extra}}}",
+        text,
+        count=1,
+        flags=re.MULTILINE,
+    )
+    assert updated != text
+    file.write_text(updated, encoding="utf-8")
+
+
 def test_the_pull_request_workflow_sequence_on_real_builds(tmp_path: Path) -> None:
     """As the workflow does: build the head, build the base with its own build.py, compare."""
     base_repo = tmp_path / ".base"
@@ -202,6 +218,8 @@ def test_the_pull_request_workflow_sequence_on_real_builds(tmp_path: Path) -> No
         "agencies: [DHS]\ntopics: [Cybersecurity]\n---\nReleases now go live on merge.\n",
         encoding="utf-8",
     )
+    update_release(head / "content/releases/2021/advisory-remote-access-software-patching.md", "")
+    update_release(head / "content/releases/2019/remarks-port-of-entry-modernization.md", "minor")
     result = run_cli("build", "--site", str(head), "--now", NOW_ISO)
     assert result.returncode == 0, result.stderr
     assert run_cli("check-links", str(head / "_site")).returncode == 0
@@ -229,11 +247,11 @@ def test_the_pull_request_workflow_sequence_on_real_builds(tmp_path: Path) -> No
         assert f"- `{listing}`\n" in changed
     assert "- `/topics/election-security/`" not in changed
     assert "0 removed." in summary
-    if (head / "_site/feed.json").exists():
-        assert "**This merge will publish 1 new feed item and update 0.**" in summary
-        assert (
-            f"[Department Announces Continuous Publishing](https://www.example.gov{new_page})"
-            in (summary)
-        )
-    else:
-        assert "**The built site has no feed.json" in summary
+    assert "**This merge will publish 1 new feed item and update 1.**" in summary
+    assert (
+        f"| [Department Announces Continuous Publishing](https://www.example.gov{new_page}) | new "
+        in (summary)
+    )
+    assert "remote-access-appliances/) | updated | 2026-11-20" in summary
+    assert "port-of-entry" not in summary.split("**Pages:**")[0]  # a minor update notifies nobody
+    assert "| `/topics/cybersecurity/feed.json` | 1 | 1 | 0 |" in summary
