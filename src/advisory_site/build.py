@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from advisory_site.config import load_config
 from advisory_site.content import load_pages, load_releases
 from advisory_site.errors import BuildError, ContentError
 from advisory_site.feeds import FORMATS, Feed, feed_files, opml, site_feeds
-from advisory_site.models import Release, Site, SiteConfig
+from advisory_site.lint import LintWarning, Memo, lint_site
+from advisory_site.models import Release, Site, SiteConfig, long_date
 from advisory_site.render import Renderer
 from advisory_site.sitemap import robots_txt, sitemap_xml
 from advisory_site.templates import (
@@ -59,19 +61,24 @@ class BuildOptions:
     drafts: bool = False
     future: bool = False
     base_url: str | None = None
+    preview: bool = False  # mark drafts and embargoed releases on their pages (serve)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     site: Site  # what is published
     files: tuple[OutputFile, ...]
+    next_release_at: datetime | None = None  # the next embargoed release, for scheduled builds
+    warnings: tuple[LintWarning, ...] = ()
 
     @property
     def page_count(self) -> int:
         return sum(1 for file in self.files if file.path.endswith(".html"))
 
 
-def load_site(site_dir: Path, *, base_url: str | None = None) -> Site:
+def load_site(
+    site_dir: Path, *, base_url: str | None = None, renderer: Renderer | None = None
+) -> Site:
     """Read and validate everything; raise BuildError listing every problem found."""
     errors: list[ContentError] = []
     config = load_config(site_dir, errors)
@@ -79,7 +86,7 @@ def load_site(site_dir: Path, *, base_url: str | None = None) -> Site:
         raise BuildError(errors)
     if base_url:
         config = dataclasses.replace(config, base_url=base_url)
-    renderer = Renderer()
+    renderer = renderer or Renderer()
     releases = load_releases(site_dir, config, renderer, errors)
     pages = load_pages(site_dir, config, renderer, errors)
     if errors:
@@ -99,19 +106,44 @@ def published(site: Site, now: datetime, *, drafts: bool = False, future: bool =
     return dataclasses.replace(site, releases=releases)
 
 
-def build(options: BuildOptions) -> Plan:
-    """Load, check, gate and plan the whole site."""
-    site = published(
-        load_site(options.site_dir, base_url=options.base_url),
-        options.now,
-        drafts=options.drafts,
-        future=options.future,
+def next_release_at(site: Site, now: datetime) -> datetime | None:
+    """When the next embargoed (non-draft) release becomes public, or None."""
+    return min(
+        (r.release_date for r in site.releases if not r.draft and r.release_date > now),
+        default=None,
     )
-    files = plan_site(site, options.site_dir)
-    return Plan(site=site, files=tuple(files))
 
 
-def plan_site(site: Site, site_dir: Path) -> list[OutputFile]:
+def build_info_json(next_release: datetime | None) -> bytes:
+    """_site/build-info.json, read by the scheduled CI workflow to rebuild right on time."""
+    moment = next_release.astimezone(UTC).isoformat() if next_release else None
+    return (json.dumps({"next_release_at": moment}, indent=2) + "\n").encode("utf-8")
+
+
+def build(
+    options: BuildOptions, *, renderer: Renderer | None = None, lint_memo: Memo | None = None
+) -> Plan:
+    """Load, check, gate and plan the whole site (a preview server passes its caches)."""
+    everything = load_site(options.site_dir, base_url=options.base_url, renderer=renderer)
+    site = published(everything, options.now, drafts=options.drafts, future=options.future)
+    upcoming = next_release_at(everything, options.now)
+    files = plan_site(
+        site,
+        options.site_dir,
+        next_release=upcoming,
+        preview_now=options.now if options.preview else None,
+    )
+    warnings = lint_site(everything, options.site_dir, lint_memo)
+    return Plan(site=site, files=tuple(files), next_release_at=upcoming, warnings=warnings)
+
+
+def plan_site(
+    site: Site,
+    site_dir: Path,
+    *,
+    next_release: datetime | None = None,
+    preview_now: datetime | None = None,
+) -> list[OutputFile]:
     templates = Templates(site_dir / "templates", site.config)
     feeds = site_feeds(site)
     view = SiteView(config=site.config, feeds=feed_links(feeds[0]))
@@ -131,9 +163,10 @@ def plan_site(site: Site, site_dir: Path) -> list[OutputFile]:
         files[path] = OutputFile(path, data)
 
     sitemap: list[tuple[str, datetime | None]] = []
-    for context in html_contexts(site, feeds):
+    for context in html_contexts(site, feeds, preview_now=preview_now):
         add(output_path(context.meta.url), templates.render(context, view))
-        if not context.meta.noindex:
+        withdrawn = isinstance(context, ReleaseContext) and context.release.withdrawn
+        if not context.meta.noindex and not withdrawn:
             updated = (
                 context.release.last_published if isinstance(context, ReleaseContext) else None
             )
@@ -156,6 +189,7 @@ def plan_site(site: Site, site_dir: Path) -> list[OutputFile]:
     add("404.html", templates.render(not_found, view))
     add("sitemap.xml", sitemap_xml(site.config, sitemap))
     add("robots.txt", robots_txt(site.config))
+    add("build-info.json", build_info_json(next_release))
     for path, data in static_files(site_dir / "static"):
         add(path, data)
     if errors:
@@ -190,17 +224,23 @@ def feed_links(feed: Feed, *, short: bool = False) -> tuple[FeedLink, ...]:
     )
 
 
-def html_contexts(site: Site, feeds: tuple[Feed, ...] = ()) -> Iterator[Context]:
-    """Every HTML page of the site, as template contexts."""
+def html_contexts(
+    site: Site, feeds: tuple[Feed, ...] = (), *, preview_now: datetime | None = None
+) -> Iterator[Context]:
+    """Every HTML page of the site, as template contexts.
+
+    Withdrawn releases keep their own page but appear in no listing, pager or related list.
+    """
     config = site.config
-    releases = site.releases
+    releases = tuple(r for r in site.releases if not r.withdrawn)
     feeds_of = {feed.folder: feed_links(feed) for feed in feeds}
     yield HomeContext(
         meta=Meta(title=config.title, url="/", description=config.description),
         latest=releases[: config.home_size],
         topics=config.topics,
     )
-    yield from release_contexts(releases)
+    yield from release_contexts(site, releases, preview_now)
+    yield from release_contexts(site, tuple(r for r in site.releases if r.withdrawn), preview_now)
     yield from listing_contexts(
         config,
         releases,
@@ -308,20 +348,45 @@ def subscribe_context(config: SiteConfig, feeds: tuple[Feed, ...]) -> SubscribeC
     )
 
 
-def release_contexts(releases: tuple[Release, ...]) -> Iterator[ReleaseContext]:
+def release_contexts(
+    site: Site, releases: tuple[Release, ...], preview_now: datetime | None
+) -> Iterator[ReleaseContext]:
+    """Release pages, linked newer/older among ``releases`` (withdrawn ones: to nothing)."""
+    by_url = {release.url: release for release in site.releases}
     for index, release in enumerate(releases):
+        listed = not release.withdrawn
         yield ReleaseContext(
             meta=Meta(
                 title=release.title,
                 url=release.url,
                 description=release.summary,
                 breadcrumbs=(HOME, NEWS),
+                preview_notices=(
+                    preview_notices(release, preview_now, site.config) if preview_now else ()
+                ),
             ),
             release=release,
-            newer=releases[index - 1] if index > 0 else None,
-            older=releases[index + 1] if index + 1 < len(releases) else None,
-            related=related_releases(release, releases),
+            newer=releases[index - 1] if listed and index > 0 else None,
+            older=releases[index + 1] if listed and index + 1 < len(releases) else None,
+            related=related_releases(release, releases) if listed else (),
+            successor=by_url.get(release.superseded_by),
         )
+
+
+def preview_notices(release: Release, now: datetime, config: SiteConfig) -> tuple[str, ...]:
+    """What a press officer previewing the site must not mistake for the public page."""
+    notices = []
+    if release.draft:
+        notices.append("Draft — not published")
+    if release.release_date > now:
+        local = release.release_date.astimezone(config.tz)
+        hour = local.hour % 12 or 12
+        noon = "a.m." if local.hour < 12 else "p.m."
+        notices.append(
+            f"Scheduled for {long_date(local.date())} at {hour}:{local.minute:02d} {noon} "
+            f"{local.tzname()} — not yet public"
+        )
+    return tuple(notices)
 
 
 def related_releases(release: Release, releases: tuple[Release, ...]) -> tuple[Release, ...]:

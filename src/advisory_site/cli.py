@@ -1,4 +1,4 @@
-"""The advisory-site command: build, check, new.
+"""The advisory-site command: build, check, new, serve.
 
 Exit status: 0 success; 1 content, configuration or output problems (printed as
 ``path:line:column: field: message``, never a traceback); 2 wrong usage.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import traceback
@@ -22,8 +23,10 @@ from advisory_site.build import BuildOptions, build, load_site, plan_site
 from advisory_site.cicommands import CI_COMMANDS, add_ci_commands, run_ci_command
 from advisory_site.config import load_config, validate_base_url
 from advisory_site.content import Lookups
-from advisory_site.errors import BuildError, ContentError, OutputError, UsageError
+from advisory_site.errors import BuildError, ContentError, OutputError, UsageError, suggest
+from advisory_site.lint import LintWarning, lint_site
 from advisory_site.output import write_site
+from advisory_site.serve import serve
 from advisory_site.urls import make_slug, release_url
 
 T = TypeVar("T")
@@ -72,7 +75,20 @@ def make_parser() -> argparse.ArgumentParser:
         help="the site folder (holding content/ and templates/); default: here",
     )
 
-    build_cmd = commands.add_parser("build", parents=[site], help="build the site into _site/")
+    report = argparse.ArgumentParser(add_help=False)
+    report.add_argument(
+        "--format",
+        choices=("text", "github"),
+        default="text",
+        help="how to print problems: text (default) or GitHub Actions annotations",
+    )
+    report.add_argument(
+        "--strict", action="store_true", help="treat content lint warnings as errors"
+    )
+
+    build_cmd = commands.add_parser(
+        "build", parents=[site, report], help="build the site into _site/"
+    )
     build_cmd.add_argument(
         "--output", type=Path, metavar="DIR", help="output folder (default: SITE/_site)"
     )
@@ -94,7 +110,17 @@ def make_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser(
-        "check", parents=[site], help="validate everything, print every problem, build nothing"
+        "check",
+        parents=[site, report],
+        help="validate everything, print every problem, build nothing",
+    )
+
+    serve_cmd = commands.add_parser(
+        "serve", parents=[site], help="preview the site with live reload (drafts included)"
+    )
+    serve_cmd.add_argument("--port", type=int, default=8000, help="default: 8000 (0: any free)")
+    serve_cmd.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on; default: 127.0.0.1"
     )
 
     new_cmd = commands.add_parser("new", parents=[site], help="create a release file")
@@ -121,9 +147,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(args)
         if args.command in CI_COMMANDS:
             return run_ci_command(args)
+        if args.command == "serve":
+            return serve(args.site, host=args.host, port=args.port)
         return run_new(args)
     except BuildError as exc:
-        print_errors(exc.errors)
+        if getattr(args, "format", "text") == "github":
+            for error in exc.errors:
+                print(annotation("error", error, args.site))
+        print_errors(exc.errors, plain=getattr(args, "format", "text") != "github")
         return EXIT_CONTENT
     except OutputError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -149,11 +180,50 @@ def template_location(exc: jinja2.TemplateError) -> str:
     return "templates"
 
 
-def print_errors(errors: Sequence[ContentError]) -> None:
-    for error in errors:
-        print(error, file=sys.stderr)
+def print_errors(errors: Sequence[ContentError], *, plain: bool = True) -> None:
+    if plain:
+        for error in errors:
+            print(error, file=sys.stderr)
     noun = "problem" if len(errors) == 1 else "problems"
     print(f"{len(errors)} {noun} found; nothing was built or published.", file=sys.stderr)
+
+
+def report_warnings(warnings: Sequence[LintWarning], args: argparse.Namespace) -> None:
+    """Print lint findings; with --strict they stop the command as errors."""
+    if args.strict and warnings:
+        raise BuildError([warning.problem for warning in warnings])
+    for warning in warnings:
+        if args.format == "github":
+            print(annotation("warning", warning.problem, args.site))
+        else:
+            print(warning, file=sys.stderr)
+
+
+def annotation(level: str, problem: ContentError, site_dir: Path) -> str:
+    """A GitHub Actions workflow command that shows ``problem`` on its line of a pull request."""
+    properties = {"file": workspace_path(site_dir / problem.path)}
+    if problem.line:
+        properties["line"] = str(problem.line)
+        properties["col"] = str(problem.column or 1)
+    properties["title"] = problem.field or "advisory-site"
+    message = problem.message + (f" ({problem.hint})" if problem.hint else "")
+    listed = ",".join(f"{name}={escape_property(value)}" for name, value in properties.items())
+    return f"::{level} {listed}::{escape_data(message)}"
+
+
+def escape_data(text: str) -> str:
+    """Escape a workflow command's message, as the GitHub Actions runner unescapes it."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def workspace_path(file: Path) -> str:
+    """The file relative to the working folder (the repository root in CI) where possible."""
+    relative = os.path.relpath(file.absolute())
+    return Path(relative).as_posix() if not relative.startswith("..") else file.as_posix()
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -170,12 +240,18 @@ def run_build(args: argparse.Namespace) -> int:
             base_url=args.base_url,
         )
     )
+    report_warnings(plan.warnings, args)
     write_site(output, plan.files)
     elapsed = time.perf_counter() - started
     feeds = sum(1 for f in plan.files if f.path.endswith(("rss.xml", "atom.xml", "feed.json")))
     print(
         f"Built {plan.page_count} pages and {feeds} feeds from {len(plan.site.releases)} "
         f"releases into {output} in {elapsed:.2f} s."
+    )
+    upcoming = plan.next_release_at
+    print(
+        "Next scheduled release: "
+        + (upcoming.astimezone(plan.site.config.tz).isoformat() if upcoming else "none")
     )
     return EXIT_OK
 
@@ -185,10 +261,13 @@ def run_check(args: argparse.Namespace) -> int:
     # Plan every page, drafts and embargoed releases included, so that what only shows when
     # pages are laid out (an alias over a generated page, a template error) is caught too.
     plan_site(site, args.site)
+    warnings = lint_site(site, args.site)
+    report_warnings(warnings, args)
     drafts = sum(1 for r in site.releases if r.draft)
+    noted = f" ({len(warnings)} warnings)" if warnings else ""
     print(
         f"No problems found in {len(site.releases)} releases ({drafts} drafts) and "
-        f"{len(site.pages)} pages."
+        f"{len(site.pages)} pages{noted}."
     )
     return EXIT_OK
 
@@ -203,7 +282,11 @@ def run_new(args: argparse.Namespace) -> int:
     kind = lookups.kinds.get((args.kind or config.default_kind).casefold())
     if kind is None:
         raise UsageError(
-            f"unknown kind {args.kind!r}; declared kinds: " + ", ".join(k.id for k in config.kinds)
+            f"unknown kind {args.kind!r}; "
+            + (
+                suggest(args.kind, (k.name for k in config.kinds))
+                or "declared kinds: " + ", ".join(k.id for k in config.kinds)
+            )
         )
     topics = [_declared(value, lookups.topics, "topic") for value in args.topic]
     agencies = [_declared(value, lookups.agencies, "agency") for value in args.agency]
@@ -247,5 +330,9 @@ def run_new(args: argparse.Namespace) -> int:
 def _declared(value: str, table: dict[str, T], what: str) -> T:
     found = table.get(value.casefold())
     if found is None:
-        raise UsageError(f"unknown {what} {value!r}; it must be declared in content/site.yaml")
+        names = sorted({str(getattr(item, "name", item)) for item in table.values()})
+        raise UsageError(
+            f"unknown {what} {value!r}; "
+            + (suggest(value, names) or f"declared in content/site.yaml: {', '.join(names)}")
+        )
     return found

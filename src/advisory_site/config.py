@@ -10,7 +10,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from advisory_site.errors import ContentError
 from advisory_site.fields import FieldReader, describe
 from advisory_site.frontmatter import decode
-from advisory_site.models import Agency, Contact, Kind, Link, SiteConfig, Topic
+from advisory_site.models import (
+    DEFAULT_PHONE_FORMAT,
+    Agency,
+    Contact,
+    Kind,
+    Link,
+    SiteConfig,
+    Topic,
+)
 from advisory_site.yamlload import load_yaml
 
 CONFIG_PATH = "content/site.yaml"
@@ -33,6 +41,7 @@ _SITE_KEYS = (
     "home_size",
     "feed_size",
     "websub_hub",
+    "phone_format",
 )
 
 
@@ -112,7 +121,19 @@ def _read_config(reader: FieldReader) -> SiteConfig:
         home_size=reader.integer("home_size", default=5, maximum=100),
         feed_size=reader.integer("feed_size", default=50, maximum=10_000),
         websub_hub=_read_websub_hub(reader),
+        phone_format=_read_pattern(reader, "phone_format", DEFAULT_PHONE_FORMAT),
     )
+
+
+def _read_pattern(reader: FieldReader, key: str, default: str) -> str:
+    """A regular expression; content lint checks values against it."""
+    pattern = reader.text(key, default=default)
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        reader.error(key, f"is not a valid regular expression: {exc}", rf"such as {default}")
+        return default
+    return pattern
 
 
 def _read_base_url(reader: FieldReader) -> str:

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from advisory_site.config import read_contact
-from advisory_site.errors import ContentError
+from advisory_site.errors import ContentError, suggest
 from advisory_site.fields import FieldReader, lookup_table
 from advisory_site.frontmatter import Document, decode, parse_document
-from advisory_site.models import Agency, Kind, Page, Release, SiteConfig, Topic, Update
+from advisory_site.models import (
+    Agency,
+    Kind,
+    Page,
+    Release,
+    SiteConfig,
+    Topic,
+    Update,
+    Withdrawal,
+)
 from advisory_site.render import Renderer
 from advisory_site.urls import (
     alias_problem,
@@ -40,7 +51,12 @@ RELEASE_KEYS = (
     "draft",
     "updates",
     "aliases",
+    "status",
+    "withdrawn_reason",
+    "withdrawn_date",
+    "superseded_by",
 )
+STATUSES = ("published", "withdrawn")
 PAGE_KEYS = ("title", "summary")
 UPDATE_KEYS = ("date", "note", "type")
 UPDATE_TYPES = ("major", "minor")
@@ -99,6 +115,7 @@ def load_releases(
     lookups = Lookups.of(config)
     releases = []
     url_fields: dict[str, Position] = {}
+    successor_fields: dict[str, Position] = {}
     for file, path in content_files(site_dir, RELEASES_DIR):
         document = read_document(file, path, errors)
         if document is None:
@@ -110,7 +127,9 @@ def load_releases(
             releases.append(release)
             field = "slug" if "slug" in document.data else "title"
             url_fields[path] = document.positions.of_key((field,))
+            successor_fields[path] = document.positions.of_value(("superseded_by",))
     check_collisions(releases, url_fields, errors)
+    releases = resolve_successors(releases, successor_fields, errors)
     return sorted(releases, key=lambda r: (-r.release_date.timestamp(), r.url))
 
 
@@ -162,15 +181,19 @@ def parse_release(
     distribution = reader.text("distribution", default=DEFAULT_DISTRIBUTION)
     draft = reader.boolean("draft", default=False)
     summary = reader.text("summary")
+    withdrawal = _read_withdrawal(reader, config, release_date)
+    superseded_by = reader.text("superseded_by")
     if len(errors) > before or release_date is None:
         return None
     body = renderer.render(document.body)
+    changes = [update.date for _, update in updates]
+    if withdrawal is not None and withdrawal.date is not None:
+        changes.append(withdrawal.date)
     return Release(
         source=path,
         title=title,
         release_date=release_date,
-        last_published=last_published
-        or max([release_date, *(update.date for _, update in updates)]),
+        last_published=last_published or max([release_date, *changes]),
         kind=kind,
         distribution=distribution,
         contact=contact,
@@ -183,7 +206,50 @@ def parse_release(
         aliases=aliases,
         body_html=prefix_links(body.html, config.path_prefix),
         url=release_url(config.local_date(release_date), slug),
+        withdrawal=withdrawal,
+        superseded_by=superseded_by,
     )
+
+
+def _read_withdrawal(
+    reader: FieldReader, config: SiteConfig, release_date: datetime | None
+) -> Withdrawal | None:
+    """``status: withdrawn`` with its reason and date; None for a published release."""
+    status = reader.text("status", default="published")
+    reason = reader.text("withdrawn_reason")
+    moment = reader.moment("withdrawn_date", config.tz)
+    if status not in STATUSES:
+        reader.error(
+            "status",
+            f"expected published or withdrawn, got '{status}'",
+            suggest(status, STATUSES),
+        )
+        return None
+    if status == "published":
+        for key in ("withdrawn_reason", "withdrawn_date"):
+            if reader.has(key):
+                reader.error(
+                    key,
+                    "is only allowed on a withdrawn release",
+                    "add 'status: withdrawn' or remove this line",
+                    at_key=True,
+                )
+        return None
+    if not reason:
+        where = reader.positions.of_value(("status",))
+        reader.errors.append(
+            ContentError(
+                path=reader.path,
+                line=where.line,
+                column=where.column,
+                field="withdrawn_reason",
+                message="a withdrawn release must say why it was withdrawn",
+                hint="add a line 'withdrawn_reason: ...'; readers see it on the page",
+            )
+        )
+    if moment is not None and release_date is not None and moment < release_date:
+        reader.error("withdrawn_date", "is earlier than the release_date")
+    return Withdrawal(reason=reason, date=moment)
 
 
 def _read_kind(reader: FieldReader, config: SiteConfig, lookups: Lookups) -> Kind:
@@ -253,6 +319,45 @@ def check_collisions(
                     hint="give one of them a different 'slug:'",
                 )
             )
+
+
+def resolve_successors(
+    releases: list[Release], fields: dict[str, Position], errors: list[ContentError]
+) -> list[Release]:
+    """Check every ``superseded_by`` names another release (by URL or alias); use its URL."""
+    by_url: dict[str, Release] = {}
+    for release in releases:
+        for url in (release.url, *release.aliases):
+            by_url.setdefault(url.rstrip("/") + "/", release)
+    resolved = []
+    for release in releases:
+        wanted = release.superseded_by
+        if not wanted:
+            resolved.append(release)
+            continue
+        target = by_url.get(wanted.rstrip("/") + "/")
+        if target is not None and target is not release:
+            resolved.append(dataclasses.replace(release, superseded_by=target.url))
+            continue
+        where = fields.get(release.source, Position(1, 1))
+        hint = suggest(wanted, (other.url for other in releases)) or (
+            "write the path of the replacing release, such as /news/2016/10/07/its-slug/"
+        )
+        errors.append(
+            ContentError(
+                path=release.source,
+                line=where.line,
+                column=where.column,
+                field="superseded_by",
+                message=(
+                    "a release cannot supersede itself"
+                    if target is release
+                    else f"no release has the address {wanted}"
+                ),
+                hint="" if target is release else hint,
+            )
+        )
+    return resolved
 
 
 def load_pages(

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+DEFAULT_PHONE_FORMAT = r"^\d{3}-\d{3}-\d{4}$"
+
 MONTHS = (
     "January",
     "February",
@@ -85,6 +87,7 @@ class SiteConfig:
     home_size: int = 5
     feed_size: int = 50
     websub_hub: str = ""  # an https:// WebSub hub announced by every feed, or ''
+    phone_format: str = DEFAULT_PHONE_FORMAT  # a regular expression, checked by content lint
 
     @property
     def tz(self) -> ZoneInfo:
@@ -120,6 +123,14 @@ class Update:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Withdrawal:
+    """Why and when a release was withdrawn; its page stays online under a notice."""
+
+    reason: str
+    date: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Release:
     source: str  # path relative to the site folder
     title: str
@@ -137,11 +148,20 @@ class Release:
     aliases: tuple[str, ...]
     body_html: str
     url: str  # site path, "/news/2016/10/07/<slug>/"
+    withdrawal: Withdrawal | None = None
+    superseded_by: str = ""  # site path of the release that replaces this one
+
+    @property
+    def withdrawn(self) -> bool:
+        """Withdrawn releases keep their page but leave every listing and the sitemap."""
+        return self.withdrawal is not None
 
     @property
     def updated(self) -> datetime:
         """When the release last changed in a way readers should be told about."""
         major = [update.date for update in self.updates if update.major]
+        if self.withdrawal is not None and self.withdrawal.date is not None:
+            major.append(self.withdrawal.date)
         return max([self.release_date, *major])
 
 

@@ -51,6 +51,7 @@ class Meta:
     breadcrumbs: tuple[Crumb, ...] = ()
     feeds: tuple[FeedLink, ...] = ()
     noindex: bool = False
+    preview_notices: tuple[str, ...] = ()  # only `advisory-site serve` fills these
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +61,7 @@ class ReleaseContext:
     newer: Release | None = None
     older: Release | None = None
     related: tuple[Release, ...] = ()
+    successor: Release | None = None  # the published release named by superseded_by
     template: str = "release.html"
 
 

@@ -1,0 +1,396 @@
+"""`advisory-site serve`: a local preview that rebuilds on every edit and reloads open tabs.
+
+The preview builds with drafts and embargoed releases included (each marked as such on its
+page) into a temporary folder, serves it on 127.0.0.1 with the standard library's threaded HTTP
+server, and watches content/, templates/ and static/ with watchfiles. Release bodies are rendered
+once per distinct text, so a rebuild renders only the files that changed. While the content has
+errors every page shows them instead of the site; the first clean rebuild brings the site back.
+Open tabs follow along through Server-Sent Events on /__reload: a script injected into each page
+as it is served (never into a normal build) reloads the tab when the build generation changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import mimetypes
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+import watchfiles
+
+from advisory_site.build import BuildOptions, build
+from advisory_site.errors import BuildError, ContentError, OutputError, UsageError
+from advisory_site.lint import Memo
+from advisory_site.output import write_site
+from advisory_site.render import Rendered, Renderer
+
+RELOAD_PATH = "/__reload"
+WATCHED = ("content", "templates", "static")
+HEARTBEAT_SECONDS = 5.0
+RELOAD_SCRIPT = (
+    "<script>(function () {{"
+    ' var seen = "{generation}";'
+    ' var events = new EventSource("' + RELOAD_PATH + '");'
+    " events.onmessage = function (event) {{"
+    " if (event.data !== seen) {{ events.close(); window.location.reload(); }} }};"
+    " }})();</script>\n"
+)
+
+
+class MemoRenderer(Renderer):
+    """Renders each distinct Markdown text once; forgets texts the last build no longer used."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._memo: dict[str, Rendered] = {}
+        self._used: set[str] = set()
+        self.rendered = 0  # bodies rendered (not found in the memo) since the last begin()
+
+    def begin(self) -> None:
+        self._used.clear()
+        self.rendered = 0
+
+    def end(self) -> None:
+        self._memo = {key: value for key, value in self._memo.items() if key in self._used}
+
+    def render(self, text: str) -> Rendered:
+        key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        self._used.add(key)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = super().render(text)
+            self.rendered += 1
+        return found
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """The result of one (re)build: the problems that stop it, or none."""
+
+    generation: int
+    errors: tuple[ContentError, ...]
+
+
+class Preview:
+    """Builds the site for preview and tells waiting browsers when the result changes.
+
+    Builds run one at a time (the start-up build, then the watcher thread's); request threads
+    only read the latest outcome, under ``changed``.
+    """
+
+    def __init__(self, site_dir: Path, output: Path, base_url: str, out: TextIO) -> None:
+        self.site_dir = site_dir
+        self.output = output
+        self.base_url = base_url
+        self.out = out
+        self.renderer = MemoRenderer()
+        self.lint_memo: Memo = {}
+        self.changed = threading.Condition()
+        self.outcome = Outcome(generation=0, errors=())
+        self.stopping = False
+
+    def rebuild(self) -> Outcome:
+        """Build into the output folder; on problems keep the last good site and show them."""
+        started = time.perf_counter()
+        self.renderer.begin()
+        errors: tuple[ContentError, ...] = ()
+        try:
+            plan = build(
+                BuildOptions(
+                    site_dir=self.site_dir,
+                    now=datetime.now(UTC),
+                    drafts=True,
+                    future=True,
+                    base_url=self.base_url,
+                    preview=True,
+                ),
+                renderer=self.renderer,
+                lint_memo=self.lint_memo,
+            )
+            write_site(self.output, plan.files)
+        except BuildError as exc:
+            errors = exc.errors
+        except jinja2.TemplateError as exc:
+            errors = (template_problem(exc, self.site_dir),)
+        except OutputError as exc:
+            errors = (ContentError(path=str(self.output), message=str(exc)),)
+        except Exception as exc:  # a preview server must outlive any one build
+            traceback.print_exc(file=self.out)
+            errors = (ContentError(path="(build)", message=f"{type(exc).__name__}: {exc}"),)
+        else:
+            self.renderer.end()
+            elapsed = time.perf_counter() - started
+            for warning in plan.warnings:
+                print(warning, file=self.out)
+            print(
+                f"Built {plan.page_count} pages in {elapsed:.2f} s "
+                f"({self.renderer.rendered} of {len(plan.site.releases) + len(plan.site.pages)} "
+                "bodies rendered).",
+                file=self.out,
+                flush=True,
+            )
+        if errors:
+            for error in errors:
+                print(error, file=self.out)
+            print(
+                f"{len(errors)} problem(s) found; the preview shows them until they are fixed.",
+                file=self.out,
+                flush=True,
+            )
+        with self.changed:
+            self.outcome = Outcome(generation=self.outcome.generation + 1, errors=errors)
+            self.changed.notify_all()
+            return self.outcome
+
+    def latest(self) -> Outcome:
+        with self.changed:
+            return self.outcome
+
+    def wait(self, seen: int, timeout: float) -> Outcome:
+        """The latest outcome once its generation differs from ``seen`` (or after ``timeout``)."""
+        with self.changed:
+            self.changed.wait_for(
+                lambda: self.stopping or self.outcome.generation != seen, timeout=timeout
+            )
+            return self.outcome
+
+    def stop(self) -> None:
+        with self.changed:
+            self.stopping = True
+            self.changed.notify_all()
+
+
+def template_problem(exc: jinja2.TemplateError, site_dir: Path) -> ContentError:
+    """A template mistake as a located problem, like a content one."""
+    filename = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates/"
+    path = Path(filename)
+    try:
+        shown = path.resolve().relative_to(site_dir.resolve()).as_posix()
+    except ValueError:
+        shown = path.as_posix()
+    return ContentError(
+        path=shown,
+        line=getattr(exc, "lineno", 0) or 0,
+        field="template",
+        message=exc.message or type(exc).__name__,
+    )
+
+
+def error_page(errors: Sequence[ContentError], site_dir: Path) -> str:
+    """A readable page listing every problem with the line it is on; all text escaped."""
+    items = []
+    for error in errors:
+        where = error.path + (f":{error.line}:{error.column or 1}" if error.line else "")
+        field = f"<strong>{html.escape(error.field)}</strong>: " if error.field else ""
+        hint = f" <em>({html.escape(error.hint)})</em>" if error.hint else ""
+        source = source_line(site_dir, error)
+        excerpt = (
+            f'<pre><span class="line">{error.line}</span> {html.escape(source)}</pre>'
+            if source is not None
+            else ""
+        )
+        items.append(
+            f"<li><code>{html.escape(where)}</code><p>{field}{html.escape(error.message)}"
+            f"{hint}</p>{excerpt}</li>"
+        )
+    noun = "problem" if len(errors) == 1 else "problems"
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{len(errors)} {noun} in the content | Preview</title>\n"
+        "<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;"
+        "padding:0 1rem;line-height:1.5}li{margin-bottom:1.5rem}code{font-size:1.05rem}"
+        "pre{background:#f4e3db;padding:.5rem;overflow-x:auto}.line{color:#71767a}</style>\n"
+        "</head>\n<body>\n<main>\n"
+        f"<h1>The site cannot be built: {len(errors)} {noun}</h1>\n"
+        "<p>Fix the files below and save; this page turns back into the site by itself.</p>\n"
+        f'<ol class="problems">\n{"".join(items)}\n</ol>\n</main>\n</body>\n</html>\n'
+    )
+
+
+def source_line(site_dir: Path, error: ContentError) -> str | None:
+    """The text of the line a problem is on, when it is a readable file of the site."""
+    if not error.line:
+        return None
+    try:
+        lines = (site_dir / error.path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeError, ValueError):
+        return None
+    return lines[error.line - 1] if error.line <= len(lines) else None
+
+
+def with_reload_script(page: str, generation: int) -> bytes:
+    """``page`` with the live-reload script before its closing body tag."""
+    script = RELOAD_SCRIPT.format(generation=generation)
+    at = page.lower().rfind("</body>")
+    if at < 0:
+        return (page + script).encode("utf-8")
+    return (page[:at] + script + page[at:]).encode("utf-8")
+
+
+class PreviewServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], preview: Preview | None = None) -> None:
+        super().__init__(address, PreviewHandler)
+        self.preview = preview
+
+
+class PreviewHandler(BaseHTTPRequestHandler):
+    server: PreviewServer
+    server_version = "advisory-site-preview"
+
+    def do_GET(self) -> None:
+        self.respond(with_body=True)
+
+    def do_HEAD(self) -> None:
+        self.respond(with_body=False)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the console is for build results."""
+
+    def respond(self, *, with_body: bool) -> None:
+        preview = self.server.preview
+        if preview is None:
+            self.send_error(HTTPStatus.SERVICE_UNAVAILABLE)
+            return
+        path = unquote(urlsplit(self.path).path)
+        if path == RELOAD_PATH:
+            self.stream_reloads(preview)
+            return
+        outcome = preview.latest()
+        if outcome.errors and not path.startswith("/static/"):
+            page = error_page(outcome.errors, preview.site_dir)
+            self.send(
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                "text/html; charset=utf-8",
+                with_reload_script(page, outcome.generation),
+                with_body=with_body,
+            )
+            return
+        self.send_file(preview, path, outcome.generation, with_body=with_body)
+
+    def send_file(self, preview: Preview, path: str, generation: int, *, with_body: bool) -> None:
+        root = preview.output.resolve()
+        file = (root / path.lstrip("/")).resolve()
+        if not file.is_relative_to(root):
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return
+        if file.is_dir():
+            if not path.endswith("/"):
+                self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+                self.send_header("Location", path + "/")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            file = file / "index.html"
+        status = HTTPStatus.OK
+        if not file.is_file():
+            status, file = HTTPStatus.NOT_FOUND, root / "404.html"
+        try:
+            data = file.read_bytes()
+        except OSError:  # the folder is being swapped for a new build; the tab reloads anyway
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return
+        media_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        if media_type == "text/html":
+            data = with_reload_script(data.decode("utf-8"), generation)
+        if media_type.startswith("text/") or media_type.endswith(("json", "xml")):
+            media_type += "; charset=utf-8"
+        self.send(status, media_type, data, with_body=with_body)
+
+    def send(self, status: HTTPStatus, media_type: str, data: bytes, *, with_body: bool) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", media_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if with_body:
+            self.wfile.write(data)
+
+    def stream_reloads(self, preview: Preview) -> None:
+        """Server-Sent Events: the build generation now, then every time it changes."""
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        seen = -1
+        try:
+            while not preview.stopping:
+                outcome = preview.wait(seen, HEARTBEAT_SECONDS)
+                if outcome.generation != seen:
+                    seen = outcome.generation
+                    self.wfile.write(f"data: {seen}\n\n".encode())
+                else:
+                    self.wfile.write(b": still here\n\n")  # finds tabs that were closed
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+
+def watch_and_rebuild(preview: Preview, stop: threading.Event) -> None:
+    """Rebuild after every batch of changes to the watched folders, until ``stop`` is set."""
+    paths = [preview.site_dir / name for name in WATCHED if (preview.site_dir / name).is_dir()]
+    for _changes in watchfiles.watch(
+        *paths, stop_event=stop, debounce=300, step=50, raise_interrupt=False
+    ):
+        preview.rebuild()
+
+
+def serve(site_dir: Path, *, host: str = "127.0.0.1", port: int = 8000) -> int:
+    """Serve a live preview until Ctrl-C; returns the exit status."""
+    out = sys.stdout
+    if threading.current_thread() is threading.main_thread():
+        # A shell may start us with SIGINT ignored; Ctrl-C must still stop the preview.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        server = PreviewServer((host, port))
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    temp = Path(tempfile.mkdtemp(prefix="advisory-site-preview-"))
+    stop = threading.Event()
+    watcher: threading.Thread | None = None
+    preview: Preview | None = None
+    try:
+        bound = server.server_address[1]
+        shown_host = f"[{host}]" if ":" in host else host
+        url = f"http://{shown_host}:{bound}/"
+        preview = Preview(site_dir, temp / "site", url, out)
+        server.preview = preview
+        preview.rebuild()
+        watcher = threading.Thread(target=watch_and_rebuild, args=(preview, stop), daemon=True)
+        watcher.start()
+        print(
+            f"Serving a preview of {site_dir.resolve()} at {url}\n"
+            "Drafts and scheduled releases are included and marked. Press Ctrl-C to stop.",
+            file=out,
+            flush=True,
+        )
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if preview is not None:
+            preview.stop()
+        stop.set()
+        server.server_close()
+        if watcher is not None:
+            watcher.join(timeout=10)
+        shutil.rmtree(temp, ignore_errors=True)
+    print("Stopped the preview.", file=out, flush=True)
+    return 0
