@@ -264,7 +264,9 @@ def run_check(args: argparse.Namespace) -> int:
     warnings = lint_site(site, args.site)
     report_warnings(warnings, args)
     drafts = sum(1 for r in site.releases if r.draft)
-    noted = f" ({len(warnings)} warnings)" if warnings else ""
+    noted = (
+        f" ({len(warnings)} {'warning' if len(warnings) == 1 else 'warnings'})" if warnings else ""
+    )
     print(
         f"No problems found in {len(site.releases)} releases ({drafts} drafts) and "
         f"{len(site.pages)} pages{noted}."

@@ -1,0 +1,182 @@
+"""`advisory-site serve` as a press officer runs it: a real server process on a free port."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SRC, MakeSite, release
+
+TIMEOUT = 60.0  # seconds; the machine is shared, so be patient
+RELEASE_PATH = "/news/2016/10/07/hello/"
+DRAFT_PATH = "/news/2016/10/08/draft-plans/"
+FUTURE_PATH = "/news/2099/01/01/future-plans/"
+
+
+class Server:
+    """A running `advisory-site serve` and the lines it has printed."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.port = int(self.wait_for_line(r"at http://127\.0\.0\.1:(\d+)/").group(1))
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def wait_for_line(self, pattern: str) -> re.Match[str]:
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                assert self.process.poll() is None, "".join(self.output)
+                continue
+            self.output.append(line)
+            if match := re.search(pattern, line):
+                return match
+        raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(self.output)}")
+
+    def get(self, path: str) -> tuple[int, str]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            return response.status, response.read().decode("utf-8")
+        finally:
+            connection.close()
+
+    def eventually(self, path: str, check: Callable[[int, str], bool]) -> tuple[int, str]:
+        """The first response to ``path`` that passes ``check`` (rebuilds take a moment)."""
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            status, page = self.get(path)
+            if check(status, page) or time.monotonic() > deadline:
+                return status, page
+            time.sleep(0.2)
+
+
+class ReloadEvents:
+    """A browser tab's Server-Sent Events connection to /__reload."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+        self.connection.request("GET", "/__reload")
+        self.response = self.connection.getresponse()
+        assert self.response.status == 200
+        assert self.response.getheader("Content-Type") == "text/event-stream"
+
+    def next_generation(self) -> int:
+        """The build generation of the next event (comments and blank lines skipped)."""
+        while True:
+            line = self.response.readline().decode("utf-8")
+            assert line, "the event stream closed"
+            if line.startswith("data: "):
+                return int(line.removeprefix("data: "))
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+@pytest.fixture
+def server(make_site: MakeSite) -> Iterator[tuple[Server, Path]]:
+    site = make_site(
+        {
+            "content/releases/hello.md": release("Hello"),
+            "content/releases/draft.md": release("Draft Plans", "2016-10-08", draft="true"),
+            "content/releases/future.md": release("Future Plans", "2099-01-01T09:00:00-05:00"),
+            "static/css/site.css": "body { color: #1b1b1b; }\n",
+        }
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "advisory_site", "serve", "--site", str(site), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(SRC), "PYTHONUNBUFFERED": "1"},
+    )
+    with process:
+        running: Server | None = None
+        try:
+            running = Server(process)
+            yield running, site
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=TIMEOUT)
+            if running is not None:
+                running.reader.join(timeout=TIMEOUT)
+
+
+def test_preview_serves_marks_reloads_shows_errors_and_recovers(
+    server: tuple[Server, Path],
+) -> None:
+    running, site = server
+    status, home = running.get("/")
+    assert status == 200
+    assert "<h1>Test Press Room</h1>" in home
+    assert 'new EventSource("/__reload")' in home
+
+    status, draft = running.get(DRAFT_PATH)
+    assert status == 200
+    assert '<p class="notice notice-preview" role="status"><strong>Draft — not published' in draft
+    status, future = running.get(FUTURE_PATH)
+    assert status == 200
+    assert "Scheduled for January 1, 2099 at 9:00 a.m. EST — not yet public" in future
+    assert running.get("/static/css/site.css") == (200, "body { color: #1b1b1b; }\n")
+    status, missing = running.get("/no/such/page/")
+    assert status == 404
+    assert "Page not found" in missing
+
+    tab = ReloadEvents(running.port)
+    try:
+        first = tab.next_generation()
+        # an edit: the tab is told to reload, and the page shows the new text
+        source = site / "content/releases/hello.md"
+        source.write_text(release("Hello").replace("Body of Hello.", "Edited body."))
+        assert tab.next_generation() > first
+        status, page = running.eventually(RELEASE_PATH, lambda _, page: "Edited body." in page)
+        assert status == 200
+        assert "Edited body." in page
+        running.wait_for_line(r"Built \d+ pages in [\d.]+ s \(1 of 3 bodies rendered\)")
+
+        # a mistake: every page shows it, escaped, with the file and line
+        source.write_text(release("Hello", "<b>soon</b>"))
+        generation = tab.next_generation()
+        status, page = running.eventually("/news/", lambda status, _: status == 500)
+        assert status == 500
+        assert "<code>content/releases/hello.md:3:15</code>" in page
+        assert "got &#x27;&lt;b&gt;soon&lt;/b&gt;&#x27;" in page
+        assert "<b>soon</b>" not in page
+        assert running.get("/")[0] == 500
+        assert 'new EventSource("/__reload")' in page
+
+        # fixed: the site is back at the next build
+        source.write_text(release("Hello"))
+        assert tab.next_generation() > generation
+        status, page = running.eventually(RELEASE_PATH, lambda status, _: status == 200)
+        assert status == 200
+        assert "Body of Hello." in page
+    finally:
+        tab.close()
+
+    running.process.send_signal(signal.SIGINT)
+    assert running.process.wait(timeout=TIMEOUT) == 0
+    running.wait_for_line(r"^Stopped the preview\.$")
+    assert "Traceback" not in "".join(running.output)
