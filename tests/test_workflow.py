@@ -160,9 +160,11 @@ def test_check_prints_github_annotations(make_site: MakeSite, tmp_path: Path) ->
     result = run_cli("check", "--site", "site", "--format", "github", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        "::error file=site/content/releases/a.md,line=3,col=15,title=release_date::"
-        "expected a date like 2016-10-07, got '10/07/2016' "
-        "(write a date like 2016-10-07 or 2016-10-07T09:30:00-04:00)"
+        (
+            "::error file=site/content/releases/a.md,line=3,col=15,title=release_date::"
+            "expected a date like 2016-10-07, got '10/07/2016' "
+            "(write a date like 2016-10-07 or 2016-10-07T09:30:00-04:00)"
+        )
     ]
     assert result.stderr == "1 problem found; nothing was built or published.\n"
     assert site.name == "site"
@@ -208,22 +210,36 @@ def test_content_lint_warns_and_strict_makes_it_fail(make_site: MakeSite) -> Non
     assert result.returncode == 0, result.stderr
     path = "content/releases/linted.md"
     assert result.stderr.splitlines() == [
-        f"{path}:2:8: warning: title: is written in capital letters (write it in title case; "
-        "screen readers may spell out all-caps words)",
-        f"{path}:4:33: warning: contact.phone: '(202) 555-0100' is not written in the site's "
-        "phone format (write it like 202-282-8010 (phone_format in content/site.yaml: "
-        r"^\d{3}-\d{3}-\d{4}$))",
-        f"{path}:6:6: warning: body: '202.555.0199' is not written in the site's phone format "
-        r"(write it like 202-282-8010 (phone_format in content/site.yaml: ^\d{3}-\d{3}-\d{4}$))",
-        f"{path}:6:32: warning: body: the link text 'click here' does not say where the link goes "
-        "(use words that describe the destination, such as the document's title)",
-        f"{path}:8:1: warning: body: this heading becomes an h3 after an h1, skipping a level "
-        "(start it with ## (screen-reader users navigate by heading levels))",
-        f"{path}:10:1: warning: body: the image /static/map.png has no alt text "
-        "(describe it inside the brackets: ![What the image shows](...))",
+        (
+            f"{path}:2:8: warning: title: is written in capital letters (write it in title case; "
+            "screen readers may spell out all-caps words)"
+        ),
+        (
+            f"{path}:4:33: warning: contact.phone: '(202) 555-0100' is not written in the site's "
+            "phone format (write it like 202-282-8010 (phone_format in content/site.yaml: "
+            r"^\d{3}-\d{3}-\d{4}$))"
+        ),
+        (
+            f"{path}:6:6: warning: body: '202.555.0199' is not written in the site's phone format "
+            r"(write it like 202-282-8010 (phone_format in content/site.yaml: ^\d{3}-\d{3}-\d{4}$))"
+        ),
+        (
+            f"{path}:6:32: warning: body: the link text 'click here' does not say where the link "
+            "goes (use words that describe the destination, such as the document's title)"
+        ),
+        (
+            f"{path}:8:1: warning: body: this heading becomes an h3 after an h1, skipping a level "
+            "(start it with ## (screen-reader users navigate by heading levels))"
+        ),
+        (
+            f"{path}:10:1: warning: body: the image /static/map.png has no alt text "
+            "(describe it inside the brackets: ![What the image shows](...))"
+        ),
         f'{path}:10:26: warning: body: an <img> has no alt attribute (add alt="...")',
-        f"{path}:12:59: warning: body: the link text 'Read more.' does not say where the link "
-        "goes (use words that describe the destination, such as the document's title)",
+        (
+            f"{path}:12:59: warning: body: the link text 'Read more.' does not say where the link "
+            "goes (use words that describe the destination, such as the document's title)"
+        ),
     ]
     assert result.stdout.endswith("(8 warnings).\n")
 
@@ -268,9 +284,13 @@ def test_a_long_first_paragraph_is_a_long_summary_and_phone_format_is_the_sites(
     result = run_cli("check", "--site", str(site))
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
-        "content/releases/long.md:9:1: warning: summary: the first paragraph, used as the "
-        "summary, is 349 characters long; keep it to 300 (add a shorter 'summary:' line to the "
-        "front matter)",
-        "content/releases/short.md:7:10: warning: summary: is 301 characters long; keep it to "
-        "300 (listings, search results and feed readers cut long summaries)",
+        (
+            "content/releases/long.md:9:1: warning: summary: the first paragraph, used as the "
+            "summary, is 349 characters long; keep it to 300 (add a shorter 'summary:' line to the "
+            "front matter)"
+        ),
+        (
+            "content/releases/short.md:7:10: warning: summary: is 301 characters long; keep it to "
+            "300 (listings, search results and feed readers cut long summaries)"
+        ),
     ]
