@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SRC, MakeSite, release
+from advisory_site.build import OutputFile
+from advisory_site.output import update_site
+from tests.conftest import SRC, MakeSite, read_tree, release
 
 TIMEOUT = 60.0  # seconds; the machine is shared, so be patient
 RELEASE_PATH = "/news/2016/10/07/hello/"
@@ -154,7 +156,9 @@ def test_preview_serves_marks_reloads_shows_errors_and_recovers(
         status, page = running.eventually(RELEASE_PATH, lambda _, page: "Edited body." in page)
         assert status == 200
         assert "Edited body." in page
-        running.wait_for_line(r"Built \d+ pages in [\d.]+ s \(1 of 3 bodies rendered\)")
+        running.wait_for_line(
+            r"Built \d+ pages in [\d.]+ s \(1 of 3 bodies rendered, \d+ files written\)"
+        )
 
         # a mistake: every page shows it, escaped, with the file and line
         source.write_text(release("Hello", "<b>soon</b>"))
@@ -180,3 +184,14 @@ def test_preview_serves_marks_reloads_shows_errors_and_recovers(
     assert running.process.wait(timeout=TIMEOUT) == 0
     running.wait_for_line(r"^Stopped the preview\.$")
     assert "Traceback" not in "".join(running.output)
+
+
+def test_update_site_rewrites_only_what_changed(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    written: dict[str, bytes] = {}
+    first = [OutputFile("index.html", b"home"), OutputFile("news/index.html", b"news")]
+    assert update_site(target, first, written) == 2
+    second = [OutputFile("index.html", b"home"), OutputFile("about/index.html", b"about")]
+    assert update_site(target, second, written) == 1
+    assert read_tree(target) == {"index.html": b"home", "about/index.html": b"about"}
+    assert written == {"index.html": b"home", "about/index.html": b"about"}

@@ -294,3 +294,28 @@ def test_a_long_first_paragraph_is_a_long_summary_and_phone_format_is_the_sites(
             "300 (listings, search results and feed readers cut long summaries)"
         ),
     ]
+
+
+def test_new_writes_a_release_that_checks_clean_and_names_the_declared_choices(
+    make_site: MakeSite,
+) -> None:
+    site = make_site()
+    made = run_cli(
+        "new", "Grants for Election Offices", "--site", str(site), "--topic", "elections security"
+    )
+    assert made.returncode == 2
+    assert made.stderr == (
+        "advisory-site: error: unknown topic 'elections security'; did you mean "
+        "Election Security?\n"
+    )
+    made = run_cli("new", "Grants for Election Offices", "--site", str(site), "--kind", "memo")
+    assert made.returncode == 2
+    assert "declared kinds: press-release, statement" in made.stderr
+    made = run_cli(
+        "new", "Grants for Election Offices", "--site", str(site), "--topic", "Election Security"
+    )
+    assert made.returncode == 0, made.stderr
+    checked = run_cli("check", "--site", str(site), "--strict")
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stderr == ""
+    assert checked.stdout.startswith("No problems found in 1 ")

@@ -13,7 +13,7 @@ import ctypes.util
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -63,6 +63,27 @@ def write_site(target: Path, files: Iterable[Written]) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def update_site(target: Path, files: Sequence[Written], previous: dict[str, bytes]) -> int:
+    """Bring ``target``, last written with ``previous``, to ``files``; return how many changed.
+
+    For a preview server: not atomic, but a rebuild after one edit rewrites a handful of files
+    instead of the whole folder. ``previous`` is updated to the new contents.
+    """
+    wanted = {file.path: file.data for file in files}
+    root = target.absolute()
+    try:
+        for path in sorted(set(previous) - set(wanted)):
+            (root / path).unlink(missing_ok=True)
+            del previous[path]
+        changed = [file for file in files if previous.get(file.path) != file.data]
+        _write_all(root, changed)
+    except OSError as exc:
+        previous.clear()  # unknown state: the next update rewrites everything
+        raise OutputError(f"cannot update the preview in {target}: {exc.strerror or exc}") from exc
+    previous.update(wanted)
+    return len(changed)
 
 
 def _write_all(staging: Path, files: Iterable[Written]) -> None:

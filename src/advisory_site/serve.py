@@ -36,7 +36,7 @@ import watchfiles
 from advisory_site.build import BuildOptions, build
 from advisory_site.errors import BuildError, ContentError, OutputError, UsageError
 from advisory_site.lint import Memo
-from advisory_site.output import write_site
+from advisory_site.output import update_site
 from advisory_site.render import Rendered, Renderer
 
 RELOAD_PATH = "/__reload"
@@ -100,6 +100,7 @@ class Preview:
         self.out = out
         self.renderer = MemoRenderer()
         self.lint_memo: Memo = {}
+        self.written: dict[str, bytes] = {}  # what the output folder holds
         self.changed = threading.Condition()
         self.outcome = Outcome(generation=0, errors=())
         self.stopping = False
@@ -122,7 +123,7 @@ class Preview:
                 renderer=self.renderer,
                 lint_memo=self.lint_memo,
             )
-            write_site(self.output, plan.files)
+            written = update_site(self.output, plan.files, self.written)
         except BuildError as exc:
             errors = exc.errors
         except jinja2.TemplateError as exc:
@@ -140,7 +141,7 @@ class Preview:
             print(
                 f"Built {plan.page_count} pages in {elapsed:.2f} s "
                 f"({self.renderer.rendered} of {len(plan.site.releases) + len(plan.site.pages)} "
-                "bodies rendered).",
+                f"bodies rendered, {written} files written).",
                 file=self.out,
                 flush=True,
             )
