@@ -111,6 +111,14 @@ def test_a_withdrawn_release_keeps_its_page_and_leaves_every_listing(
         "news/2016/10/10/corrected-advisory/index.html",
     ):
         assert "faulty-advisory" not in (output / listing).read_text(), listing
+    # its feed entry stays, retitled, and is dated by the withdrawal so readers are told again
+    items = json.loads((output / "feed.json").read_text())["items"]
+    withdrawn = next(item for item in items if "faulty-advisory" in item["url"])
+    assert withdrawn["title"] == "Withdrawn: Faulty Advisory"
+    assert withdrawn["summary"] == (
+        "This release has been withdrawn. The advisory named the wrong software version."
+    )
+    assert withdrawn["date_modified"] == "2016-10-09T12:00:00-04:00"
     topics = (output / "topics/index.html").read_text()
     assert "2 releases" in topics
     assert "3 releases" not in topics
@@ -319,3 +327,16 @@ def test_new_writes_a_release_that_checks_clean_and_names_the_declared_choices(
     assert checked.returncode == 0, checked.stderr
     assert checked.stderr == ""
     assert checked.stdout.startswith("No problems found in 1 ")
+
+
+def test_a_withdrawal_without_a_date_is_a_warning(make_site: MakeSite) -> None:
+    site = make_site(
+        {"content/releases/a.md": release("Alpha", status="withdrawn", withdrawn_reason="Wrong.")}
+    )
+    result = run_cli("check", "--site", str(site))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        "content/releases/a.md:7:9: warning: status: a withdrawn release without withdrawn_date "
+        "does not tell feed readers again (add a line 'withdrawn_date: ...' with the date of the "
+        "withdrawal)\n"
+    )

@@ -84,7 +84,7 @@ class Feed:
     hub: str  # WebSub hub, or ''
     updated: datetime  # the newest item's updated date, or EMPTY_FEED_UPDATED
     items: tuple[FeedItem, ...]  # newest first
-    total: int  # releases in the listing, of which ``items`` are the newest
+    total: int  # releases in the listing (withdrawn ones not counted); ``items``: the newest
 
     def path(self, feed_format: FeedFormat) -> str:
         """The site path of this feed in one format, such as '/topics/x/atom.xml'."""
@@ -120,7 +120,7 @@ def site_feeds(site: Site) -> tuple[Feed, ...]:
             hub=config.websub_hub,
             updated=max((item.updated for item in chosen), default=EMPTY_FEED_UPDATED),
             items=chosen,
-            total=len(releases),
+            total=sum(not release.withdrawn for release in releases),
         )
 
     releases = list(site.releases)
@@ -160,13 +160,18 @@ def feed_item(release: Release, config: SiteConfig) -> FeedItem:
     url = config.absolute(release.url)
     topics = config.absolute("/topics/")
     agencies = config.absolute("/agencies/")
+    title, summary, notice = release.title, release.summary, ""
+    if release.withdrawal is not None:  # readers are told again, at withdrawn_date
+        title = f"Withdrawn: {release.title}"
+        summary = f"This release has been withdrawn. {release.withdrawal.reason}"
+        notice = f"<p><strong>{html.escape(summary)}</strong></p>\n"
     return FeedItem(
         id=item_id(release, config),
         url=url,
-        title=_xml_text(release.title),
-        summary=_xml_text(release.summary),
+        title=_xml_text(title),
+        summary=_xml_text(summary),
         content_html=_xml_text(
-            sanitise(release.body_html, base_url=url) + _major_updates(release, config)
+            notice + sanitise(release.body_html, base_url=url) + _major_updates(release, config)
         ),
         published=release.release_date.astimezone(config.tz),
         updated=release.updated.astimezone(config.tz),

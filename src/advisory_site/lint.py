@@ -117,6 +117,12 @@ def _lint_release_fields(
                 f"characters long; keep it to {MAX_SUMMARY}",
                 "add a shorter 'summary:' line to the front matter",
             )
+    if release.withdrawal is not None and release.withdrawal.date is None:
+        yield finder.field(
+            "status",
+            "a withdrawn release without withdrawn_date does not tell feed readers again",
+            "add a line 'withdrawn_date: ...' with the date of the withdrawal",
+        )
     contact = document.data.get("contact")
     phone = contact.get("phone") if isinstance(contact, dict) else None
     if phone is not None and not re.search(config.phone_format, str(phone)):
