@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import io
 import os
 import queue
 import re
@@ -18,6 +19,7 @@ import pytest
 
 from advisory_site.build import OutputFile
 from advisory_site.output import update_site
+from advisory_site.serve import Preview, error_page
 from tests.conftest import SRC, MakeSite, read_tree, release
 
 TIMEOUT = 60.0  # seconds; the machine is shared, so be patient
@@ -195,3 +197,23 @@ def test_update_site_rewrites_only_what_changed(tmp_path: Path) -> None:
     assert update_site(target, second, written) == 1
     assert read_tree(target) == {"index.html": b"home", "about/index.html": b"about"}
     assert written == {"index.html": b"home", "about/index.html": b"about"}
+
+
+def test_a_template_mistake_is_shown_with_its_file_and_line(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    site = make_site({"content/releases/hello.md": release("Hello")})
+    preview = Preview(site, tmp_path / "preview", "http://127.0.0.1:8000/", io.StringIO())
+    assert preview.rebuild().errors == ()
+    template = site / "templates/release.html"
+    good = template.read_text()
+    template.write_text(good.replace("{{ release.title }}", "{{ release.titel }}", 1))
+    (problem,) = preview.rebuild().errors
+    assert (problem.path, problem.field) == ("templates/release.html", "template")
+    assert problem.line == good.splitlines().index("  <h1>{{ release.title }}</h1>") + 1
+    assert "has no attribute 'titel'" in problem.message
+    page = error_page([problem], site)
+    assert f"<code>templates/release.html:{problem.line}:1</code>" in page
+    assert "&lt;h1&gt;{{ release.titel }}&lt;/h1&gt;</pre>" in page
+    template.write_text(good)
+    assert preview.rebuild().errors == ()

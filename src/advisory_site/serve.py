@@ -178,17 +178,19 @@ class Preview:
 
 def template_problem(exc: jinja2.TemplateError, site_dir: Path) -> ContentError:
     """A template mistake as a located problem, like a content one."""
-    filename = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates/"
-    path = Path(filename)
+    filename, line = getattr(exc, "filename", None), getattr(exc, "lineno", 0) or 0
+    if not filename:  # errors while rendering: the innermost template frame says where
+        frames = traceback.extract_tb(exc.__traceback__)
+        in_templates = [frame for frame in frames if frame.filename.endswith((".html", ".xml"))]
+        if in_templates:
+            filename, line = in_templates[-1].filename, in_templates[-1].lineno or 0
+    path = Path(filename or "templates")
     try:
         shown = path.resolve().relative_to(site_dir.resolve()).as_posix()
     except ValueError:
         shown = path.as_posix()
     return ContentError(
-        path=shown,
-        line=getattr(exc, "lineno", 0) or 0,
-        field="template",
-        message=exc.message or type(exc).__name__,
+        path=shown, line=line, field="template", message=exc.message or type(exc).__name__
     )
 
 
