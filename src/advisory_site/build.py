@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from advisory_site.assets import build_assets
 from advisory_site.config import load_config
 from advisory_site.content import load_pages, load_releases
 from advisory_site.errors import BuildError, ContentError
@@ -114,7 +115,8 @@ def build(options: BuildOptions) -> Plan:
 def plan_site(site: Site, site_dir: Path) -> list[OutputFile]:
     templates = Templates(site_dir / "templates", site.config)
     feeds = site_feeds(site)
-    view = SiteView(config=site.config, feeds=feed_links(feeds[0]))
+    assets = build_assets(site_dir)
+    view = SiteView(config=site.config, feeds=feed_links(feeds[0]), assets=dict(assets.urls))
     files: dict[str, OutputFile] = {}
     errors: list[ContentError] = []
 
@@ -156,7 +158,7 @@ def plan_site(site: Site, site_dir: Path) -> list[OutputFile]:
     add("404.html", templates.render(not_found, view))
     add("sitemap.xml", sitemap_xml(site.config, sitemap))
     add("robots.txt", robots_txt(site.config))
-    for path, data in static_files(site_dir / "static"):
+    for path, data in (*assets.files, *static_files(site_dir / "static")):
         add(path, data)
     if errors:
         raise BuildError(errors)
