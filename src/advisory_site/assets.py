@@ -148,10 +148,12 @@ def _run_sass(site_dir: Path) -> str:
 
 
 def _sass_error(stderr: str) -> ContentError:
-    """The first line of Sass's message, placed at the innermost frame in the site's own files."""
-    message = stderr.strip().splitlines()[0] if stderr.strip() else "Sass failed"
-    message = message.removeprefix("Error: ")
-    for path, line, column in _SASS_FRAME.findall(stderr):
+    """Sass's message, placed at the innermost frame in the site's own files."""
+    start = re.search(r"(?m)^Error: ", stderr)
+    report = stderr[start.start() :] if start else stderr  # warnings may come first
+    lines = report.strip().splitlines()
+    message = lines[0].removeprefix("Error: ") if lines else "Sass failed"
+    for path, line, column in _SASS_FRAME.findall(report):
         if not path.startswith("node_modules"):
             return ContentError(
                 path=path, line=int(line), column=int(column), message=f"Sass: {message}"

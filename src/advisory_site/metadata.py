@@ -19,8 +19,11 @@ def script_safe_json(data: object) -> str:
 def news_article(release: Release, config: SiteConfig) -> dict[str, object]:
     """The schema.org NewsArticle describing ``release``."""
     url = config.absolute(release.url)
-    organisation = {"@type": "GovernmentOrganization", "name": config.organisation,
-                    "url": config.base_url}
+    organisation = {
+        "@type": "GovernmentOrganization",
+        "name": config.organisation,
+        "url": config.base_url,
+    }
     article: dict[str, object] = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
