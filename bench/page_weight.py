@@ -23,7 +23,9 @@ from playwright.sync_api import Response, sync_playwright
 from advisory_site.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-RELEASE = "/news/2016/10/07/joint-statement-department-homeland-security-and-office-director-national/"
+RELEASE = (
+    "/news/2016/10/07/joint-statement-department-homeland-security-and-office-director-national/"
+)
 BUDGET = 60 * 1024
 CODE_TYPES = ("text/html", "text/css", "javascript")
 

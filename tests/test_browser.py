@@ -54,6 +54,7 @@ PAGE_TYPES = {
     "release": SEED,
     "page": "/about/",
     "not-found": "/404.html",
+    "subscribe": "/subscribe/",
 }
 # Which page type each generated HTML file is; a new kind of page must be added to PAGE_TYPES.
 _TYPE_PATTERNS = (
@@ -67,6 +68,7 @@ _TYPE_PATTERNS = (
     ("agencies", r"agencies/index\.html"),
     ("agency", r"agencies/[^/]+/(page/\d+/)?index\.html"),
     ("not-found", r"404\.html"),
+    ("subscribe", r"subscribe/index\.html"),
     ("page", r"[^/]+/index\.html"),
 )
 
