@@ -139,7 +139,11 @@ def test_preview_serves_marks_reloads_shows_errors_and_recovers(
 
     status, draft = running.get(DRAFT_PATH)
     assert status == 200
-    assert '<p class="notice notice-preview" role="status"><strong>Draft — not published' in draft
+    assert (
+        'class="usa-alert usa-alert--warning usa-alert--slim notice notice-preview" role="status"'
+        in draft
+    )
+    assert "<strong>Draft — not published" in draft
     status, future = running.get(FUTURE_PATH)
     assert status == 200
     assert "Scheduled for January 1, 2099 at 9:00 a.m. EST — not yet public" in future

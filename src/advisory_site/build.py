@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from advisory_site.assets import build_assets
 from advisory_site.config import load_config
 from advisory_site.content import load_pages, load_releases
 from advisory_site.errors import BuildError, ContentError
@@ -146,7 +147,8 @@ def plan_site(
 ) -> list[OutputFile]:
     templates = Templates(site_dir / "templates", site.config)
     feeds = site_feeds(site)
-    view = SiteView(config=site.config, feeds=feed_links(feeds[0]))
+    assets = build_assets(site_dir)
+    view = SiteView(config=site.config, feeds=feed_links(feeds[0]), assets=dict(assets.urls))
     files: dict[str, OutputFile] = {}
     errors: list[ContentError] = []
 
@@ -190,7 +192,7 @@ def plan_site(
     add("sitemap.xml", sitemap_xml(site.config, sitemap))
     add("robots.txt", robots_txt(site.config))
     add("build-info.json", build_info_json(next_release))
-    for path, data in static_files(site_dir / "static"):
+    for path, data in (*assets.files, *static_files(site_dir / "static")):
         add(path, data)
     if errors:
         raise BuildError(errors)

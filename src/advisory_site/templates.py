@@ -7,7 +7,9 @@ from datetime import datetime
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
+from advisory_site.metadata import news_article, script_safe_json
 from advisory_site.models import Page, Release, SiteConfig, Topic, long_date
 
 
@@ -39,6 +41,19 @@ class Pagination:
     @property
     def next_url(self) -> str:
         return self.urls[self.number] if self.number < self.count else ""
+
+    @property
+    def window(self) -> tuple[int, ...]:
+        """The page numbers to offer, 0 marking a gap: (1, 0, 4, 5, 6, 0, 9) on page 5 of 9."""
+        shown = sorted({1, self.count, *range(self.number - 1, self.number + 2)})
+        window: list[int] = []
+        for number in (n for n in shown if 1 <= n <= self.count):
+            if window and number - window[-1] == 2:
+                window.append(number - 1)  # a gap of one page is shown as that page
+            elif window and number - window[-1] > 2:
+                window.append(0)
+            window.append(number)
+        return tuple(window)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -182,6 +197,7 @@ class Templates:
         self.env.filters["iso"] = self.iso
         self.env.filters["absolute"] = config.absolute
         self.env.filters["link"] = config.link
+        self.env.filters["json_ld"] = self.json_ld
 
     def long_date(self, moment: datetime) -> str:
         """'October 7, 2016' for a moment, as a reader in the site's time zone sees it."""
@@ -189,6 +205,10 @@ class Templates:
 
     def iso(self, moment: datetime) -> str:
         return moment.astimezone(self.config.tz).isoformat()
+
+    def json_ld(self, release: Release) -> Markup:
+        """The release's schema.org NewsArticle, ready for <script type="application/ld+json">."""
+        return Markup(script_safe_json(news_article(release, self.config)))  # noqa: S704 - escaped JSON
 
     def render(self, context: Context, site: SiteView) -> bytes:
         template = self.env.get_template(context.template)

@@ -1,0 +1,196 @@
+"""The site's stylesheet: compile assets/site.scss with Dart Sass against the U.S. Web Design
+System from node_modules, and publish it with the USWDS fonts and images it refers to, each under
+a content-hashed name (so a browser may cache them for ever).
+
+Compiling takes seconds, so the compiled CSS is cached in ``<site>/.cache/`` under a key hashed
+from every input (the site's SCSS files, package-lock.json, the Sass and USWDS versions): an
+unchanged build costs nothing. The cache is the only thing this module writes; it is not output.
+A site without assets/site.scss (a small test site) has no assets, and templates get an empty map.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from posixpath import normpath
+
+from advisory_site.errors import BuildError, ContentError
+
+ENTRY = "assets/site.scss"
+STYLESHEET = "site.css"  # the logical name templates ask for: site.assets["site.css"]
+USWDS = Path("node_modules/@uswds/uswds")
+SASS = Path("node_modules/sass")
+CACHE = Path(".cache/assets")
+# The compiled CSS is published where USWDS's own dist/css/uswds.css lives relative to its fonts
+# and images, so USWDS's default "../fonts" and "../img" paths need no configuration.
+CSS_FOLDER = "static/css"
+_URL = re.compile(r"""url\(\s*(["']?)([^"')\s]*)\1\s*\)""")
+_SASS_FRAME = re.compile(r"^\s*(\S+\.s[ac]ss) (\d+):(\d+)", re.MULTILINE)
+# Bump when the way compiled CSS is produced changes, to retire old cache entries.
+_CACHE_FORMAT = b"advisory-site assets 1"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Assets:
+    """Files to publish (output path, bytes) and the served path of each logical asset."""
+
+    files: tuple[tuple[str, bytes], ...] = ()
+    urls: Mapping[str, str] = field(default_factory=dict)
+
+
+def build_assets(site_dir: Path) -> Assets:
+    """Compile (or reuse) the stylesheet and collect what it refers to; nothing without SCSS."""
+    entry = site_dir / ENTRY
+    if not entry.is_file():
+        return Assets()
+    _require_node_modules(site_dir)
+    css = _compiled_css(site_dir)
+    css, referenced = _publish_references(site_dir, css)
+    name = hashed_name(f"{CSS_FOLDER}/{STYLESHEET}", css.encode("utf-8"))
+    files = (*referenced, (name, css.encode("utf-8")))
+    return Assets(files=tuple(sorted(files)), urls={STYLESHEET: "/" + name})
+
+
+def hashed_name(path: str, data: bytes) -> str:
+    """'static/css/site.3f9a1c0b2e.css': the content's hash before the extension."""
+    digest = hashlib.sha256(data).hexdigest()[:10]
+    pure = PurePosixPath(path)
+    return str(pure.with_name(f"{pure.stem}.{digest}{pure.suffix}"))
+
+
+def _require_node_modules(site_dir: Path) -> None:
+    missing = [
+        str(folder / "package.json")
+        for folder in (USWDS, SASS)
+        if not (site_dir / folder / "package.json").is_file()
+    ]
+    if missing:
+        raise BuildError(
+            [
+                ContentError(
+                    path=ENTRY,
+                    message=f"the U.S. Web Design System and Dart Sass are not installed "
+                    f"({', '.join(missing)} not found)",
+                    hint="run npm ci in the site folder",
+                )
+            ]
+        )
+
+
+def _package_version(site_dir: Path, package: Path) -> str:
+    return str(json.loads((site_dir / package / "package.json").read_bytes())["version"])
+
+
+def cache_key(site_dir: Path) -> str:
+    """A hash of everything the compiled CSS depends on."""
+    digest = hashlib.sha256(_CACHE_FORMAT)
+    folder = site_dir / PurePosixPath(ENTRY).parent
+    for file in sorted(folder.rglob("*")):
+        if file.is_file():
+            digest.update(file.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(file.read_bytes() + b"\0")
+    lock = site_dir / "package-lock.json"
+    digest.update(lock.read_bytes() if lock.is_file() else b"no lock file")
+    for package in (SASS, USWDS):
+        digest.update(f"\0{package}@{_package_version(site_dir, package)}".encode())
+    return digest.hexdigest()[:20]
+
+
+def _compiled_css(site_dir: Path) -> str:
+    cached = site_dir / CACHE / f"site-{cache_key(site_dir)}.css"
+    if cached.is_file():
+        return cached.read_text(encoding="utf-8")
+    css = _run_sass(site_dir)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    # Written to a temporary file and renamed, so a concurrent build never reads half a file.
+    handle, temporary = tempfile.mkstemp(dir=cached.parent, prefix=".site-", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(css)
+    Path(temporary).replace(cached)
+    return css
+
+
+def _run_sass(site_dir: Path) -> str:
+    command = [
+        "node",
+        str(SASS / "sass.js"),
+        "--no-source-map",
+        "--no-error-css",
+        "--style=compressed",
+        "--quiet-deps",
+        f"--load-path={USWDS / 'packages'}",
+        ENTRY,
+    ]
+    try:
+        result = subprocess.run(
+            command, cwd=site_dir, capture_output=True, text=True, check=False, timeout=600
+        )
+    except FileNotFoundError:
+        raise BuildError(
+            [
+                ContentError(
+                    path=ENTRY,
+                    message="Node.js is needed to compile the stylesheet and was not found",
+                    hint="install Node.js 18 or later (Debian: apt-get install nodejs)",
+                )
+            ]
+        ) from None
+    if result.returncode != 0:
+        raise BuildError([_sass_error(result.stderr)])
+    return result.stdout
+
+
+def _sass_error(stderr: str) -> ContentError:
+    """Sass's message, placed at the innermost frame in the site's own files."""
+    start = re.search(r"(?m)^Error: ", stderr)
+    report = stderr[start.start() :] if start else stderr  # warnings may come first
+    lines = report.strip().splitlines()
+    message = lines[0].removeprefix("Error: ") if lines else "Sass failed"
+    for path, line, column in _SASS_FRAME.findall(report):
+        if not path.startswith("node_modules"):
+            return ContentError(
+                path=path, line=int(line), column=int(column), message=f"Sass: {message}"
+            )
+    return ContentError(path=ENTRY, message=f"Sass: {message}")
+
+
+def _publish_references(site_dir: Path, css: str) -> tuple[str, list[tuple[str, bytes]]]:
+    """Copy each USWDS file the CSS refers to under a hashed name and point the CSS at it."""
+    dist = site_dir / USWDS / "dist"
+    published: dict[str, str] = {}  # url as written -> url with hashed name
+    files: list[tuple[str, bytes]] = []
+    problems: list[ContentError] = []
+
+    def replace(match: re.Match[str]) -> str:
+        url = match.group(2)
+        if not url or url.startswith(("data:", "#")) or "://" in url:
+            return match.group(0)
+        if url not in published:
+            resolved = normpath(f"css/{url.split('?')[0].split('#')[0]}")
+            source = dist / resolved
+            if resolved.startswith("..") or not source.is_file():
+                problems.append(
+                    ContentError(
+                        path=ENTRY,
+                        message=f"the stylesheet refers to {url}, which @uswds/uswds does not have",
+                        hint="refer to fonts and images under $theme-font-path/$theme-image-path",
+                    )
+                )
+                return match.group(0)
+            data = source.read_bytes()
+            name = hashed_name(f"static/{resolved}", data)
+            files.append((name, data))
+            published[url] = "../" + name.removeprefix("static/")
+        return f'url("{published[url]}")'
+
+    rewritten = _URL.sub(replace, css)
+    if problems:
+        raise BuildError(problems)
+    return rewritten, files

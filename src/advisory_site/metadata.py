@@ -1,0 +1,49 @@
+"""Machine-readable descriptions of pages: schema.org JSON-LD for search engines and apps."""
+
+from __future__ import annotations
+
+import json
+
+from advisory_site.models import Release, SiteConfig
+
+# In a <script> element, "</script>" or "<!--" inside a string would end or confuse the element;
+# JSON allows these characters as \u escapes, which no HTML parser looks into.
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def script_safe_json(data: object) -> str:
+    """``data`` as compact JSON that is safe inside <script type="application/ld+json">."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_SAFE)
+
+
+def news_article(release: Release, config: SiteConfig) -> dict[str, object]:
+    """The schema.org NewsArticle describing ``release``."""
+    url = config.absolute(release.url)
+    organisation = {
+        "@type": "GovernmentOrganization",
+        "name": config.organisation,
+        "url": config.base_url,
+    }
+    article: dict[str, object] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": release.title,
+        "description": release.summary,
+        "url": url,
+        "mainEntityOfPage": {"@type": "WebPage", "@id": url},
+        "datePublished": release.release_date.astimezone(config.tz).isoformat(),
+        "dateModified": release.last_published.astimezone(config.tz).isoformat(),
+        "inLanguage": config.language,
+        "articleSection": release.kind.name,
+        "author": organisation,
+        "publisher": organisation,
+    }
+    if release.topics:
+        article["keywords"] = [topic.name for topic in release.topics]
+    if release.agencies:
+        article["sourceOrganization"] = [
+            {"@type": "GovernmentOrganization", "name": agency.name}
+            | ({"url": agency.url} if agency.url else {})
+            for agency in release.agencies
+        ]
+    return article
