@@ -206,11 +206,14 @@ def update_release(file: Path, kind: str) -> None:
 def test_the_pull_request_workflow_sequence_on_real_builds(tmp_path: Path) -> None:
     """As the workflow does: build the head, build the base with its own build.py, compare."""
     base_repo = tmp_path / ".base"
-    for part in ("src", "content", "templates", "static"):
+    for part in ("src", "content", "templates", "assets"):
         shutil.copytree(REPO / part, base_repo / part)
-    shutil.copy(REPO / "build.py", base_repo / "build.py")
+    for file in ("build.py", "package.json", "package-lock.json"):
+        shutil.copy(REPO / file, base_repo / file)
     head = tmp_path / "head"
     shutil.copytree(base_repo, head)
+    for checkout in (base_repo, head):  # as `npm ci` would have installed them
+        (checkout / "node_modules").symlink_to(REPO / "node_modules")
     release = head / "content/releases/2026/ci-announcement.md"
     release.parent.mkdir(parents=True)
     release.write_text(

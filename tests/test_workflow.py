@@ -57,8 +57,10 @@ def test_a_normal_build_never_carries_preview_marks(make_site: MakeSite) -> None
     assert result.returncode == 0, result.stderr
     page = (site / "_site" / SCHEDULED_PAGE).read_text()
     assert "Embargoed Grants" in page
-    for mark in ("not yet public", "not published", "__reload", "<script"):
+    for mark in ("not yet public", "not published", "__reload", "notice-preview"):
         assert mark not in page
+    # the only script is the schema.org data, which browsers never execute
+    assert page.count("<script") == page.count('<script type="application/ld+json">') == 1
 
 
 WITHDRAWN = "content/releases/withdrawn.md"
@@ -91,8 +93,9 @@ def test_a_withdrawn_release_keeps_its_page_and_leaves_every_listing(
     output = site / "_site"
     page = (output / WITHDRAWN_PAGE).read_text()
     assert (
-        '<strong>This release was withdrawn on <time datetime="2016-10-09T12:00:00-04:00">'
-        "October 9, 2016</time>.</strong> The advisory named the wrong software version."
+        '<h2 class="usa-alert__heading">This release was withdrawn on '
+        '<time datetime="2016-10-09T12:00:00-04:00">October 9, 2016</time></h2>\n'
+        '      <p class="usa-alert__text">The advisory named the wrong software version.</p>'
     ) in page
     assert (
         "This release has been superseded by "
@@ -123,7 +126,10 @@ def test_a_withdrawn_release_keeps_its_page_and_leaves_every_listing(
     assert "2 releases" in topics
     assert "3 releases" not in topics
     older = (output / "news/2016/10/07/older-advisory/index.html").read_text()
-    assert 'Newer: <a href="/news/2016/10/10/corrected-advisory/">' in older
+    assert (
+        '<span class="release-pager__label">Newer release</span> '
+        '<a href="/news/2016/10/10/corrected-advisory/">'
+    ) in older
 
 
 def test_withdrawal_mistakes_name_file_line_and_field(make_site: MakeSite) -> None:
