@@ -128,7 +128,7 @@ CASES = {
         "---\ntitle: T\nrelease_date: 2016-10-07\naliases: [/news/../../etc/passwd]\n---\nBody\n",
         (
             f"{PATH}:4:11: aliases[0]: '/news/../../etc/passwd' is not a plain path: use letters, "
-            "digits, '-', '_', '.' and '/' without '..' or '//'"
+            "digits, '-', '_', '.' and '/', without '..', '//' or a part that starts with '.'"
         ),
     ),
     "update before release": (

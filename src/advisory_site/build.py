@@ -17,6 +17,13 @@ from advisory_site.feeds import FORMATS, Feed, feed_files, opml, site_feeds
 from advisory_site.lint import LintWarning, Memo, lint_site
 from advisory_site.models import Release, Site, SiteConfig, long_date
 from advisory_site.render import Renderer
+from advisory_site.security import (
+    SECURITY_TXT,
+    content_security_policy,
+    outside_links,
+    page_problems,
+    security_txt,
+)
 from advisory_site.sitemap import robots_txt, sitemap_xml
 from advisory_site.templates import (
     Context,
@@ -81,7 +88,7 @@ def load_site(
     site_dir: Path, *, base_url: str | None = None, renderer: Renderer | None = None
 ) -> Site:
     """Read and validate everything; raise BuildError listing every problem found."""
-    errors: list[ContentError] = []
+    errors: list[ContentError] = outside_links(site_dir)
     config = load_config(site_dir, errors)
     if config is None:
         raise BuildError(errors)
@@ -133,6 +140,7 @@ def build(
         options.site_dir,
         next_release=upcoming,
         preview_now=options.now if options.preview else None,
+        now=options.now,
     )
     warnings = lint_site(everything, options.site_dir, lint_memo)
     return Plan(site=site, files=tuple(files), next_release_at=upcoming, warnings=warnings)
@@ -144,11 +152,17 @@ def plan_site(
     *,
     next_release: datetime | None = None,
     preview_now: datetime | None = None,
+    now: datetime | None = None,
 ) -> list[OutputFile]:
     templates = Templates(site_dir / "templates", site.config)
     feeds = site_feeds(site)
     assets = build_assets(site_dir)
-    view = SiteView(config=site.config, feeds=feed_links(feeds[0]), assets=dict(assets.urls))
+    view = SiteView(
+        config=site.config,
+        csp=content_security_policy(),
+        feeds=feed_links(feeds[0]),
+        assets=dict(assets.urls),
+    )
     files: dict[str, OutputFile] = {}
     errors: list[ContentError] = []
 
@@ -194,9 +208,32 @@ def plan_site(
     add("build-info.json", build_info_json(next_release))
     for path, data in (*assets.files, *static_files(site_dir / "static")):
         add(path, data)
+    if site.config.security and now is not None:  # `check` plans without a clock
+        add(SECURITY_TXT, security_txt(site.config, now))
+    errors.extend(output_problems(site.config, files))
     if errors:
         raise BuildError(errors)
     return [files[path] for path in sorted(files)]
+
+
+def output_problems(config: SiteConfig, files: dict[str, OutputFile]) -> Iterator[ContentError]:
+    """Unsafe pages (mixed content, unhashed inline scripts) and a missing disclosure policy."""
+    pages: dict[str, list[str]] = {}  # problem -> the pages that have it
+    for path, file in files.items():
+        if path.endswith(".html"):
+            for problem in page_problems(file.data):
+                pages.setdefault(problem, []).append(path)
+    for problem, paths in pages.items():
+        others = f" (and {len(paths) - 1} more pages)" if len(paths) > 1 else ""
+        yield ContentError(path="templates", field=paths[0], message=problem + others)
+    policy = config.security.policy if config.security else ""
+    if policy.startswith("/") and output_path(policy) not in files:
+        yield ContentError(
+            path="content/site.yaml",
+            field="security.policy",
+            message=f"{policy} is not a page of this site",
+            hint="add the page, such as content/pages/vulnerability-disclosure.md",
+        )
 
 
 def static_files(folder: Path) -> Iterator[tuple[str, bytes]]:

@@ -19,6 +19,7 @@ from advisory_site.models import (
     SiteConfig,
     Topic,
 )
+from advisory_site.security import read_security
 from advisory_site.yamlload import load_yaml
 
 CONFIG_PATH = "content/site.yaml"
@@ -42,6 +43,7 @@ _SITE_KEYS = (
     "feed_size",
     "websub_hub",
     "phone_format",
+    "security",
 )
 
 
@@ -122,6 +124,7 @@ def _read_config(reader: FieldReader) -> SiteConfig:
         feed_size=reader.integer("feed_size", default=50, maximum=10_000),
         websub_hub=_read_websub_hub(reader),
         phone_format=_read_pattern(reader, "phone_format", DEFAULT_PHONE_FORMAT),
+        security=read_security(reader),
     )
 
 
@@ -220,12 +223,15 @@ def _read_agencies(reader: FieldReader) -> list[Agency]:
     agencies = []
     for item in items:
         item.check_keys(("id", "name", "short_name", "url"))
+        url = item.text("url")
+        if url and not url.startswith("https://"):
+            item.error("url", f"'{url}' must be an https:// address")
         agencies.append(
             Agency(
                 id=_read_id(item),
                 name=item.text("name", required=True),
                 short_name=item.text("short_name"),
-                url=item.text("url"),
+                url=url,
             )
         )
     _unique("agency", items, [agency.id for agency in agencies])
@@ -249,7 +255,8 @@ def _read_links(reader: FieldReader) -> list[Link]:
     for item in reader.mappings("footer_links"):
         item.check_keys(("label", "url"))
         url = item.text("url", required=True)
-        if url and not (url.startswith("/") or url.startswith("https://")):
+        site_path = url.startswith("/") and not url.startswith("//") and "\\" not in url
+        if url and not (site_path or url.startswith("https://")):
             item.error("url", f"'{url}' must be a site path (/about/) or an https:// address")
         links.append(Link(label=item.text("label", required=True), url=url))
     return links

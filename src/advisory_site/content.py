@@ -23,6 +23,7 @@ from advisory_site.models import (
     Withdrawal,
 )
 from advisory_site.render import Renderer
+from advisory_site.security import insecure_assets
 from advisory_site.urls import (
     alias_problem,
     make_slug,
@@ -186,6 +187,8 @@ def parse_release(
     if len(errors) > before or release_date is None:
         return None
     body = renderer.render(document.body)
+    if not check_body(document, body.html, path, errors):
+        return None
     changes = [update.date for _, update in updates]
     if withdrawal is not None and withdrawal.date is not None:
         changes.append(withdrawal.date)
@@ -250,6 +253,24 @@ def _read_withdrawal(
     if moment is not None and release_date is not None and moment < release_date:
         reader.error("withdrawn_date", "is earlier than the release_date")
     return Withdrawal(reason=reason, date=moment)
+
+
+def check_body(document: Document, html: str, path: str, errors: list[ContentError]) -> bool:
+    """False (with errors added) if the rendered body loads anything over plain HTTP."""
+    insecure = insecure_assets(html)
+    for url in insecure:
+        offset = document.body.find(url)
+        line = document.body_line + document.body[:offset].count("\n") if offset >= 0 else 0
+        errors.append(
+            ContentError(
+                path=path,
+                line=line or document.body_line,
+                field="body",
+                message=f"{url} would be loaded over plain HTTP (mixed content)",
+                hint="use its https:// address",
+            )
+        )
+    return not insecure
 
 
 def _read_kind(reader: FieldReader, config: SiteConfig, lookups: Lookups) -> Kind:
@@ -395,6 +416,8 @@ def load_pages(
         if len(errors) > before:
             continue
         body = renderer.render(document.body)
+        if not check_body(document, body.html, path, errors):
+            continue
         pages.append(
             Page(
                 source=path,

@@ -26,15 +26,24 @@ class ContentError:
         where = self.path
         if self.line:
             where += f":{self.line}:{self.column or 1}"
-        text = (
-            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-        )
+        message = _clip(self.message)
+        text = f"{where}: {_clip(self.field)}: {message}" if self.field else f"{where}: {message}"
         if self.hint:
-            text += f" ({self.hint})"
+            text += f" ({_clip(self.hint)})"
         return text
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.field, self.message)
+
+
+MAX_MESSAGE = 300
+"""Longest message printed: a problem echoes the value it found, which may be huge."""
+
+
+def _clip(text: str) -> str:
+    """One line of at most MAX_MESSAGE characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 1] + "…"
 
 
 class BuildError(Exception):

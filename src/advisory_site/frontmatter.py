@@ -7,7 +7,7 @@ from typing import Any
 
 from advisory_site.errors import ContentError
 from advisory_site.fields import describe
-from advisory_site.yamlload import Loaded, Positions, load_yaml
+from advisory_site.yamlload import UNPRINTABLE, Loaded, Positions, load_yaml
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Largest content file accepted: a long release is 50 KB."""
@@ -46,9 +46,16 @@ def decode(raw: bytes, path: str) -> str | ContentError:
             message=f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
             hint="save the file with UTF-8 encoding",
         )
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        return ContentError(path=path, line=line, message="the file contains a NUL character")
+    control = UNPRINTABLE.search(text)
+    if control:
+        preceding = text[: control.start()]
+        return ContentError(
+            path=path,
+            line=preceding.count("\n") + 1,
+            column=control.start() - (preceding.rfind("\n") + 1) + 1,
+            message=f"the file contains the control character U+{ord(control.group()):04X}",
+            hint="delete it; it is invisible in most editors",
+        )
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 

@@ -68,6 +68,16 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SecurityPolicy:
+    """Where to report vulnerabilities: the source of /.well-known/security.txt."""
+
+    contacts: tuple[str, ...]  # mailto:, https:// or tel: URIs
+    policy: str = ""  # a site path or https:// address of the disclosure policy
+    expires_days: int = 180
+    preferred_languages: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SiteConfig:
     """content/site.yaml, validated."""
 
@@ -88,6 +98,7 @@ class SiteConfig:
     feed_size: int = 50
     websub_hub: str = ""  # an https:// WebSub hub announced by every feed, or ''
     phone_format: str = DEFAULT_PHONE_FORMAT  # a regular expression, checked by content lint
+    security: SecurityPolicy | None = None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -86,13 +86,33 @@ def update_site(target: Path, files: Sequence[Written], previous: dict[str, byte
     return len(changed)
 
 
+MAX_NAME_BYTES = 255
+"""Longest file or folder name that common file systems (ext4, APFS, NTFS) accept."""
+
+
+def path_problem(path: str) -> str:
+    """Why a planned path cannot be written inside the output folder, or '' when it can."""
+    parts = path.split("/")
+    if path.startswith("/") or "\\" in path or "\x00" in path:
+        return "is not a relative path"
+    if any(part in ("", ".", "..") for part in parts):
+        return "has an empty, '.' or '..' part"
+    if any(len(os.fsencode(part)) > MAX_NAME_BYTES for part in parts):
+        return f"has a part longer than {MAX_NAME_BYTES} bytes"
+    return ""
+
+
 def _write_all(staging: Path, files: Iterable[Written]) -> None:
     made: set[Path] = set()
     root = staging.resolve()
     for file in files:
-        destination = (staging / file.path).resolve()
-        if not destination.is_relative_to(root) or destination == root:
-            raise OutputError(f"refusing to write {file.path!r} outside the output folder")
+        problem = path_problem(file.path)
+        destination = staging if problem else (staging / file.path).resolve()
+        if problem or not destination.is_relative_to(root) or destination == root:
+            raise OutputError(
+                f"refusing to write {file.path!r} outside the output folder: "
+                f"{problem or 'it leads out of it'}"
+            )
         folder = destination.parent
         if folder not in made:
             folder.mkdir(parents=True, exist_ok=True)

@@ -176,6 +176,7 @@ class SiteView:
     """What templates may know of the site: settings plus site-wide navigation."""
 
     config: SiteConfig
+    csp: str  # the Content-Security-Policy of every page (security.content_security_policy)
     feeds: tuple[FeedLink, ...] = ()
     assets: dict[str, str] = field(default_factory=dict)  # logical name -> served URL
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from posixpath import normpath
 
 from slugify import slugify
 
 MAX_SLUG = 100
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
-_SAFE_PATH = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*[A-Za-z0-9._~-]*$")
+MAX_ALIAS = 400
+MAX_SEGMENT = 100
+_SEGMENT = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$")
 
 
 def make_slug(title: str) -> str:
@@ -54,18 +55,28 @@ def paginated_url(first: str, number: int) -> str:
 
 
 def alias_problem(alias: str) -> str:
-    """Why an old URL cannot be kept as a redirect, or '' when it can."""
+    """Why an old URL cannot be kept as a redirect, or '' when it can.
+
+    Only ASCII letters, digits and ``-_.~`` are accepted, so no alias can name a parent folder,
+    an absolute file, a hidden file (``/.well-known/``, ``/.git/``) or a Unicode look-alike of
+    '/' or '.' that some server might fold into one.
+    """
     if not alias.startswith("/") or alias.startswith("//"):
         return f"'{alias}' must be a path on this site starting with '/'"
-    if not _SAFE_PATH.match(alias) or normpath(alias) != alias.rstrip("/") or "/../" in alias + "/":
-        return (
-            f"'{alias}' is not a plain path: use letters, digits, '-', '_', '.' and '/' "
-            "without '..' or '//'"
-        )
     if alias == "/":
         return "the home page cannot be an alias"
-    if len(alias) > 400:
-        return "the path is too long"
+    if len(alias) > MAX_ALIAS:
+        return f"the path is {len(alias)} characters long; the limit is {MAX_ALIAS}"
+    for segment in alias[1:].removesuffix("/").split("/"):
+        if not _SEGMENT.match(segment):
+            return (
+                f"'{alias}' is not a plain path: use letters, digits, '-', '_', '.' and '/', "
+                "without '..', '//' or a part that starts with '.'"
+            )
+        if len(segment) > MAX_SEGMENT:
+            return (
+                f"a part of '{alias}' is {len(segment)} characters long; the limit is {MAX_SEGMENT}"
+            )
     return ""
 
 

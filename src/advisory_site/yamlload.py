@@ -19,6 +19,9 @@ from advisory_site.errors import ContentError
 MAX_DEPTH = 16
 """Deepest nesting accepted; real front matter needs 3."""
 
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+"""Characters no text may hold: invisible in review, invalid in XML feeds, or not encodable
+(C0 controls but tab and newlines, DEL, C1 controls, lone surrogates, non-characters)."""
 Path = tuple[str | int, ...]
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -119,7 +122,17 @@ def load_yaml(text: str, *, path: str, first_line: int = 1) -> Loaded | ContentE
     Returns plain dicts, lists, strings, numbers, booleans and None with their positions, or the
     first problem found as a ContentError in file coordinates.
     """
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not accept
+        before = text[: exc.position]
+        return ContentError(
+            path=path,
+            line=before.count("\n") + first_line,
+            column=exc.position - (before.rfind("\n") + 1) + 1,
+            message=f"YAML cannot contain the character U+{exc.character:04X}",
+            hint="delete it",
+        )
     try:
         node = loader.get_single_node()
         positions = Positions()
@@ -162,7 +175,10 @@ def _build(
 ) -> Any:
     positions.values[path] = _position(node.start_mark, first_line)
     if isinstance(node, yaml.ScalarNode):
-        return loader.construct_object(node)
+        value = loader.construct_object(node)
+        if isinstance(value, str) and UNPRINTABLE.search(value):
+            errors.append(_unprintable(value, positions.values[path], file))
+        return value
     if isinstance(node, yaml.SequenceNode):
         return [
             _build(
@@ -191,6 +207,9 @@ def _build(
             )
             continue
         key = str(loader.construct_object(key_node))
+        if UNPRINTABLE.search(key):
+            errors.append(_unprintable(key, where, file))
+            continue
         if key in result:
             first = positions.keys[(*path, key)]
             errors.append(
@@ -215,6 +234,19 @@ def _build(
             first_line=first_line,
         )
     return result
+
+
+def _unprintable(text: str, where: Position, file: str) -> ContentError:
+    # only an escape such as "\x1b" or "\ud800" can put one here: the file itself was checked
+    bad = UNPRINTABLE.search(text)
+    assert bad is not None
+    return ContentError(
+        path=file,
+        line=where.line,
+        column=where.column,
+        message=f"the escape for U+{ord(bad.group()):04X} makes a character text cannot hold",
+        hint="remove the escape sequence",
+    )
 
 
 def _yaml_error(exc: yaml.MarkedYAMLError, path: str, first_line: int) -> ContentError:

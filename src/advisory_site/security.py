@@ -1,0 +1,248 @@
+"""What keeps the published site safe: the Content-Security-Policy, security.txt (RFC 9116),
+the refusal of plain-HTTP assets and inline scripts without a hash, and of symbolic links that
+lead out of the site folder. Pure functions, except ``outside_links`` which reads the folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+from advisory_site.errors import ContentError
+from advisory_site.fields import FieldReader
+from advisory_site.models import SecurityPolicy, SiteConfig
+
+SECURITY_TXT = ".well-known/security.txt"
+LINKED_FOLDERS = ("content", "templates", "static")
+DEFAULT_EXPIRES_DAYS = 180
+MAX_EXPIRES_DAYS = 365  # RFC 9116 section 2.5.5: "less than a year into the future"
+
+# The only inline style attributes the body sanitiser keeps (table cell alignment), as nh3
+# writes them; their hashes let them apply without allowing any other inline style.
+ALLOWED_STYLE_ATTRIBUTES = tuple(
+    f"text-align:{value}" for value in ("left", "center", "right", "justify")
+)
+_EXECUTABLE_TYPES = frozenset(
+    {"", "module", "text/javascript", "application/javascript", "application/ecmascript"}
+)
+# (element, attribute) pairs whose URL the browser loads into the page: over plain HTTP they are
+# mixed content (blocked or warned about) and let anyone on the network change the page.
+_ASSET_ATTRIBUTES = frozenset(
+    {
+        ("img", "src"),
+        ("img", "srcset"),
+        ("source", "src"),
+        ("source", "srcset"),
+        ("script", "src"),
+        ("iframe", "src"),
+        ("audio", "src"),
+        ("video", "src"),
+        ("video", "poster"),
+        ("track", "src"),
+        ("embed", "src"),
+        ("object", "data"),
+        ("input", "src"),
+        ("link", "href"),
+    }
+)
+_LOADED_LINKS = frozenset({"stylesheet", "icon", "preload", "modulepreload", "manifest"})
+_MAYBE_UNSAFE = re.compile(rb"(?i)http:|<script")
+
+
+def source_hash(text: str) -> str:
+    """The CSP source expression that allows exactly this inline script or style."""
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+def content_security_policy(inline_scripts: Iterable[str] = (), *, header: bool = False) -> str:
+    """The site's policy: its own scripts, styles and fonts; images also from https: hosts.
+
+    ``inline_scripts`` are the exact texts of inline scripts the templates are given; each is
+    allowed by its hash, never by 'unsafe-inline'. ``header`` adds the directives that only
+    work in an HTTP header (a <meta> tag cannot forbid framing).
+    """
+    # 'wasm-unsafe-eval' lets the search (Pagefind) compile its WebAssembly; it allows no eval()
+    hashes = sorted({source_hash(text) for text in inline_scripts})
+    scripts = " ".join(["'self'", "'wasm-unsafe-eval'", *hashes])
+    styles = " ".join(
+        ["'self'", "'unsafe-hashes'", *(source_hash(text) for text in ALLOWED_STYLE_ATTRIBUTES)]
+    )
+    directives = [
+        "default-src 'self'",
+        f"script-src {scripts}",
+        f"style-src {styles}",
+        "img-src 'self' https:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ]
+    if header:
+        directives.append("frame-ancestors 'none'")
+    return "; ".join(directives)
+
+
+# -- security.txt ---------------------------------------------------------------------------
+
+
+def read_security(reader: FieldReader) -> SecurityPolicy | None:
+    """The optional ``security:`` block of site.yaml, from which security.txt is made."""
+    block = reader.mapping("security")
+    if block is None:
+        return None
+    block.check_keys(("contact", "policy", "expires_days", "preferred_languages"))
+    contacts = []
+    for index, contact in block.text_list("contact"):
+        if not contact.startswith(("mailto:", "https://", "tel:")):
+            where, key = (block.nested("contact"), index) if index >= 0 else (block, "contact")
+            where.error(
+                key,
+                f"'{contact}' must start with mailto:, https:// or tel:",
+                "for example mailto:security@example.gov",
+            )
+        contacts.append(contact)
+    if not block.has("contact"):
+        block.missing("contact")
+    policy = block.text("policy")
+    if policy and not (policy.startswith("https://") or _is_site_path(policy)):
+        block.error("policy", f"'{policy}' must be a site path (/vulnerability-disclosure/)")
+    return SecurityPolicy(
+        contacts=tuple(contacts),
+        policy=policy,
+        expires_days=block.integer(
+            "expires_days", default=DEFAULT_EXPIRES_DAYS, maximum=MAX_EXPIRES_DAYS
+        ),
+        preferred_languages=block.text("preferred_languages"),
+    )
+
+
+def _is_site_path(url: str) -> bool:
+    return url.startswith("/") and not url.startswith("//") and "\\" not in url
+
+
+def security_txt(config: SiteConfig, now: datetime) -> bytes:
+    """/.well-known/security.txt (RFC 9116); Expires is ``expires_days`` after ``now``."""
+    policy = config.security
+    assert policy is not None
+    expires = (now.astimezone(UTC) + timedelta(days=policy.expires_days)).replace(microsecond=0)
+    lines = [f"Contact: {contact}" for contact in policy.contacts]
+    lines.append(f"Expires: {expires.isoformat().replace('+00:00', 'Z')}")
+    lines.append(f"Canonical: {config.absolute('/' + SECURITY_TXT)}")
+    if policy.policy:
+        url = policy.policy
+        lines.append(f"Policy: {config.absolute(url) if _is_site_path(url) else url}")
+    lines.append(f"Preferred-Languages: {policy.preferred_languages or config.language}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+# -- checks of the planned output -----------------------------------------------------------
+
+
+class _PageScanner(HTMLParser):
+    """Collects a page's CSP, its inline executable scripts and its plain-HTTP assets."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.policy = ""
+        self.scripts: list[str] = []
+        self.insecure: list[str] = []
+        self._script: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "meta" and values.get("http-equiv", "").lower() == "content-security-policy":
+            self.policy = values.get("content", "")
+        for name, value in values.items():
+            if (tag, name) in _ASSET_ATTRIBUTES:
+                self.insecure.extend(_plain_http_urls(tag, name, values, value))
+        is_data = values.get("type", "").strip().lower() not in _EXECUTABLE_TYPES
+        if tag == "script" and "src" not in values and not is_data:
+            self._script = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._script is not None:
+            self.scripts.append("".join(self._script))
+            self._script = None
+
+    def handle_data(self, data: str) -> None:
+        if self._script is not None:
+            self._script.append(data)
+
+
+def _plain_http_urls(tag: str, name: str, attrs: dict[str, str], value: str) -> list[str]:
+    if tag == "link" and not _LOADED_LINKS & set(attrs.get("rel", "").lower().split()):
+        return []  # rel=alternate, canonical, ... are links, not loaded assets
+    # srcset is "url 1x, url 2x"
+    urls = [(part.split() or [""])[0] for part in value.split(",")] if name == "srcset" else [value]
+    return [url.strip() for url in urls if url.strip().lower().startswith("http:")]
+
+
+def insecure_assets(fragment: str) -> list[str]:
+    """The plain-HTTP URLs an HTML fragment or page would load (images, scripts, styles...)."""
+    scanner = _PageScanner()
+    scanner.feed(fragment)
+    scanner.close()
+    return scanner.insecure
+
+
+def page_problems(data: bytes) -> Iterator[str]:
+    """Why a planned HTML page is unsafe to publish: mixed content, unhashed inline scripts."""
+    if not _MAYBE_UNSAFE.search(data):
+        return
+    scanner = _PageScanner()
+    scanner.feed(data.decode("utf-8"))
+    scanner.close()
+    for url in scanner.insecure:
+        yield f"loads {url} over plain HTTP (mixed content); use https://"
+    for script in scanner.scripts:
+        if source_hash(script) not in scanner.policy.replace(";", " ").split():
+            yield (
+                "has an inline script that its Content-Security-Policy does not allow; "
+                "move it into static/, or pass its text to content_security_policy()"
+            )
+
+
+# -- the site folder ------------------------------------------------------------------------
+
+
+def outside_links(site_dir: Path) -> list[ContentError]:
+    """Symbolic links in content/, templates/ and static/ that lead out of the site folder.
+
+    A pull request can add a link to /etc/passwd or ~/.ssh/id_rsa as easily as a release;
+    following it would publish that file.
+    """
+    root = site_dir.resolve()
+    errors = []
+    for folder in LINKED_FOLDERS:
+        for link in _links(site_dir / folder):
+            relative = link.relative_to(site_dir).as_posix()
+            try:
+                target = link.resolve(strict=False)
+            except (OSError, RuntimeError):
+                target = None
+            if target is None or not target.is_relative_to(root):
+                errors.append(
+                    ContentError(
+                        path=relative,
+                        message="is a symbolic link that points outside the site folder",
+                        hint="copy the file into the site instead of linking to it",
+                    )
+                )
+    return errors
+
+
+def _links(folder: Path) -> Iterator[Path]:
+    if folder.is_symlink():
+        yield folder
+        return
+    for parent, folders, files in os.walk(folder):
+        for name in sorted([*folders, *files]):
+            path = Path(parent, name)
+            if path.is_symlink():
+                yield path
