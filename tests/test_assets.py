@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from advisory_site.assets import CACHE
+from advisory_site.assets import CACHE, read_cache, write_cache
 from advisory_site.cli import main
 from tests.conftest import NOW_ISO, REPO, MakeSite, read_tree
 
@@ -54,7 +54,9 @@ def test_unchanged_stylesheet_is_not_compiled_again(make_site: MakeSite) -> None
     build(site)
     (cached,) = (site / CACHE).iterdir()
     # Mark the cached CSS: the next build must publish it as it is, without running Sass.
-    cached.write_text(cached.read_text() + "/*from-cache*/", encoding="utf-8")
+    css = read_cache(cached)
+    assert css is not None
+    write_cache(cached, css + "/*from-cache*/")
     assert b"from-cache" in build(site)[only(read_tree(site / "_site"), r"static/css/.*")]
     (site / "assets/site.scss").write_text(SCSS + ".x { color: red; }\n", encoding="utf-8")
     files = build(site)

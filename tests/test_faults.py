@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SRC, MakeSite, read_tree, release
+from advisory_site.assets import CACHE, read_cache
+from tests.conftest import REPO, SRC, MakeSite, read_tree, release
 
 KILLS = 10
 RELEASES = 400
@@ -123,6 +124,40 @@ def test_a_build_killed_while_writing_leaves_the_previous_site(
     assert result.returncode == 0, result.stderr
     assert read_tree(output) == new
     assert leftovers(output) == []
+
+
+# -- the build cache ------------------------------------------------------------------------
+
+SCSS = '@use "uswds-core" as *;\n.flag { color: color("primary"); }\n'
+
+
+def test_a_cache_entry_left_incomplete_is_recompiled_not_trusted(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    site = make_site({"content/releases/a.md": release("First"), "assets/site.scss": SCSS})
+    (site / "node_modules").symlink_to(REPO / "node_modules")
+    output = tmp_path / "_site"
+    chance = random.Random(6)  # noqa: S311 - kill points, not secrets
+    for _ in range(3):  # killed anywhere in a cold build: compiling, caching, writing
+        process = subprocess.Popen(
+            build_command(site, output, AFTER), env={**os.environ, "PYTHONPATH": str(SRC)}
+        )
+        time.sleep(chance.uniform(0.2, 3.0))
+        process.kill()
+        process.wait()
+    assert run_build(site, output, AFTER).returncode == 0
+    good = read_tree(output)
+    (entry,) = (site / CACHE).glob("site-*.css")
+    whole = entry.read_bytes()
+    css = read_cache(entry)
+    assert css is not None and "#005ea2" in css
+
+    for damaged in (whole[: len(whole) // 2], b"", whole.replace(b"#005ea2", b"#ff0000")):
+        entry.write_bytes(damaged)  # cut short, empty, or altered after it was written
+        result = run_build(site, output, AFTER)
+        assert result.returncode == 0, result.stderr
+        assert read_tree(output) == good
+        assert entry.read_bytes() == whole
 
 
 # -- a full disk ------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ CSS_FOLDER = "static/css"
 _URL = re.compile(r"""url\(\s*(["']?)([^"')\s]*)\1\s*\)""")
 _SASS_FRAME = re.compile(r"^\s*(\S+\.s[ac]ss) (\d+):(\d+)", re.MULTILINE)
 # Bump when the way compiled CSS is produced changes, to retire old cache entries.
-_CACHE_FORMAT = b"advisory-site assets 1"
+_CACHE_FORMAT = b"advisory-site assets 2"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,16 +105,44 @@ def cache_key(site_dir: Path) -> str:
 
 def _compiled_css(site_dir: Path) -> str:
     cached = site_dir / CACHE / f"site-{cache_key(site_dir)}.css"
-    if cached.is_file():
-        return cached.read_text(encoding="utf-8")
-    css = _run_sass(site_dir)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    # Written to a temporary file and renamed, so a concurrent build never reads half a file.
-    handle, temporary = tempfile.mkstemp(dir=cached.parent, prefix=".site-", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(css)
-    Path(temporary).replace(cached)
+    css = read_cache(cached)
+    if css is None:
+        css = _run_sass(site_dir)
+        write_cache(cached, css)
     return css
+
+
+def read_cache(path: Path) -> str | None:
+    """A cache entry's CSS, or None when there is none or it is not whole.
+
+    An entry starts with the SHA-256 of the rest, so one cut short (a build killed while it was
+    written, a full disk, a copy restored by CI) or altered is recompiled, never published.
+    """
+    try:
+        header, _, body = path.read_bytes().partition(b"\n")
+    except OSError:
+        return None
+    if header != _cache_header(body):
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def write_cache(path: Path, css: str) -> None:
+    """Store a cache entry with its checksum, under its final name only once complete."""
+    body = css.encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written to a temporary file and renamed, so a concurrent build never reads half a file.
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".site-", suffix=".tmp")
+    with os.fdopen(handle, "wb") as out:
+        out.write(_cache_header(body) + b"\n" + body)
+    Path(temporary).replace(path)
+
+
+def _cache_header(body: bytes) -> bytes:
+    return b"/* sha256:" + hashlib.sha256(body).hexdigest().encode() + b" */"
 
 
 def _run_sass(site_dir: Path) -> str:
