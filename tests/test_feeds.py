@@ -16,7 +16,7 @@ from lxml import etree
 
 from advisory_site.build import BuildOptions, build
 from advisory_site.cli import main
-from tests.conftest import NOW, SITE_YAML, MakeSite, release
+from tests.conftest import NOW, NOW_ISO, SITE_YAML, MakeSite, release, run_cli
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 TRICKY = "Q&A: <Cyber> \"Hygiene\" & You 'quoted' — Über café 東京"
@@ -469,10 +469,14 @@ def test_websub_hub_must_be_https(make_site: MakeSite, capsys: pytest.CaptureFix
 # -- robustness -----------------------------------------------------------------------------------
 
 
-def test_characters_xml_cannot_carry_are_dropped_not_fatal(make_site: MakeSite) -> None:
+def test_characters_xml_cannot_carry_are_refused_not_fatal(make_site: MakeSite) -> None:
+    # invisible in review and invalid in XML: the file is refused at the character's place
     site = make_site(
         {"content/releases/a.md": release("Bell") + "\nA bell\x07 and a form\x0cfeed.\n"}
     )
-    files = build_files(site)
-    for path in ("rss.xml", "atom.xml"):
-        assert "A bell and a formfeed." in parsed(files[path]).entries[0].content[0].value
+    result = run_cli("build", "--site", str(site), "--now", NOW_ISO)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (
+        "content/releases/a.md:10:7: the file contains the control character U+0007 "
+        "(delete it; it is invisible in most editors)"
+    )

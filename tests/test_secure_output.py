@@ -66,11 +66,13 @@ def test_an_inline_script_without_a_hash_fails_the_build(make_site: MakeSite) ->
     )
     result = run_cli("build", "--site", str(site), "--now", NOW_ISO)
     assert result.returncode == 1
-    assert (
-        "templates: index.html: has an inline script that its Content-Security-Policy does not "
-        "allow; move it into static/, or pass its text to content_security_policy() "
-        "(and 8 more pages)"
-    ) in result.stderr.splitlines()
+    assert re.search(
+        r"^templates: index\.html: has an inline script that its Content-Security-Policy does "
+        r"not allow; move it into static/, or pass its text to content_security_policy\(\) "
+        r"\(and \d+ more pages\)$",
+        result.stderr,
+        re.MULTILINE,
+    )
     assert not (site / "_site").exists()
 
 

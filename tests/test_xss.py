@@ -175,7 +175,12 @@ def xml_problems(data: bytes, where: str) -> list[str]:
         if not isinstance(element.tag, str):
             continue
         name = local(element.tag)
-        kind = element.get("type", "")
+        # Atom text constructs are plain text unless type="html"; RSS descriptions are HTML
+        atom = element.tag.startswith("{http://www.w3.org/2005/Atom}")
+        kind = element.get("type", "text" if atom else "html")
+        parent = element.getparent()
+        if name == "description" and parent is not None and local(parent.tag) == "channel":
+            kind = "text"  # an RSS channel's description is a phrase, not markup
         if name in HTML_IN_XML and kind != "text" and element.text:
             problems += html_problems(element.text, f"{where} <{name}>", document=False)
         if name in ("link", "guid", "id", "loc", "uri", "url") and dangerous_url(

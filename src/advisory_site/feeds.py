@@ -271,8 +271,12 @@ def _generator(feed: Feed, feed_format: FeedFormat) -> Any:
         entry.id(item.id)  # also RSS <guid isPermaLink="false">
         entry.title(item.title)
         entry.link(href=item.url, rel="alternate", type="text/html")
+        # RSS readers render an item's <description> as HTML, so the plain-text summary is
+        # escaped (or "<script>..." in a summary would run in them). Set first: feedgen's
+        # description() also sets Atom's content, which content() then replaces.
+        entry.description(html.escape(item.summary, quote=False))
         entry.content(item.content_html, type="html")  # RSS <content:encoded>
-        entry.summary(item.summary)  # RSS <description>
+        entry.summary(item.summary)  # Atom <summary>: plain text
         entry.published(item.published)  # RSS <pubDate>
         entry.updated(item.updated)
         if item.author_email:
