@@ -29,6 +29,7 @@ from advisory_site.templates import (
     Context,
     Crumb,
     FeedLink,
+    FilterOption,
     HomeContext,
     IndexContext,
     IndexEntry,
@@ -39,6 +40,8 @@ from advisory_site.templates import (
     Pagination,
     RedirectContext,
     ReleaseContext,
+    SearchContext,
+    SearchFilter,
     SiteView,
     SubscribeContext,
     Subscription,
@@ -54,6 +57,8 @@ from advisory_site.urls import (
 
 RELATED_COUNT = 3
 OPML_URL = "/feeds.opml"
+SEARCH_URL = "/search/"
+SEARCH_INDEX_URL = "/pagefind/pagefind.js"  # written by the search step (search.py) after planning
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,6 +354,18 @@ def html_contexts(
             intro=f"Releases from {agency.name}.",
             feeds=feeds_of.get(agency_url(agency.id), ()),
         )
+    yield SearchContext(
+        meta=Meta(
+            title="Search",
+            url=SEARCH_URL,
+            description=f"Search the releases of {config.organisation}.",
+            breadcrumbs=(HOME,),
+            noindex=True,  # a page of results, not content: kept out of search engines
+        ),
+        index_url=SEARCH_INDEX_URL,
+        searchgov_affiliate=config.searchgov_affiliate,
+        filters=search_filters(site),
+    )
     for page in site.pages:
         yield PageContext(
             meta=Meta(
@@ -479,3 +496,40 @@ def listing_contexts(
             pagination=Pagination(number=number, count=count, urls=urls),
             years=years,
         )
+
+
+def search_filters(site: Site) -> tuple[SearchFilter, ...]:
+    """The search page's filters, with the values release pages give Pagefind (release.html)."""
+    config = site.config
+    releases = tuple(r for r in site.releases if not r.withdrawn)  # not indexed
+
+    def options(counts: dict[str, int]) -> tuple[FilterOption, ...]:
+        return tuple(FilterOption(value=v, count=n) for v, n in counts.items() if n)
+
+    years: dict[str, int] = {}
+    for release in releases:
+        year = str(config.local_date(release.release_date).year)
+        years[year] = years.get(year, 0) + 1
+    filters = (
+        SearchFilter(
+            name="topic",
+            label="Topic",
+            options=options({t.name: sum(t in r.topics for r in releases) for t in config.topics}),
+        ),
+        SearchFilter(
+            name="agency",
+            label="Agency",
+            options=options(
+                {a.name: sum(a in r.agencies for r in releases) for a in config.agencies}
+            ),
+        ),
+        SearchFilter(
+            name="kind",
+            label="Type",
+            options=options({k.name: sum(k == r.kind for r in releases) for k in config.kinds}),
+        ),
+        SearchFilter(
+            name="year", label="Year", options=options(dict(sorted(years.items(), reverse=True)))
+        ),
+    )
+    return tuple(f for f in filters if f.options)

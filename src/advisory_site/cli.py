@@ -26,6 +26,7 @@ from advisory_site.content import Lookups
 from advisory_site.errors import BuildError, ContentError, OutputError, UsageError, suggest
 from advisory_site.lint import LintWarning, lint_site
 from advisory_site.output import write_site
+from advisory_site.search import index_site
 from advisory_site.serve import serve
 from advisory_site.urls import make_slug, release_url
 
@@ -107,6 +108,11 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--drafts", action="store_true", help="include drafts (previews only)")
     build_cmd.add_argument(
         "--future", action="store_true", help="include embargoed releases (previews only)"
+    )
+    build_cmd.add_argument(
+        "--no-search",
+        action="store_true",
+        help="skip the search index (fast previews; the search page will find nothing)",
     )
 
     commands.add_parser(
@@ -241,13 +247,21 @@ def run_build(args: argparse.Namespace) -> int:
         )
     )
     report_warnings(plan.warnings, args)
-    write_site(output, plan.files)
+    searchable = sum(1 for release in plan.site.releases if not release.withdrawn)
+    search = not args.no_search and searchable > 0
+    write_site(output, plan.files, finish=index_site if search else None)
     elapsed = time.perf_counter() - started
     feeds = sum(1 for f in plan.files if f.path.endswith(("rss.xml", "atom.xml", "feed.json")))
     print(
         f"Built {plan.page_count} pages and {feeds} feeds from {len(plan.site.releases)} "
         f"releases into {output} in {elapsed:.2f} s."
     )
+    if args.no_search:
+        print("Search was skipped (--no-search): the search page finds nothing in this build.")
+    elif search:
+        print(f"Indexed {searchable} releases for search in {output / 'pagefind'}.")
+    else:
+        print("Search has nothing to index: no release is published (or all are withdrawn).")
     upcoming = plan.next_release_at
     print(
         "Next scheduled release: "

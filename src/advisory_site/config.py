@@ -44,6 +44,7 @@ _SITE_KEYS = (
     "websub_hub",
     "phone_format",
     "security",
+    "search",
 )
 
 
@@ -125,6 +126,7 @@ def _read_config(reader: FieldReader) -> SiteConfig:
         websub_hub=_read_websub_hub(reader),
         phone_format=_read_pattern(reader, "phone_format", DEFAULT_PHONE_FORMAT),
         security=read_security(reader),
+        searchgov_affiliate=_read_search(reader),
     )
 
 
@@ -137,6 +139,22 @@ def _read_pattern(reader: FieldReader, key: str, default: str) -> str:
         reader.error(key, f"is not a valid regular expression: {exc}", rf"such as {default}")
         return default
     return pattern
+
+
+def _read_search(reader: FieldReader) -> str:
+    """The Search.gov affiliate that the search page falls back to without JavaScript."""
+    search = reader.mapping("search")
+    if search is None:
+        return ""
+    search.check_keys(("searchgov_affiliate",))
+    affiliate = search.text("searchgov_affiliate")
+    if affiliate and not re.fullmatch(r"[A-Za-z0-9_.-]+", affiliate):
+        search.error(
+            "searchgov_affiliate",
+            f"'{affiliate}' is not a Search.gov site handle",
+            "use the handle shown in the Search.gov admin center, such as dhs",
+        )
+    return affiliate
 
 
 def _read_base_url(reader: FieldReader) -> str:

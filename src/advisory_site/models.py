@@ -99,6 +99,7 @@ class SiteConfig:
     websub_hub: str = ""  # an https:// WebSub hub announced by every feed, or ''
     phone_format: str = DEFAULT_PHONE_FORMAT  # a regular expression, checked by content lint
     security: SecurityPolicy | None = None
+    searchgov_affiliate: str = ""  # Search.gov site handle for searching without JavaScript
 
     @property
     def tz(self) -> ZoneInfo:

@@ -13,7 +13,7 @@ import ctypes.util
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -41,8 +41,14 @@ def retired_prefix(target: Path) -> str:
     return f".{target.name}.old-"
 
 
-def write_site(target: Path, files: Iterable[Written]) -> None:
-    """Replace ``target`` with a folder holding exactly ``files``, or leave it as it was."""
+def write_site(
+    target: Path, files: Iterable[Written], *, finish: Callable[[Path], None] | None = None
+) -> None:
+    """Replace ``target`` with a folder holding exactly ``files``, or leave it as it was.
+
+    ``finish`` runs on the complete staging folder just before the swap (the search indexer
+    adds its files there); if it raises, the previous site stays as it was.
+    """
     target = target.absolute()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -53,6 +59,8 @@ def write_site(target: Path, files: Iterable[Written]) -> None:
     try:
         staging.chmod(0o755)
         _write_all(staging, files)
+        if finish is not None:
+            finish(staging)
         _swap(staging, target)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)

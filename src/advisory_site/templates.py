@@ -159,6 +159,32 @@ class RedirectContext:
     template: str = "redirect.html"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FilterOption:
+    value: str  # exactly as release pages give it to Pagefind (data-pagefind-filter)
+    count: int  # published releases with this value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchFilter:
+    name: str  # the Pagefind filter: topic, agency, kind or year
+    label: str
+    options: tuple[FilterOption, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchContext:
+    """The /search/ page: Pagefind in the browser, Search.gov (if configured) without script."""
+
+    meta: Meta
+    index_url: str  # site path of Pagefind's script, "/pagefind/pagefind.js"
+    searchgov_affiliate: str = ""  # "" when the site has none: no search without JavaScript
+    # Rendered into the page so that readers download Pagefind's filter tables only when
+    # they filter (about 100 KiB for 10,000 releases).
+    filters: tuple[SearchFilter, ...] = ()
+    template: str = "search.html"
+
+
 Context = (
     ReleaseContext
     | ListingContext
@@ -168,6 +194,7 @@ Context = (
     | NotFoundContext
     | RedirectContext
     | SubscribeContext
+    | SearchContext
 )
 
 

@@ -1,0 +1,170 @@
+// The search page: runs Pagefind in the browser against the index the build wrote into this
+// site's /pagefind/ folder, so no request leaves the site. Without JavaScript, or when the index
+// cannot be loaded, the page stays a plain form (sent to Search.gov when the site has one).
+
+const PAGE_SIZE = 10;
+
+const form = document.getElementById("search-form");
+const input = document.getElementById("search-query");
+const statusLine = document.getElementById("search-status");
+const list = document.getElementById("search-results");
+const filterBox = form.querySelector(".search-filters");
+const fallback = document.querySelector("[data-search-fallback]");
+
+let pagefind = null;
+let generation = 0; // the newest search; answers to older ones are dropped
+let pending = [];
+let moreButton = null;
+
+async function loadPagefind() {
+  const module = await import(form.dataset.pagefind);
+  await module.options({ baseUrl: form.dataset.baseUrl, excerptLength: 30 });
+  await module.init();
+  return module;
+}
+
+// -- filters ------------------------------------------------------------------------------------
+
+function restoreFilters(chosen) {
+  for (const box of filterBox.querySelectorAll("input[type=checkbox]")) {
+    box.checked = chosen.getAll(box.closest("fieldset").dataset.filter).includes(box.value);
+  }
+}
+
+function selectedFilters() {
+  const filters = {};
+  for (const box of filterBox.querySelectorAll("input:checked")) {
+    const name = box.closest("fieldset").dataset.filter;
+    (filters[name] ||= { any: [] }).any.push(box.value);
+  }
+  return filters;
+}
+
+// -- results ------------------------------------------------------------------------------------
+
+function excerptNodes(html) {
+  // Pagefind's excerpt is text with <mark> around the matched words; keep exactly that.
+  const parsed = new DOMParser().parseFromString(`<body>${html}</body>`, "text/html");
+  return [...parsed.body.childNodes].map((node) => {
+    if (node.nodeName === "MARK") {
+      const mark = document.createElement("mark");
+      mark.textContent = node.textContent;
+      return mark;
+    }
+    return document.createTextNode(node.textContent);
+  });
+}
+
+function resultItem(data) {
+  // The same USWDS collection markup as the release listings (_release_list.html)
+  const item = document.createElement("li");
+  item.className = "usa-collection__item search-result";
+  const body = document.createElement("div");
+  body.className = "usa-collection__body";
+  const heading = document.createElement("h2");
+  heading.className = "usa-collection__heading";
+  const link = document.createElement("a");
+  link.className = "usa-link";
+  link.href = data.url;
+  link.textContent = data.meta.title || data.url;
+  heading.append(link);
+  const excerpt = document.createElement("p");
+  excerpt.className = "usa-collection__description search-result-excerpt";
+  excerpt.append(...excerptNodes(data.excerpt));
+  body.append(heading, excerpt);
+  if (data.meta.date) {
+    const meta = document.createElement("ul");
+    meta.className = "usa-collection__meta";
+    meta.setAttribute("aria-label", "More information");
+    const date = document.createElement("li");
+    date.className = "usa-collection__meta-item search-result-date";
+    date.textContent = data.meta.date;
+    meta.append(date);
+    body.append(meta);
+  }
+  item.append(body);
+  return item;
+}
+
+async function showMore(current) {
+  const batch = pending.splice(0, PAGE_SIZE);
+  const loaded = await Promise.all(batch.map((result) => result.data()));
+  if (current !== generation) return;
+  list.append(...loaded.map(resultItem));
+  moreButton.hidden = pending.length === 0;
+}
+
+function describe(count, term, filters) {
+  const noun = count === 1 ? "release" : "releases";
+  const chosen = Object.values(filters).flatMap((filter) => filter.any);
+  let text = `${count === 0 ? "No" : count} ${noun}`;
+  if (term) text += ` found for “${term}”`;
+  if (chosen.length) text += ` filtered by ${chosen.join(", ")}`;
+  return `${text}.`;
+}
+
+// -- running a search ---------------------------------------------------------------------------
+
+function remember(term) {
+  const params = new URLSearchParams();
+  if (term) params.set("query", term);
+  for (const box of filterBox.querySelectorAll("input:checked")) {
+    params.append(box.closest("fieldset").dataset.filter, box.value);
+  }
+  const query = params.toString();
+  history.replaceState(null, "", query ? `?${query}` : location.pathname);
+}
+
+async function run() {
+  const current = ++generation;
+  const term = input.value.trim();
+  const filters = selectedFilters();
+  remember(term);
+  list.replaceChildren();
+  moreButton.hidden = true;
+  pending = [];
+  if (!term && Object.keys(filters).length === 0) {
+    statusLine.textContent = "";
+    return;
+  }
+  statusLine.textContent = "Searching…";
+  const options = { filters };
+  if (!term) options.sort = { date: "desc" }; // filters alone list the newest first
+  const search = await pagefind.search(term || null, options);
+  if (current !== generation) return;
+  pending = [...search.results];
+  await showMore(current);
+  if (current !== generation) return;
+  statusLine.textContent = describe(search.results.length, term, filters);
+}
+
+async function start() {
+  try {
+    pagefind = await loadPagefind();
+  } catch (error) {
+    statusLine.textContent = "Search is not available on this copy of the site.";
+    console.error("search: cannot load the index", error);
+    return; // the form keeps working without script
+  }
+  fallback.hidden = true;
+  const chosen = new URLSearchParams(location.search);
+  input.value = chosen.get("query") || "";
+  restoreFilters(chosen);
+  filterBox.hidden = !filterBox.querySelector("fieldset");
+  moreButton = document.createElement("button");
+  moreButton.type = "button";
+  moreButton.className = "usa-button usa-button--outline search-more";
+  moreButton.textContent = "Show more results";
+  moreButton.hidden = true;
+  moreButton.addEventListener("click", () => showMore(generation));
+  list.after(moreButton);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    run();
+  });
+  filterBox.addEventListener("change", () => run());
+  form.dataset.ready = "true"; // tests and styles can tell that Pagefind is in charge
+  await run();
+}
+
+start();

@@ -1,0 +1,277 @@
+"""The search step of the build: what Pagefind indexes, and how the build reports on it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import html
+
+from advisory_site.cli import main
+from advisory_site.search import SearchError, index_site
+from tests.conftest import NOW_ISO, SITE_YAML, SRC, MakeSite, read_tree, release, run_cli
+from tests.search_site import (
+    DRAFT_WORD,
+    EMBARGO_WORD,
+    MACHINES_URL,
+    ORGANISATION_WORD,
+    PHISHING_URL,
+    SUMMARY_WORD,
+    WITHDRAWN_URL,
+    WITHDRAWN_WORD,
+    every_byte,
+    indexed_pages,
+    write_search_site,
+)
+
+
+def build_cli(
+    site: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "advisory_site",
+            "build",
+            "--site",
+            str(site),
+            "--now",
+            NOW_ISO,
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(SRC), **(env or {})},
+        check=False,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    site = write_search_site(tmp_path_factory.mktemp("search") / "site")
+    assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 0
+    return site / "_site"
+
+
+def test_only_published_releases_are_indexed(built: Path) -> None:
+    assert sorted(indexed_pages(built)) == [MACHINES_URL, PHISHING_URL]
+    # a withdrawn release keeps its page, under a notice, but leaves search
+    withdrawn_page = (built / WITHDRAWN_URL.strip("/") / "index.html").read_text(encoding="utf-8")
+    assert WITHDRAWN_WORD in withdrawn_page
+    everything = every_byte(built)
+    assert DRAFT_WORD.encode() not in everything
+    assert EMBARGO_WORD.encode() not in everything
+
+
+def test_title_body_and_summary_are_indexed_but_not_navigation(built: Path) -> None:
+    pages = indexed_pages(built)
+    machines, phishing = pages[MACHINES_URL], pages[PHISHING_URL]
+    assert machines["content"].startswith("Ballot Machines Certified. Officials certified")
+    assert "voting equipment" in machines["content"]
+    # a summary that is the first paragraph is not indexed twice
+    assert machines["content"].count("Officials certified") == 1
+    assert SUMMARY_WORD in phishing["content"]
+    for page in pages.values():
+        for outside in (ORGANISATION_WORD, "Release Date", "Contact", "Last Published", "202-555"):
+            assert outside.casefold() not in page["content"].casefold()
+
+
+def test_filters_and_metadata_come_from_the_release(built: Path) -> None:
+    phishing = indexed_pages(built)[PHISHING_URL]
+    assert phishing["filters"] == {
+        "topic": ["Cybersecurity"],
+        "agency": [
+            "Department of Homeland Security",
+            "Office of the Director of National Intelligence",
+        ],
+        "kind": ["Statement"],
+        "year": ["2019"],
+    }
+    assert phishing["meta"] == {"title": "Ballot Phishing Warning", "date": "May 1, 2019"}
+    machines = indexed_pages(built)[MACHINES_URL]
+    assert machines["filters"]["year"] == ["2016"]
+    assert machines["filters"]["kind"] == ["Press Release"]
+
+
+def test_year_is_the_local_year_of_the_release(make_site: MakeSite) -> None:
+    # 03:00 UTC on New Year's Day is still the old year in New York
+    site = make_site(
+        {"content/releases/a.md": release("Late Night", date="2017-01-01T03:00:00+00:00")}
+    )
+    assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 0
+    (page,) = indexed_pages(site / "_site").values()
+    assert page["filters"]["year"] == ["2016"]
+
+
+def test_index_is_stable_across_builds_except_pagefinds_filter_tables(
+    built: Path, tmp_path: Path
+) -> None:
+    """Pagefind writes its filter tables (and the meta and entry files naming them by hash) in
+    hash-map order, which changes from run to run (Pagefind issue #638, still so in 1.5.2); the
+    pages' fragments, the word index and everything else are byte-identical."""
+    again = tmp_path / "elsewhere"
+    assert (
+        main(["build", "--site", str(built.parent), "--output", str(again), "--now", NOW_ISO]) == 0
+    )
+    assert main(["build", "--site", str(built.parent), "--now", NOW_ISO]) == 0
+    first, second = read_tree(again), read_tree(built)
+    assert stable_part(first) == stable_part(second)
+    assert any(path.startswith("pagefind/fragment/") for path in stable_part(first))
+    assert any(path.startswith("pagefind/index/") for path in stable_part(first))
+    assert indexed_pages(again) == indexed_pages(built)
+
+
+def stable_part(tree: dict[str, bytes]) -> dict[str, bytes]:
+    return {path: data for path, data in tree.items() if not is_unstable(path)}
+
+
+def is_unstable(path: str) -> bool:
+    return path.startswith("pagefind/filter/") or path.endswith((".pf_meta", "pagefind-entry.json"))
+
+
+def test_build_reports_the_index(tmp_path: Path) -> None:
+    site = write_search_site(tmp_path / "site")
+    result = build_cli(site)
+    assert result.returncode == 0, result.stderr
+    assert f"Indexed 2 releases for search in {site / '_site' / 'pagefind'}." in result.stdout
+    assert (site / "_site/pagefind/pagefind.js").is_file()
+
+
+def test_no_search_skips_the_index_and_says_so(tmp_path: Path) -> None:
+    site = write_search_site(tmp_path / "site")
+    result = build_cli(site, "--no-search")
+    assert result.returncode == 0, result.stderr
+    assert "Search was skipped (--no-search)" in result.stdout
+    assert (site / "_site/search/index.html").is_file()
+    assert not (site / "_site/pagefind").exists()
+
+
+def test_a_site_with_nothing_published_builds_without_an_index(make_site: MakeSite) -> None:
+    site = make_site({"content/releases/a.md": release("Later", date="2030-01-01")})
+    result = build_cli(site)
+    assert result.returncode == 0, result.stderr
+    assert "Search has nothing to index: no release is published" in result.stdout
+    assert not (site / "_site/pagefind").exists()
+
+
+def test_missing_indexer_is_a_clear_error_and_keeps_the_previous_site(tmp_path: Path) -> None:
+    site = write_search_site(tmp_path / "site")
+    assert build_cli(site).returncode == 0
+    before = read_tree(site / "_site")
+    (site / "content/releases/2016/machines.md").unlink()
+    result = build_cli(site, env={"PAGEFIND_BINARY_PATH": str(tmp_path / "no-such-pagefind")})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(
+        f"error: cannot run the search indexer {tmp_path / 'no-such-pagefind'}: "
+        "No such file or directory; the previous site was left as it was"
+    )
+    assert read_tree(site / "_site") == before
+    assert sorted(p.name for p in site.iterdir()) == ["_site", "content", "static", "templates"]
+
+
+def test_failing_indexer_reports_its_own_error(tmp_path: Path) -> None:
+    fake = tmp_path / "pagefind"
+    fake.write_text("#!/bin/sh\necho 'Error: disk quota exceeded' >&2\nexit 3\n", encoding="utf-8")
+    fake.chmod(0o755)
+    (tmp_path / "site").mkdir()
+    with pytest.raises(SearchError) as caught:
+        index_site(tmp_path / "site", binary=fake)
+    assert str(caught.value) == (
+        "the search indexer pagefind failed with exit status 3: Error: disk quota exceeded; "
+        "the previous site was left as it was"
+    )
+
+
+def test_indexer_that_writes_nothing_is_an_error(tmp_path: Path) -> None:
+    fake = tmp_path / "pagefind"
+    fake.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+    fake.chmod(0o755)
+    with pytest.raises(SearchError, match="wrote no index"):
+        index_site(tmp_path, binary=fake)
+
+
+def test_search_page_without_a_search_gov_affiliate(built: Path) -> None:
+    page = html.parse(built / "search/index.html").getroot()
+    (form,) = page.xpath("//form[@id='search-form']")
+    assert form.get("action") == "/search/"
+    assert form.get("data-pagefind") == "/pagefind/pagefind.js"
+    assert not form.xpath(".//input[@name='affiliate']")
+    fallback = " ".join(page.xpath("//*[@data-search-fallback]")[0].text_content().split())
+    assert "Search needs JavaScript" in fallback
+    assert page.xpath("//*[@data-search-fallback]//a/@href") == ["/news/", "/topics/", "/agencies/"]
+    assert page.xpath("//meta[@name='robots']/@content") == ["noindex"]
+    # the page has one search form, its own
+    assert len(page.xpath("//form[@role='search']")) == 1
+
+
+def test_search_page_with_a_search_gov_affiliate(tmp_path: Path) -> None:
+    site = write_search_site(tmp_path / "site", affiliate="dhs")
+    assert main(["build", "--site", str(site), "--now", NOW_ISO, "--no-search"]) == 0
+    page = html.parse(site / "_site/search/index.html").getroot()
+    (form,) = page.xpath("//form[@id='search-form']")
+    assert form.get("action") == "https://search.usa.gov/search"
+    assert form.xpath(".//input[@type='hidden'][@name='affiliate']/@value") == ["dhs"]
+    assert form.xpath(".//input[@type='search']/@name") == ["query"]
+
+
+def test_every_page_has_a_header_search_box_honouring_the_base_path(tmp_path: Path) -> None:
+    site = write_search_site(tmp_path / "site")
+    base = "https://example.github.io/press/"
+    assert main(["build", "--site", str(site), "--now", NOW_ISO, "--base-url", base]) == 0
+    output = site / "_site"
+    for path in ("index.html", "news/index.html", MACHINES_URL.strip("/") + "/index.html"):
+        page = html.parse(output / path).getroot()
+        (form,) = page.xpath("//header//form[@role='search']")
+        assert form.get("action") == "/press/search/"
+        assert form.xpath(".//input[@type='search']/@name") == ["query"]
+    search = html.parse(output / "search/index.html").getroot()
+    assert search.xpath("//form[@id='search-form']/@data-pagefind") == [
+        "/press/pagefind/pagefind.js"
+    ]
+    assert search.xpath("//form[@id='search-form']/@data-base-url") == ["/press/"]
+
+
+@pytest.mark.parametrize(
+    ("search_yaml", "message"),
+    [
+        (
+            "search:\n  searchgov_affiliate: 'd h s'\n",
+            (
+                "content/site.yaml:22:24: search.searchgov_affiliate: 'd h s' is not a Search.gov "
+                "site handle (use the handle shown in the Search.gov admin center, such as dhs)"
+            ),
+        ),
+        ("search:\n  affiliate: dhs\n", "content/site.yaml:22:3: search.affiliate: unknown"),
+    ],
+)
+def test_search_settings_are_validated(make_site: MakeSite, search_yaml: str, message: str) -> None:
+    site = make_site(site_yaml=SITE_YAML + search_yaml)
+    result = run_cli("check", "--site", str(site))
+    assert result.returncode == 1
+    assert result.stderr.startswith(message), result.stderr
+
+
+def test_search_page_filters_match_what_pagefind_indexed(built: Path) -> None:
+    indexed: dict[str, dict[str, int]] = {}
+    for page in indexed_pages(built).values():
+        for name, values in page["filters"].items():
+            for value in values:
+                indexed.setdefault(name, {}).setdefault(value, 0)
+                indexed[name][value] += 1
+    search = html.parse(built / "search/index.html").getroot()
+    offered: dict[str, dict[str, int]] = {}
+    for fieldset in search.xpath("//fieldset[@data-filter]"):
+        for option in fieldset.xpath(".//input[@type='checkbox']"):
+            label = search.xpath(f"//label[@for='{option.get('id')}']")[0].text_content()
+            count = int(label.rsplit("(", 1)[1].rstrip(")"))
+            offered.setdefault(fieldset.get("data-filter"), {})[option.get("value")] = count
+    assert offered == indexed
+    assert list(offered["year"]) == ["2019", "2016"]  # newest first
+    # the boxes are never sent to Search.gov by the plain form
+    assert not search.xpath("//fieldset//input[@name]")
