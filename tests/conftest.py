@@ -7,11 +7,12 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 REPO = Path(__file__).resolve().parent.parent
 SRC = REPO / "src"
@@ -53,6 +54,25 @@ Body of {title}.
 """
 
 MakeSite = Callable[..., Path]
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright never downloads a browser
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium for the whole session: Playwright's sync API allows one instance at a time."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 def release(title: str, date: str = "2016-10-07", **extra: str) -> str:

@@ -19,20 +19,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from advisory_site.cli import main
 from tests.conftest import NOW_ISO, REPO
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 ARTIFACTS = REPO / "test-artifacts" / "screenshots"
@@ -55,6 +46,7 @@ PAGE_TYPES = {
     "page": "/about/",
     "not-found": "/404.html",
     "subscribe": "/subscribe/",
+    "search": "/search/",
 }
 # Which page type each generated HTML file is; a new kind of page must be added to PAGE_TYPES.
 _TYPE_PATTERNS = (
@@ -69,6 +61,7 @@ _TYPE_PATTERNS = (
     ("agency", r"agencies/[^/]+/(page/\d+/)?index\.html"),
     ("not-found", r"404\.html"),
     ("subscribe", r"subscribe/index\.html"),
+    ("search", r"search/index\.html"),
     ("page", r"[^/]+/index\.html"),
 )
 
@@ -111,14 +104,6 @@ def base_url(built_site: Path) -> Iterator[str]:
     server.shutdown()
     thread.join()
     server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
