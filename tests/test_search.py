@@ -218,6 +218,15 @@ def test_search_page_with_a_search_gov_affiliate(tmp_path: Path) -> None:
     assert form.get("action") == "https://search.usa.gov/search"
     assert form.xpath(".//input[@type='hidden'][@name='affiliate']/@value") == ["dhs"]
     assert form.xpath(".//input[@type='search']/@name") == ["query"]
+    # the Content-Security-Policy lets forms go to Search.gov, and nowhere else
+    (policy,) = page.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")
+    assert policy.endswith("; form-action 'self' https://search.usa.gov")
+
+
+def test_without_an_affiliate_forms_stay_on_the_site(built: Path) -> None:
+    page = html.parse(built / "search/index.html").getroot()
+    (policy,) = page.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")
+    assert policy.endswith("; form-action 'self'")
 
 
 def test_every_page_has_a_header_search_box_honouring_the_base_path(tmp_path: Path) -> None:

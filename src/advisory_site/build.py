@@ -59,6 +59,7 @@ RELATED_COUNT = 3
 OPML_URL = "/feeds.opml"
 SEARCH_URL = "/search/"
 SEARCH_INDEX_URL = "/pagefind/pagefind.js"  # written by the search step (search.py) after planning
+SEARCHGOV_ORIGIN = "https://search.usa.gov"  # where /search/ sends a query without JavaScript
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +165,9 @@ def plan_site(
     assets = build_assets(site_dir)
     view = SiteView(
         config=site.config,
-        csp=content_security_policy(),
+        csp=content_security_policy(
+            form_actions=[SEARCHGOV_ORIGIN] if site.config.searchgov_affiliate else []
+        ),
         feeds=feed_links(feeds[0]),
         assets=dict(assets.urls),
     )
@@ -363,6 +366,7 @@ def html_contexts(
             noindex=True,  # a page of results, not content: kept out of search engines
         ),
         index_url=SEARCH_INDEX_URL,
+        searchgov_url=f"{SEARCHGOV_ORIGIN}/search" if config.searchgov_affiliate else "",
         searchgov_affiliate=config.searchgov_affiliate,
         filters=search_filters(site),
     )

@@ -61,12 +61,15 @@ def source_hash(text: str) -> str:
     return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
 
 
-def content_security_policy(inline_scripts: Iterable[str] = (), *, header: bool = False) -> str:
+def content_security_policy(
+    inline_scripts: Iterable[str] = (), *, form_actions: Iterable[str] = (), header: bool = False
+) -> str:
     """The site's policy: its own scripts, styles and fonts; images also from https: hosts.
 
     ``inline_scripts`` are the exact texts of inline scripts the templates are given; each is
-    allowed by its hash, never by 'unsafe-inline'. ``header`` adds the directives that only
-    work in an HTTP header (a <meta> tag cannot forbid framing).
+    allowed by its hash, never by 'unsafe-inline'. ``form_actions`` are the other origins forms
+    may submit to (Search.gov, for the search page without JavaScript). ``header`` adds the
+    directives that only work in an HTTP header (a <meta> tag cannot forbid framing).
     """
     # 'wasm-unsafe-eval' lets the search (Pagefind) compile its WebAssembly; it allows no eval()
     hashes = sorted({source_hash(text) for text in inline_scripts})
@@ -81,7 +84,7 @@ def content_security_policy(inline_scripts: Iterable[str] = (), *, header: bool 
         "img-src 'self' https:",
         "object-src 'none'",
         "base-uri 'self'",
-        "form-action 'self'",
+        " ".join(["form-action 'self'", *sorted(set(form_actions))]),
     ]
     if header:
         directives.append("frame-ancestors 'none'")

@@ -178,6 +178,7 @@ class SearchContext:
 
     meta: Meta
     index_url: str  # site path of Pagefind's script, "/pagefind/pagefind.js"
+    searchgov_url: str = ""  # Search.gov's search address; "" when the site has no affiliate
     searchgov_affiliate: str = ""  # "" when the site has none: no search without JavaScript
     # Rendered into the page so that readers download Pagefind's filter tables only when
     # they filter (about 100 KiB for 10,000 releases).
