@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from advisory_site.assets import CACHE, read_cache
-from tests.conftest import REPO, SRC, MakeSite, read_tree, release
+from tests.conftest import REPO, SRC, MakeSite, comparable_tree, release
 
 KILLS = 10
 RELEASES = 400
@@ -99,9 +99,9 @@ def test_a_build_killed_while_writing_leaves_the_previous_site(
     output = tmp_path / "out" / "_site"
     reference = tmp_path / "reference" / "_site"
     write_time = timed_write_phase(build_command(site, reference, AFTER), reference)
-    new = read_tree(reference)
+    new = comparable_tree(reference)
     assert run_build(site, output, BEFORE).returncode == 0
-    previous = read_tree(output)
+    previous = comparable_tree(output)
     assert previous != new
 
     chance = random.Random(9)  # noqa: S311 - kill points, not secrets; the same on every run
@@ -114,7 +114,7 @@ def test_a_build_killed_while_writing_leaves_the_previous_site(
             process.send_signal(signal.SIGKILL)
             killed_while_writing += 1
         process.wait()
-        tree = read_tree(output)
+        tree = comparable_tree(output)
         assert tree in (previous, new), "a killed build left a half-written site"
         if tree == new:  # the kill came after the swap: start again from the previous site
             assert run_build(site, output, BEFORE).returncode == 0
@@ -122,7 +122,7 @@ def test_a_build_killed_while_writing_leaves_the_previous_site(
 
     result = run_build(site, output, AFTER)
     assert result.returncode == 0, result.stderr
-    assert read_tree(output) == new
+    assert comparable_tree(output) == new
     assert leftovers(output) == []
 
 
@@ -146,7 +146,7 @@ def test_a_cache_entry_left_incomplete_is_recompiled_not_trusted(
         process.kill()
         process.wait()
     assert run_build(site, output, AFTER).returncode == 0
-    good = read_tree(output)
+    good = comparable_tree(output)
     (entry,) = (site / CACHE).glob("site-*.css")
     whole = entry.read_bytes()
     css = read_cache(entry)
@@ -156,7 +156,7 @@ def test_a_cache_entry_left_incomplete_is_recompiled_not_trusted(
         entry.write_bytes(damaged)  # cut short, empty, or altered after it was written
         result = run_build(site, output, AFTER)
         assert result.returncode == 0, result.stderr
-        assert read_tree(output) == good
+        assert comparable_tree(output) == good
         assert entry.read_bytes() == whole
 
 
@@ -173,7 +173,7 @@ def test_a_write_that_fails_leaves_the_previous_site(make_site: MakeSite, tmp_pa
     site = make_site({"content/releases/a.md": release("First")})
     output = tmp_path / "_site"
     assert run_build(site, output, BEFORE).returncode == 0
-    previous = read_tree(output)
+    previous = comparable_tree(output)
 
     result = run_build(site, output, AFTER, preexec=limit_file_size)
     assert result.returncode == 1
@@ -181,7 +181,7 @@ def test_a_write_that_fails_leaves_the_previous_site(make_site: MakeSite, tmp_pa
         f"error: cannot write the site into {output}: File too large; "
         "the previous site was left as it was\n"
     )
-    assert read_tree(output) == previous
+    assert comparable_tree(output) == previous
     assert leftovers(output) == []
 
 
@@ -220,7 +220,7 @@ def test_a_full_disk_leaves_the_previous_site(make_site: MakeSite, tmp_path: Pat
     with small_file_system(disk, "4m") as preexec:
         output = disk / "_site"
         assert run_build(site, output, BEFORE).returncode == 0
-        previous = read_tree(output)
+        previous = comparable_tree(output)
         filler = fill(disk) if preexec is None else None
 
         result = run_build(site, output, AFTER, preexec=preexec)
@@ -230,7 +230,7 @@ def test_a_full_disk_leaves_the_previous_site(make_site: MakeSite, tmp_path: Pat
             f"error: cannot write the site into {output}: {reason}; "
             "the previous site was left as it was\n"
         )
-        assert read_tree(output) == previous
+        assert comparable_tree(output) == previous
         assert sorted(p.name for p in disk.iterdir() if p.name != "filler") == ["_site"]
 
         if filler is not None:
@@ -285,7 +285,7 @@ def test_a_read_only_folder_leaves_the_previous_site(
     site = make_site({"content/releases/a.md": release("First")})
     output = tmp_path / "public" / "_site"
     assert run_build(site, output, BEFORE).returncode == 0
-    previous = read_tree(output)
+    previous = comparable_tree(output)
 
     with read_only(output.parent if locked == "parent" else output):
         result = run_build(site, output, AFTER)
@@ -293,7 +293,7 @@ def test_a_read_only_folder_leaves_the_previous_site(
     assert result.stderr.startswith("error: cannot ")
     assert "Permission denied" in result.stderr or "not permitted" in result.stderr
     assert len(result.stderr.splitlines()) == 1
-    assert read_tree(output) == previous
+    assert comparable_tree(output) == previous
     assert leftovers(output) == []
 
     assert run_build(site, output, AFTER).returncode == 0

@@ -208,22 +208,16 @@ def json_problems(value: Any, where: str, key: str = "") -> list[str]:
 
 
 def search_problems(data: bytes, where: str) -> list[str]:
-    """Pagefind fragments (gzip JSON): every string is checked as HTML, strictly."""
-    text = gzip.decompress(data).removeprefix(b"pagefind_dcd").decode("utf-8")
-    strings: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-        elif isinstance(value, str):
-            strings.append(value)
-
-    walk(json.loads(text))
-    return [p for s in strings for p in html_problems(s, where, document=False)]
+    """Pagefind fragments (gzip JSON) hold page text, checked as the HTML it becomes in a reader's
+    browser: pagefind.js escapes < and > in ``content`` before marking the words of an excerpt
+    (the only string search.js inserts as HTML); search.js writes ``meta`` values as text and
+    ``url`` as a link, which must stay on the site."""
+    fragment = json.loads(gzip.decompress(data).removeprefix(b"pagefind_dcd"))
+    excerpt = fragment["content"].replace("<", "&lt;").replace(">", "&gt;")
+    problems = html_problems(excerpt, where, document=False)
+    if not fragment["url"].startswith("/"):
+        problems.append(f"{where}: result link {fragment['url']!r} leaves the site")
+    return problems
 
 
 def output_problems(tree: dict[str, bytes]) -> tuple[list[str], int]:
