@@ -1,0 +1,246 @@
+"""Benchmark advisory-site against Hugo on the same synthetic corpus. Not a test; never gates CI.
+
+    python -m bench.run [--sizes 1000 10000] [--repeat 3] [--workdir DIR]
+
+For each size N it generates N releases (bench/generate.py), then, alternating the two generators
+in the same run, measures for each: a clean build (no output, no cache), a rebuild with nothing
+changed, and a rebuild after one release changed. Each measurement is a fresh process:
+
+- wall: elapsed time of the command;
+- cpu: user + system time of the command and all its child processes (getrusage of children);
+- memory: the peak, sampled every 10 ms, of the summed PSS (proportional set size: shared pages
+  are split between the processes sharing them, so forked workers are not double counted) and of
+  the summed RSS (which does count shared pages once per process) over the whole process tree.
+  Sampling can miss a spike shorter than 10 ms.
+
+Figures are the median of the repeats (memory: the maximum). On a shared machine wall times are
+noisy; CPU times much less so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bench.generate import generate
+
+REPO = Path(__file__).resolve().parent.parent
+HUGO_SITE = Path(__file__).resolve().parent / "hugo"
+NOW = "2026-11-24T12:00:00+00:00"
+SCENARIOS = ("clean", "no-change", "one-change")
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    wall: float  # seconds
+    cpu: float  # seconds, user + system, children included
+    pss: int  # bytes, peak of the sum over the process tree
+    rss: int  # bytes, peak of the sum over the process tree
+
+
+def descendants(pid: int) -> list[int]:
+    found = [pid]
+    for parent in found:  # grows while we walk it
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                found.extend(int(child) for child in task.read_text().split())
+            except OSError:
+                continue
+    return found
+
+
+def tree_memory(pid: int) -> tuple[int, int]:
+    """Summed (PSS, RSS) in bytes of ``pid`` and all its descendants."""
+    pss = rss = 0
+    for member in descendants(pid):
+        try:
+            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    pss += int(line.split()[1]) * 1024
+                elif line.startswith("Rss:"):
+                    rss += int(line.split()[1]) * 1024
+        except (OSError, ValueError, IndexError):
+            continue
+    return pss, rss
+
+
+def measure(command: list[str], env: dict[str, str] | None = None) -> Sample:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = [0, 0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            pss, rss = tree_memory(process.pid)
+            peak[0], peak[1] = max(peak[0], pss), max(peak[1], rss)
+            done.wait(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = process.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{stderr.decode()}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Sample(wall=wall, cpu=cpu, pss=peak[0], rss=peak[1])
+
+
+class Generator:
+    name = ""
+
+    def __init__(self, site: Path, work: Path) -> None:
+        self.site = site
+        self.work = work
+
+    def clean(self) -> None:
+        raise NotImplementedError
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def env(self) -> dict[str, str] | None:
+        return None
+
+
+class Advisory(Generator):
+    name = "advisory-site"
+
+    def clean(self) -> None:
+        shutil.rmtree(self.site / "_site", ignore_errors=True)
+        shutil.rmtree(self.site / ".cache", ignore_errors=True)
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "advisory_site", "build", "--site", str(self.site)]
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "PYTHONPATH": str(REPO / "src")}
+
+
+class Hugo(Generator):
+    name = "hugo"
+
+    def clean(self) -> None:
+        for folder in ("hugo-site", "hugo-out", "hugo-cache"):
+            shutil.rmtree(self.work / folder, ignore_errors=True)
+        # a copy, so Hugo's lock file and resources/ never land in the repository
+        shutil.copytree(HUGO_SITE, self.work / "hugo-site")
+
+    def command(self) -> list[str]:
+        return [
+            "hugo",
+            "--quiet",
+            "--source",
+            str(self.work / "hugo-site"),
+            "--contentDir",
+            str(self.site / "content"),
+            "--destination",
+            str(self.work / "hugo-out"),
+            "--cacheDir",
+            str(self.work / "hugo-cache"),
+        ]
+
+
+def change_one_release(site: Path, round_number: int) -> None:
+    """Edit the body of one release (the same file each time, different words each round)."""
+    file = min((site / "content" / "releases").rglob("*.md"))
+    text = file.read_text(encoding="utf-8").rstrip("\n").rsplit("\n\nEdited in round", 1)[0]
+    file.write_text(f"{text}\n\nEdited in round {round_number}.\n", encoding="utf-8")
+
+
+def run_size(count: int, work: Path, repeat: int) -> dict[str, dict[str, list[Sample]]]:
+    site = work / f"site-{count}"
+    marker = site / ".generated"
+    if not marker.exists() or marker.read_text() != str(count):
+        shutil.rmtree(site, ignore_errors=True)
+        generate(count, site)
+        marker.write_text(str(count))
+    generators: list[Generator] = [Advisory(site, work), Hugo(site, work)]
+    results: dict[str, dict[str, list[Sample]]] = {
+        g.name: {s: [] for s in SCENARIOS} for g in generators
+    }
+    for round_number in range(repeat):
+        order = generators if round_number % 2 == 0 else generators[::-1]
+        for generator in order:
+            generator.clean()
+            results[generator.name]["clean"].append(measure(generator.command(), generator.env()))
+        for generator in order:
+            results[generator.name]["no-change"].append(
+                measure(generator.command(), generator.env())
+            )
+        change_one_release(site, round_number)
+        for generator in order:
+            results[generator.name]["one-change"].append(
+                measure(generator.command(), generator.env())
+            )
+        print(f"N={count}: round {round_number + 1} of {repeat} done", file=sys.stderr)
+    return results
+
+
+def mib(value: float) -> str:
+    return f"{value / 2**20:.0f}"
+
+
+def report(count: int, results: dict[str, dict[str, list[Sample]]]) -> str:
+    hugo_clean = statistics.median(s.wall for s in results["hugo"]["clean"])
+    lines = [
+        f"### N = {count:,}",
+        "",
+        "| generator | build | wall s | CPU s | peak PSS MiB | peak RSS MiB | wall / Hugo clean |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, scenarios in results.items():
+        for scenario, samples in scenarios.items():
+            wall = statistics.median(s.wall for s in samples)
+            cpu = statistics.median(s.cpu for s in samples)
+            pss = max(s.pss for s in samples)
+            rss = max(s.rss for s in samples)
+            lines.append(
+                f"| {name} | {scenario} | {wall:.2f} | {cpu:.2f} | {mib(pss)} | {mib(rss)} "
+                f"| {wall / hugo_clean:.2f}x |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "advisory-bench"
+    )
+    parser.add_argument("--json", type=Path, help="also write every sample to this file")
+    args = parser.parse_args()
+    if shutil.which("hugo") is None:
+        raise SystemExit("hugo is not installed (Debian: apt-get install hugo)")
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    everything = {}
+    for count in args.sizes:
+        results = run_size(count, args.workdir, args.repeat)
+        everything[count] = {
+            name: {s: [asdict(x) for x in samples] for s, samples in scenarios.items()}
+            for name, scenarios in results.items()
+        }
+        print(report(count, results) + "\n", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(everything, indent=1))
+
+
+if __name__ == "__main__":
+    main()
