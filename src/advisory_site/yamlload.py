@@ -62,15 +62,13 @@ def _refused(problem: str, event: Any) -> _Refused:
     return _Refused(problem=problem, problem_mark=event.start_mark)
 
 
-class _Loader(yaml.SafeLoader):
-    yaml_implicit_resolvers = _resolvers()
+class _Guarded:
+    """Composes nodes like PyYAML's Composer, refusing aliases, anchors, tags and deep nesting."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
+    _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        event: Any = self.peek_event()  # type: ignore[attr-defined]
         if isinstance(event, yaml.AliasEvent):
             raise _refused("aliases (*name) are not allowed; write the value out in full", event)
         if getattr(event, "anchor", None):
@@ -82,9 +80,39 @@ class _Loader(yaml.SafeLoader):
         try:
             if self._depth > MAX_DEPTH:
                 raise _refused(f"values are nested more than {MAX_DEPTH} levels deep", event)
-            return super().compose_node(parent, index)
+            return super().compose_node(parent, index)  # type: ignore[misc]
         finally:
             self._depth -= 1
+
+
+class _Loader(_Guarded, yaml.SafeLoader):
+    """The reference loader, pure Python: its messages are the ones press staff see."""
+
+    yaml_implicit_resolvers = _resolvers()
+
+
+_CParser: Any = getattr(yaml, "__with_libyaml__", False) and getattr(yaml.cyaml, "CParser", None)
+_FastLoader: Any = None
+if _CParser:
+
+    class _CLoader(  # type: ignore[misc]  # libyaml has no type hints
+        _Guarded,
+        yaml.composer.Composer,  # Python composing (with our checks) over libyaml's events
+        _CParser,
+        yaml.constructor.SafeConstructor,
+        yaml.resolver.Resolver,
+    ):
+        """libyaml's parser, PyYAML's composer and constructor: the same nodes, marks and checks."""
+
+        yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+    _FastLoader = _CLoader
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +148,18 @@ def load_yaml(text: str, *, path: str, first_line: int = 1) -> Loaded | ContentE
     """Parse ``text`` (which starts at line ``first_line`` of ``path``) into plain values.
 
     Returns plain dicts, lists, strings, numbers, booleans and None with their positions, or the
-    first problem found as a ContentError in file coordinates.
+    first problem found as a ContentError in file coordinates. libyaml parses where it is
+    installed; any problem is reported by the pure Python parser, whose messages are the reference.
     """
+    # The pure reader's check of characters first, so libyaml never sees what it would refuse.
+    if _FastLoader is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        try:
+            fast = _FastLoader(text)
+        except yaml.YAMLError:
+            fast = None
+        loaded = _load(fast, path=path, first_line=first_line) if fast is not None else None
+        if isinstance(loaded, Loaded):
+            return loaded
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:  # a character YAML does not accept
@@ -133,6 +171,10 @@ def load_yaml(text: str, *, path: str, first_line: int = 1) -> Loaded | ContentE
             message=f"YAML cannot contain the character U+{exc.character:04X}",
             hint="delete it",
         )
+    return _load(loader, path=path, first_line=first_line)
+
+
+def _load(loader: Any, *, path: str, first_line: int) -> Loaded | ContentError:
     try:
         node = loader.get_single_node()
         positions = Positions()
@@ -164,7 +206,7 @@ def _position(mark: Any, first_line: int) -> Position:
 
 
 def _build(
-    loader: _Loader,
+    loader: Any,
     *,
     node: yaml.Node,
     path: Path,
