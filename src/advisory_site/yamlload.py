@@ -95,10 +95,10 @@ _CParser: Any = getattr(yaml, "__with_libyaml__", False) and getattr(yaml.cyaml,
 _FastLoader: Any = None
 if _CParser:
 
-    class _CLoader(  # type: ignore[misc]  # libyaml has no type hints
+    class _CLoader(
         _Guarded,
         yaml.composer.Composer,  # Python composing (with our checks) over libyaml's events
-        _CParser,
+        _CParser,  # type: ignore[misc]  # libyaml's class is typed Any here
         yaml.constructor.SafeConstructor,
         yaml.resolver.Resolver,
     ):
