@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -97,11 +97,14 @@ def content_files(site_dir: Path, folder: str) -> Iterator[tuple[Path, str]]:
 
 
 def read_document(file: Path, path: str, errors: list[ContentError]) -> Document | None:
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        errors.append(ContentError(path=path, message=f"cannot be read: {exc.strerror}"))
+    raw = read_bytes(file, path)
+    if isinstance(raw, ContentError):
+        errors.append(raw)
         return None
+    return document_of(raw, path, errors)
+
+
+def document_of(raw: bytes, path: str, errors: list[ContentError]) -> Document | None:
     text = decode(raw, path)
     document = parse_document(text, path) if isinstance(text, str) else text
     if isinstance(document, ContentError):
@@ -110,25 +113,77 @@ def read_document(file: Path, path: str, errors: list[ContentError]) -> Document
     return document
 
 
+NOWHERE = Position(1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedRelease:
+    """One release file, validated on its own: the release, or the problems found in it."""
+
+    release: Release | None
+    errors: tuple[ContentError, ...]
+    url_field: Position  # where the field that makes its URL stands, for collision messages
+    successor_field: Position = NOWHERE  # where superseded_by stands
+
+
 def load_releases(
     site_dir: Path, config: SiteConfig, renderer: Renderer, errors: list[ContentError]
 ) -> list[Release]:
     lookups = Lookups.of(config)
+    loaded = (
+        load_release(
+            read_bytes(file, path), path, config=config, lookups=lookups, renderer=renderer
+        )
+        for file, path in content_files(site_dir, RELEASES_DIR)
+    )
+    return checked_releases(loaded, errors)
+
+
+def read_bytes(file: Path, path: str) -> bytes | ContentError:
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        return ContentError(path=path, message=f"cannot be read: {exc.strerror}")
+
+
+def load_release(
+    raw: bytes | ContentError,
+    path: str,
+    *,
+    config: SiteConfig,
+    lookups: Lookups,
+    renderer: Renderer,
+) -> LoadedRelease:
+    """Parse and validate the bytes of one release file (the cross-file checks come later)."""
+    if isinstance(raw, ContentError):
+        return LoadedRelease(None, (raw,), NOWHERE)
+    errors: list[ContentError] = []
+    document = document_of(raw, path, errors)
+    if document is None:
+        return LoadedRelease(None, tuple(errors), NOWHERE)
+    release = parse_release(
+        document, path, config=config, lookups=lookups, renderer=renderer, errors=errors
+    )
+    field = "slug" if "slug" in document.data else "title"
+    return LoadedRelease(
+        release,
+        tuple(errors),
+        document.positions.of_key((field,)),
+        document.positions.of_value(("superseded_by",)),
+    )
+
+
+def checked_releases(loaded: Iterable[LoadedRelease], errors: list[ContentError]) -> list[Release]:
+    """The valid releases, newest first, after the checks across files (two at one URL)."""
     releases = []
     url_fields: dict[str, Position] = {}
     successor_fields: dict[str, Position] = {}
-    for file, path in content_files(site_dir, RELEASES_DIR):
-        document = read_document(file, path, errors)
-        if document is None:
-            continue
-        release = parse_release(
-            document, path, config=config, lookups=lookups, renderer=renderer, errors=errors
-        )
-        if release is not None:
-            releases.append(release)
-            field = "slug" if "slug" in document.data else "title"
-            url_fields[path] = document.positions.of_key((field,))
-            successor_fields[path] = document.positions.of_value(("superseded_by",))
+    for item in loaded:
+        errors.extend(item.errors)
+        if item.release is not None:
+            releases.append(item.release)
+            url_fields[item.release.source] = item.url_field
+            successor_fields[item.release.source] = item.successor_field
     check_collisions(releases, url_fields, errors)
     releases = resolve_successors(releases, successor_fields, errors)
     return sorted(releases, key=lambda r: (-r.release_date.timestamp(), r.url))
@@ -329,7 +384,7 @@ def check_collisions(
                 continue
             field = "slug" if url == release.url else "aliases"
             what = "URL" if url == release.url else "alias"
-            where = url_fields.get(release.source, Position(1, 1))
+            where = url_fields.get(release.source, NOWHERE)
             errors.append(
                 ContentError(
                     path=release.source,
