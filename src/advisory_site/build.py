@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,6 +68,30 @@ class OutputFile:
     data: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class PageFile:
+    """An HTML page planned but not rendered yet: rendering is the costly part of a build, so it
+    is done later, spread over processes and skipped when a cache holds the same page."""
+
+    path: str
+    context: Context
+    view: SiteView
+    templates: Templates
+
+    def render(self) -> OutputFile:
+        return OutputFile(self.path, self.templates.render(self.context, self.view))
+
+
+Planned = OutputFile | PageFile
+
+
+def rendered(file: Planned) -> OutputFile:
+    return file.render() if isinstance(file, PageFile) else file
+
+
+ReleasesLoader = Callable[[Path, SiteConfig, list[ContentError]], list[Release]]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BuildOptions:
     site_dir: Path
@@ -91,9 +115,17 @@ class Plan:
 
 
 def load_site(
-    site_dir: Path, *, base_url: str | None = None, renderer: Renderer | None = None
+    site_dir: Path,
+    *,
+    base_url: str | None = None,
+    renderer: Renderer | None = None,
+    releases_loader: ReleasesLoader | None = None,
 ) -> Site:
-    """Read and validate everything; raise BuildError listing every problem found."""
+    """Read and validate everything; raise BuildError listing every problem found.
+
+    ``releases_loader`` replaces the plain one-by-one loading of releases (by a cached, parallel
+    one); it must give the same releases and problems.
+    """
     errors: list[ContentError] = outside_links(site_dir)
     config = load_config(site_dir, errors)
     if config is None:
@@ -101,7 +133,10 @@ def load_site(
     if base_url:
         config = dataclasses.replace(config, base_url=base_url)
     renderer = renderer or Renderer()
-    releases = load_releases(site_dir, config, renderer, errors)
+    if releases_loader is None:
+        releases = load_releases(site_dir, config, renderer, errors)
+    else:
+        releases = releases_loader(site_dir, config, errors)
     pages = load_pages(site_dir, config, renderer, errors)
     if errors:
         raise BuildError(errors)
@@ -149,7 +184,15 @@ def build(
         now=options.now,
     )
     warnings = lint_site(everything, options.site_dir, lint_memo)
-    return Plan(site=site, files=tuple(files), next_release_at=upcoming, warnings=warnings)
+    unsafe = UnsafePages()
+    rendered_files = tuple(unsafe.check(rendered(file)) for file in files)
+    unsafe.raise_if_any()
+    return Plan(
+        site=site,
+        files=rendered_files,
+        next_release_at=upcoming,
+        warnings=warnings,
+    )
 
 
 def plan_site(
@@ -159,7 +202,8 @@ def plan_site(
     next_release: datetime | None = None,
     preview_now: datetime | None = None,
     now: datetime | None = None,
-) -> list[OutputFile]:
+) -> list[Planned]:
+    """Every output file, in path order; HTML pages as PageFile, to be rendered by the writer."""
     templates = Templates(site_dir / "templates", site.config)
     feeds = site_feeds(site)
     assets = build_assets(site_dir)
@@ -171,10 +215,10 @@ def plan_site(
         feeds=feed_links(feeds[0]),
         assets=dict(assets.urls),
     )
-    files: dict[str, OutputFile] = {}
+    files: dict[str, Planned] = {}
     errors: list[ContentError] = []
 
-    def add(path: str, data: bytes, owner: str = "") -> None:
+    def add(path: str, data: bytes | Context, owner: str = "") -> None:
         if path in files:
             errors.append(
                 ContentError(
@@ -184,11 +228,14 @@ def plan_site(
                 )
             )
             return
-        files[path] = OutputFile(path, data)
+        if isinstance(data, bytes):
+            files[path] = OutputFile(path, data)
+        else:
+            files[path] = PageFile(path, data, view, templates)
 
     sitemap: list[tuple[str, datetime | None]] = []
     for context in html_contexts(site, feeds, preview_now=preview_now):
-        add(output_path(context.meta.url), templates.render(context, view))
+        add(output_path(context.meta.url), context)
         withdrawn = isinstance(context, ReleaseContext) and context.release.withdrawn
         if not context.meta.noindex and not withdrawn:
             updated = (
@@ -208,9 +255,9 @@ def plan_site(
                 ),
                 target=site.config.absolute(release.url),
             )
-            add(output_path(alias), templates.render(context, view), owner=release.source)
+            add(output_path(alias), context, owner=release.source)
     not_found = NotFoundContext(meta=Meta(title="Page not found", url="/404.html", noindex=True))
-    add("404.html", templates.render(not_found, view))
+    add("404.html", not_found)
     add("sitemap.xml", sitemap_xml(site.config, sitemap))
     add("robots.txt", robots_txt(site.config))
     add("build-info.json", build_info_json(next_release))
@@ -224,16 +271,8 @@ def plan_site(
     return [files[path] for path in sorted(files)]
 
 
-def output_problems(config: SiteConfig, files: dict[str, OutputFile]) -> Iterator[ContentError]:
-    """Unsafe pages (mixed content, unhashed inline scripts) and a missing disclosure policy."""
-    pages: dict[str, list[str]] = {}  # problem -> the pages that have it
-    for path, file in files.items():
-        if path.endswith(".html"):
-            for problem in page_problems(file.data):
-                pages.setdefault(problem, []).append(path)
-    for problem, paths in pages.items():
-        others = f" (and {len(paths) - 1} more pages)" if len(paths) > 1 else ""
-        yield ContentError(path="templates", field=paths[0], message=problem + others)
+def output_problems(config: SiteConfig, files: Mapping[str, Planned]) -> Iterator[ContentError]:
+    """A missing disclosure policy. (Unsafe pages are found as pages are rendered: unsafe_pages.)"""
     policy = config.security.policy if config.security else ""
     if policy.startswith("/") and output_path(policy) not in files:
         yield ContentError(
@@ -242,6 +281,27 @@ def output_problems(config: SiteConfig, files: dict[str, OutputFile]) -> Iterato
             message=f"{policy} is not a page of this site",
             hint="add the page, such as content/pages/vulnerability-disclosure.md",
         )
+
+
+class UnsafePages:
+    """Collects unsafe pages (mixed content, unhashed inline scripts) as they are rendered."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, list[str]] = {}  # problem -> the pages that have it
+
+    def check(self, file: OutputFile) -> OutputFile:
+        if file.path.endswith(".html"):
+            for problem in page_problems(file.data):
+                self.pages.setdefault(problem, []).append(file.path)
+        return file
+
+    def raise_if_any(self) -> None:
+        errors = []
+        for problem, paths in self.pages.items():
+            others = f" (and {len(paths) - 1} more pages)" if len(paths) > 1 else ""
+            errors.append(ContentError(path="templates", field=paths[0], message=problem + others))
+        if errors:
+            raise BuildError(errors)
 
 
 def static_files(folder: Path) -> Iterator[tuple[str, bytes]]:

@@ -19,7 +19,14 @@ from typing import TypeVar
 
 import jinja2
 
-from advisory_site.build import BuildOptions, build, load_site, plan_site
+from advisory_site.build import (
+    BuildOptions,
+    UnsafePages,
+    build,
+    load_site,
+    plan_site,
+    rendered,
+)
 from advisory_site.cicommands import CI_COMMANDS, add_ci_commands, run_ci_command
 from advisory_site.config import load_config, validate_base_url
 from advisory_site.content import Lookups
@@ -274,7 +281,10 @@ def run_check(args: argparse.Namespace) -> int:
     site = load_site(args.site)
     # Plan every page, drafts and embargoed releases included, so that what only shows when
     # pages are laid out (an alias over a generated page, a template error) is caught too.
-    plan_site(site, args.site)
+    unsafe = UnsafePages()
+    for file in plan_site(site, args.site):
+        unsafe.check(rendered(file))
+    unsafe.raise_if_any()
     warnings = lint_site(site, args.site)
     report_warnings(warnings, args)
     drafts = sum(1 for r in site.releases if r.draft)
