@@ -173,7 +173,42 @@ def build(
     options: BuildOptions, *, renderer: Renderer | None = None, lint_memo: Memo | None = None
 ) -> Plan:
     """Load, check, gate and plan the whole site (a preview server passes its caches)."""
-    everything = load_site(options.site_dir, base_url=options.base_url, renderer=renderer)
+    planning = plan(options, renderer=renderer, lint_memo=lint_memo)
+    unsafe = UnsafePages()
+    files = tuple(unsafe.check(rendered(file)) for file in planning.files)
+    unsafe.raise_if_any()
+    return Plan(
+        site=planning.site,
+        files=files,
+        next_release_at=planning.next_release_at,
+        warnings=planning.warnings,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Planning:
+    """A plan whose HTML pages are not rendered yet (``incremental`` renders them)."""
+
+    site: Site  # what is published
+    files: tuple[Planned, ...]
+    next_release_at: datetime | None = None
+    warnings: tuple[LintWarning, ...] = ()
+
+
+def plan(
+    options: BuildOptions,
+    *,
+    renderer: Renderer | None = None,
+    lint_memo: Memo | None = None,
+    releases_loader: ReleasesLoader | None = None,
+) -> Planning:
+    """Load, check, gate and plan the whole site, leaving the pages to render."""
+    everything = load_site(
+        options.site_dir,
+        base_url=options.base_url,
+        renderer=renderer,
+        releases_loader=releases_loader,
+    )
     site = published(everything, options.now, drafts=options.drafts, future=options.future)
     upcoming = next_release_at(everything, options.now)
     files = plan_site(
@@ -184,15 +219,7 @@ def build(
         now=options.now,
     )
     warnings = lint_site(everything, options.site_dir, lint_memo)
-    unsafe = UnsafePages()
-    rendered_files = tuple(unsafe.check(rendered(file)) for file in files)
-    unsafe.raise_if_any()
-    return Plan(
-        site=site,
-        files=rendered_files,
-        next_release_at=upcoming,
-        warnings=warnings,
-    )
+    return Planning(site=site, files=tuple(files), next_release_at=upcoming, warnings=warnings)
 
 
 def plan_site(

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -21,19 +21,21 @@ import jinja2
 
 from advisory_site.build import (
     BuildOptions,
+    Planning,
     UnsafePages,
-    build,
     load_site,
     plan_site,
     rendered,
 )
+from advisory_site.cache import CACHE_DIR
 from advisory_site.cicommands import CI_COMMANDS, add_ci_commands, run_ci_command
 from advisory_site.config import load_config, validate_base_url
 from advisory_site.content import Lookups
 from advisory_site.errors import BuildError, ContentError, OutputError, UsageError, suggest
+from advisory_site.incremental import build_into, verify
 from advisory_site.lint import LintWarning, lint_site
-from advisory_site.output import write_site
-from advisory_site.search import index_site
+from advisory_site.models import Site
+from advisory_site.search import INDEX_FOLDER, index_site
 from advisory_site.serve import serve
 from advisory_site.urls import make_slug, release_url
 
@@ -120,6 +122,11 @@ def make_parser() -> argparse.ArgumentParser:
         "--no-search",
         action="store_true",
         help="skip the search index (fast previews; the search page will find nothing)",
+    )
+    build_cmd.add_argument(
+        "--verify-cache",
+        action="store_true",
+        help="after building, build again without the cache and compare (exit 1 on a difference)",
     )
 
     commands.add_parser(
@@ -244,37 +251,53 @@ def run_build(args: argparse.Namespace) -> int:
     site_dir: Path = args.site
     output: Path = args.output or site_dir / "_site"
     now: datetime = args.now or datetime.now(UTC)
-    plan = build(
-        BuildOptions(
-            site_dir=site_dir,
-            now=now,
-            drafts=args.drafts,
-            future=args.future,
-            base_url=args.base_url,
-        )
+    options = BuildOptions(
+        site_dir=site_dir,
+        now=now,
+        drafts=args.drafts,
+        future=args.future,
+        base_url=args.base_url,
     )
-    report_warnings(plan.warnings, args)
-    searchable = sum(1 for release in plan.site.releases if not release.withdrawn)
-    search = not args.no_search and searchable > 0
-    write_site(output, plan.files, finish=index_site if search else None)
+
+    def prepare(planning: Planning) -> Callable[[Path], None] | None:
+        report_warnings(planning.warnings, args)
+        return index_site if searchable(planning.site) and not args.no_search else None
+
+    outcome = build_into(options, output, prepare=prepare)
+    search = not args.no_search and searchable(outcome.site) > 0
     elapsed = time.perf_counter() - started
-    feeds = sum(1 for f in plan.files if f.path.endswith(("rss.xml", "atom.xml", "feed.json")))
     print(
-        f"Built {plan.page_count} pages and {feeds} feeds from {len(plan.site.releases)} "
-        f"releases into {output} in {elapsed:.2f} s."
+        f"Built {outcome.pages} pages and {outcome.feeds} feeds from {len(outcome.site.releases)} "
+        f"releases into {output} in {elapsed:.2f} s ({outcome.reused} pages unchanged)."
     )
     if args.no_search:
         print("Search was skipped (--no-search): the search page finds nothing in this build.")
     elif search:
-        print(f"Indexed {searchable} releases for search in {output / 'pagefind'}.")
+        print(f"Indexed {searchable(outcome.site)} releases for search in {output / 'pagefind'}.")
     else:
         print("Search has nothing to index: no release is published (or all are withdrawn).")
-    upcoming = plan.next_release_at
+    upcoming = outcome.next_release_at
     print(
         "Next scheduled release: "
-        + (upcoming.astimezone(plan.site.config.tz).isoformat() if upcoming else "none")
+        + (upcoming.astimezone(outcome.site.config.tz).isoformat() if upcoming else "none")
     )
+    if args.verify_cache:
+        problems = verify(options, output, made_after=(f"{INDEX_FOLDER}/",))
+        for problem in problems:
+            print(f"{output}/{problem}", file=sys.stderr)
+        if problems:
+            print(
+                f"The incremental build differs from a clean build in {len(problems)} files; "
+                f"delete {site_dir / CACHE_DIR} and report this.",
+                file=sys.stderr,
+            )
+            return EXIT_CONTENT
+        print("Verified: the incremental build is byte for byte a clean build.")
     return EXIT_OK
+
+
+def searchable(site: Site) -> int:
+    return sum(1 for release in site.releases if not release.withdrawn)
 
 
 def run_check(args: argparse.Namespace) -> int:

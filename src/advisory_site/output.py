@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -33,6 +34,14 @@ class Written(Protocol):
     def data(self) -> bytes: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Unchanged:
+    """A file whose bytes are those of the same path in the current output folder: it is
+    hard-linked into the new folder instead of being written again (copied where links fail)."""
+
+    path: str
+
+
 def staging_prefix(target: Path) -> str:
     return f".{target.name}.new-"
 
@@ -42,7 +51,10 @@ def retired_prefix(target: Path) -> str:
 
 
 def write_site(
-    target: Path, files: Iterable[Written], *, finish: Callable[[Path], None] | None = None
+    target: Path,
+    files: Iterable[Written | Unchanged],
+    *,
+    finish: Callable[[Path], None] | None = None,
 ) -> None:
     """Replace ``target`` with a folder holding exactly ``files``, or leave it as it was.
 
@@ -58,7 +70,7 @@ def write_site(
         raise OutputError(f"cannot prepare the output folder {target}: {exc.strerror}") from exc
     try:
         staging.chmod(0o755)
-        _write_all(staging, files)
+        _write_all(staging, files, previous=target)
         if finish is not None:
             finish(staging)
         _swap(staging, target)
@@ -110,7 +122,9 @@ def path_problem(path: str) -> str:
     return ""
 
 
-def _write_all(staging: Path, files: Iterable[Written]) -> None:
+def _write_all(
+    staging: Path, files: Iterable[Written | Unchanged], *, previous: Path | None = None
+) -> None:
     made: set[Path] = set()
     root = staging.resolve()
     for file in files:
@@ -125,7 +139,18 @@ def _write_all(staging: Path, files: Iterable[Written]) -> None:
         if folder not in made:
             folder.mkdir(parents=True, exist_ok=True)
             made.add(folder)
-        destination.write_bytes(file.data)
+        if isinstance(file, Unchanged):
+            assert previous is not None, "an unchanged file needs the previous folder"
+            _link_or_copy(previous / file.path, destination)
+        else:
+            destination.write_bytes(file.data)
+
+
+def _link_or_copy(source: Path, destination: Path) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:  # a file system without hard links: copying gives the same bytes
+        shutil.copyfile(source, destination)
 
 
 def _swap(staging: Path, target: Path) -> None:

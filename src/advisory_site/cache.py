@@ -1,0 +1,211 @@
+"""The persistent build cache in ``<site>/.cache/``: what a rebuild may reuse, and its keys.
+
+It holds validated releases keyed by the hash of their file, rendered bodies keyed by the hash of
+their Markdown, and for every HTML page of the last output the hash of everything the page was
+rendered from. Every key also covers the engine's own source code and library versions, so an
+upgraded engine never reuses what an older one made. Deleting the folder gives a clean build.
+
+The cache is one file written atomically (temporary file, then rename) after the output folder
+was swapped in: a build killed at any moment leaves either the previous cache or none. The file is
+signed with a key kept outside the site (in the user's cache folder), because it is a pickle:
+a ``.cache`` folder slipped into a pull request must never run code in CI. A file that is
+truncated, unsigned, of another format or another engine is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import os
+import pickle
+import secrets
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from advisory_site.models import Release
+from advisory_site.render import RENDERER_VERSION, Rendered
+from advisory_site.yamlload import Position
+
+CACHE_DIR = ".cache"
+CACHE_FILE = "build-cache.pickle"
+_MAGIC = b"advisory-site build cache 1\n"
+_LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "pyyaml", "python-slugify", "tzdata")
+
+Stat = tuple[int, int, int]  # inode, size, modification time (ns) of an output file
+
+
+@dataclass(slots=True)
+class CacheData:
+    """What one build leaves for the next (only what that build used, so it never grows)."""
+
+    engine: bytes
+    # release key -> the release, the key of its body, where its URL field stands
+    releases: dict[bytes, tuple[Release, bytes, Position]] = field(default_factory=dict)
+    bodies: dict[bytes, Rendered] = field(default_factory=dict)
+    output: str = ""  # the absolute output folder the pages below were written to
+    pages: dict[str, tuple[bytes, Stat]] = field(default_factory=dict)  # path -> key, stat
+
+
+def digest(*parts: bytes | str) -> bytes:
+    """A hash of the parts, each length-prefixed so that no two lists of parts collide."""
+    hasher = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
+        hasher.update(len(data).to_bytes(8, "little"))
+        hasher.update(data)
+    return hasher.digest()
+
+
+def engine_digest() -> bytes:
+    """The engine's identity: its source files, the renderer version, Python and libraries."""
+    package = Path(__file__).resolve().parent
+    parts: list[bytes | str] = [RENDERER_VERSION, sys.version, str(sys.flags.optimize)]
+    for source in sorted(package.rglob("*.py")):
+        parts += [source.relative_to(package).as_posix(), source.read_bytes()]
+    for name in _LIBRARIES:
+        try:
+            parts += [name, metadata.version(name)]
+        except metadata.PackageNotFoundError:
+            parts += [name, "-"]
+    return digest(*parts)
+
+
+def folder_digest(folder: Path) -> bytes:
+    """A hash of every file below ``folder`` with its relative name (templates, for example)."""
+    parts: list[bytes | str] = []
+    if folder.is_dir():
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                parts += [file.relative_to(folder).as_posix(), file.read_bytes()]
+    return digest(*parts)
+
+
+def value_digest(value: object) -> bytes:
+    """A hash of a value of plain data (frozen dataclasses, tuples, strings, dates...).
+
+    Equal hashes mean equal values; equal values almost always give equal hashes (pickling
+    shares repeated objects, so the same value built differently may hash differently, which
+    only costs a cache miss).
+    """
+    return digest(pickle.dumps(value, protocol=5))
+
+
+class PageKeys:
+    """The key of a page: the hash of its template context, its site view and a prefix.
+
+    Releases are hashed once each and referred to by their hash, so that a listing of ten
+    releases costs ten lookups, not ten more hashes of whole bodies.
+    """
+
+    def __init__(self, prefix: bytes) -> None:
+        self._prefix = prefix
+        self._releases: dict[int, tuple[Release, bytes]] = {}  # keeps each release alive
+        self._values: dict[int, tuple[object, bytes]] = {}
+
+    def release(self, release: Release) -> bytes:
+        known = self._releases.get(id(release))
+        if known is None:
+            known = self._releases[id(release)] = (release, value_digest(release))
+        return known[1]
+
+    def _shared(self, value: object) -> bytes:
+        known = self._values.get(id(value))
+        if known is None:
+            known = self._values[id(value)] = (value, value_digest(value))
+        return known[1]
+
+    def page(self, path: str, context: object, view: object) -> bytes:
+        buffer = io.BytesIO()
+        pickler = _ReleasesByDigest(buffer, self)
+        pickler.dump(context)
+        return digest(self._prefix, path, self._shared(view), buffer.getvalue())
+
+
+class _ReleasesByDigest(pickle.Pickler):
+    def __init__(self, buffer: io.BytesIO, keys: PageKeys) -> None:
+        super().__init__(buffer, protocol=5)
+        self._keys = keys
+
+    def persistent_id(self, obj: Any) -> Any:
+        if type(obj) is Release:
+            return self._keys.release(obj)
+        return None
+
+
+def cache_file(site_dir: Path) -> Path:
+    return site_dir / CACHE_DIR / CACHE_FILE
+
+
+def _signing_key() -> bytes | None:
+    """The per-user key that signs cache files, created on first use; None if impossible."""
+    home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    file = Path(home) / "advisory-site" / "cache-key"
+    try:
+        return file.read_bytes()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+    except FileExistsError:
+        pass  # another build made it at the same moment
+    except OSError:
+        return None
+    try:
+        return file.read_bytes()
+    except OSError:
+        return None
+
+
+def load_cache(site_dir: Path, engine: bytes) -> CacheData | None:
+    """The cache of the last build, or None when it is absent, incomplete, foreign or stale."""
+    key = _signing_key()
+    try:
+        raw = cache_file(site_dir).read_bytes()
+    except OSError:
+        return None
+    signature_end = len(_MAGIC) + 32
+    if key is None or not raw.startswith(_MAGIC) or len(raw) < signature_end:
+        return None
+    signature, payload = raw[len(_MAGIC) : signature_end], raw[signature_end:]
+    if not hmac.compare_digest(signature, hmac.new(key, payload, hashlib.sha256).digest()):
+        return None
+    try:
+        data = pickle.loads(payload)  # noqa: S301 - signed by this user's key, checked above
+    except Exception:  # a cache that cannot be read is simply not used
+        return None
+    if not isinstance(data, CacheData) or data.engine != engine:
+        return None
+    return data
+
+
+def save_cache(site_dir: Path, data: CacheData) -> bool:
+    """Write the cache atomically; False (and no cache) if it cannot be written."""
+    key = _signing_key()
+    target = cache_file(site_dir)
+    if key is None:
+        return False
+    payload = pickle.dumps(data, protocol=5)
+    signature = hmac.new(key, payload, hashlib.sha256).digest()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=".build-cache-", dir=target.parent)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(_MAGIC + signature + payload)
+            Path(temporary).replace(target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return False
+    return True

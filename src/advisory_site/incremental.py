@@ -1,0 +1,369 @@
+"""Build into a folder fast: the same plan as ``build.build``, spread over processes and reusing
+what the build cache (``cache.py``) proves unchanged.
+
+Correctness comes first: a release is reused only for the very same file bytes, site settings and
+engine; a page only when the hash of everything it is rendered from (its template context, the
+site view, every template and the engine) is the one of the page already in the output folder,
+and that file is untouched since. ``verify`` compares the result with a clean build.
+
+Pages are rendered by forked worker processes (one Markdown instance and one compiled set of
+templates each) and streamed to the writer in path order, a bounded number at a time, so no build
+holds every page in memory.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from advisory_site.build import (
+    BuildOptions,
+    OutputFile,
+    PageFile,
+    Planned,
+    Planning,
+    UnsafePages,
+    plan,
+)
+from advisory_site.cache import (
+    CacheData,
+    PageKeys,
+    Stat,
+    digest,
+    engine_digest,
+    folder_digest,
+    load_cache,
+    save_cache,
+    value_digest,
+)
+from advisory_site.content import (
+    RELEASES_DIR,
+    LoadedRelease,
+    Lookups,
+    checked_releases,
+    content_files,
+    load_release,
+    read_bytes,
+)
+from advisory_site.errors import ContentError
+from advisory_site.lint import LintWarning
+from advisory_site.models import Release, Site, SiteConfig
+from advisory_site.output import Unchanged, write_site
+from advisory_site.render import Rendered, Renderer
+
+CHUNK = 32  # files per task sent to a worker
+MIN_PARALLEL = 2 * CHUNK  # below this, starting workers costs more than it saves
+FEED_NAMES = ("rss.xml", "atom.xml", "feed.json")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    site: Site
+    next_release_at: datetime | None
+    warnings: tuple[LintWarning, ...]
+    pages: int
+    feeds: int
+    rendered: int  # pages rendered by this build
+    reused: int  # pages found unchanged and linked from the previous output
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def build_into(
+    options: BuildOptions,
+    output: Path,
+    *,
+    use_cache: bool = True,
+    jobs: int | None = None,
+    prepare: Callable[[Planning], Callable[[Path], None] | None] | None = None,
+) -> Outcome:
+    """Build the site into ``output`` (atomically, like ``write_site``) and update the cache.
+
+    ``prepare`` sees the plan before anything is written: it may stop the build by raising
+    (``--strict``) and returns what ``write_site`` should run on the complete folder (search).
+    """
+    jobs = jobs or default_jobs()
+    engine = engine_digest()
+    previous = load_cache(options.site_dir, engine) if use_cache else None
+    saved = CacheData(engine=engine)
+    planning = plan(options, releases_loader=_ReleaseLoader(engine, previous, saved, jobs))
+    planned = planning.files
+    finish = prepare(planning) if prepare is not None else None
+    target = output.absolute()
+    keys = PageKeys(digest(engine, folder_digest(options.site_dir / "templates")))
+    reusable = previous.pages if previous is not None and previous.output == str(target) else {}
+    page_keys: dict[str, bytes] = {}
+    todo: list[int] = []
+    unchanged: set[int] = set()
+    for index, file in enumerate(planned):
+        if isinstance(file, PageFile):
+            key = page_keys[file.path] = keys.page(file.path, file.context, file.view)
+            known = reusable.get(file.path)
+            if known is not None and known[0] == key and _stat(target / file.path) == known[1]:
+                unchanged.add(index)
+            else:
+                todo.append(index)
+    unsafe = UnsafePages()
+    write_site(target, _output_files(planned, todo, unchanged, jobs, unsafe), finish=finish)
+    if use_cache:
+        saved.output = str(target)
+        for path, key in page_keys.items():
+            stat = _stat(target / path)
+            if stat is not None:
+                saved.pages[path] = (key, stat)
+        save_cache(options.site_dir, saved)
+    return Outcome(
+        site=planning.site,
+        next_release_at=planning.next_release_at,
+        warnings=planning.warnings,
+        pages=sum(1 for file in planned if file.path.endswith(".html")),
+        feeds=sum(1 for file in planned if file.path.endswith(FEED_NAMES)),
+        rendered=len(todo),
+        reused=len(unchanged),
+    )
+
+
+def verify(
+    options: BuildOptions,
+    output: Path,
+    *,
+    jobs: int | None = None,
+    made_after: tuple[str, ...] = (),
+) -> list[str]:
+    """The files of ``output`` that differ from a clean build (no cache), as messages.
+
+    Files under ``made_after`` (folders a ``finish`` step adds, like the search index) are not
+    planned, so they are left out of the comparison.
+    """
+    jobs = jobs or default_jobs()
+    planned = plan(
+        options, releases_loader=_ReleaseLoader(engine_digest(), None, CacheData(engine=b""), jobs)
+    ).files
+    pages = [index for index, file in enumerate(planned) if isinstance(file, PageFile)]
+    problems = []
+    expected: set[str] = set()
+    for file in _output_files(planned, pages, set(), jobs, UnsafePages()):
+        assert isinstance(file, OutputFile)
+        expected.add(file.path)
+        try:
+            actual = (output / file.path).read_bytes()
+        except OSError:
+            problems.append(f"{file.path}: missing from the incremental build")
+            continue
+        if actual != file.data:
+            problems.append(f"{file.path}: differs from a clean build")
+    for extra in sorted(output.rglob("*")):
+        relative = extra.relative_to(output).as_posix()
+        if extra.is_file() and relative not in expected and not relative.startswith(made_after):
+            problems.append(f"{relative}: not made by a clean build")
+    return problems
+
+
+def _stat(path: Path) -> Stat | None:
+    try:
+        stat = path.stat(follow_symlinks=False)
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def _output_files(
+    planned: Sequence[Planned], todo: list[int], unchanged: set[int], jobs: int, unsafe: UnsafePages
+) -> Iterator[OutputFile | Unchanged]:
+    """Every planned file in order: written, rendered (``todo``, in parallel) or linked.
+
+    Rendered pages are checked for unsafe markup; the problems stop the build (by raising from
+    here, before the folder is swapped in) once every page is made. An unchanged page passed the
+    same check when it was made: a build with a problem leaves no cache.
+    """
+    rendered = _parallel(_render_pages, todo, jobs, state=planned)
+    for index, file in enumerate(planned):
+        if isinstance(file, OutputFile):
+            yield file
+        elif index in unchanged:
+            yield Unchanged(file.path)
+        else:
+            yield unsafe.check(OutputFile(file.path, next(rendered)))
+    unsafe.raise_if_any()
+
+
+def _render_pages(planned: Sequence[Planned], indices: list[int]) -> list[bytes]:
+    pages = [planned[index] for index in indices]
+    return [page.render().data for page in pages if isinstance(page, PageFile)]
+
+
+# -- releases -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    key: bytes | None  # None when the file could not be read
+    loaded: LoadedRelease
+    body_key: bytes | None
+    new_bodies: dict[bytes, Rendered]
+
+
+class _CachedRenderer(Renderer):
+    """A renderer that looks bodies up by the hash of their Markdown first."""
+
+    def __init__(self, engine: bytes, bodies: dict[bytes, Rendered]) -> None:
+        super().__init__()
+        self._engine = engine
+        self._bodies = bodies
+        self.new: dict[bytes, Rendered] = {}
+        self.last_key: bytes | None = None
+
+    def render(self, text: str) -> Rendered:
+        key = self.last_key = digest(self._engine, text)
+        found = self._bodies.get(key) or self.new.get(key)
+        if found is None:
+            found = self.new[key] = super().render(text)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class _ReleaseWork:
+    """What a worker needs to load release files; inherited by forked workers, never pickled."""
+
+    prefix: bytes
+    config: SiteConfig
+    lookups: Lookups
+    engine: bytes
+    bodies: dict[bytes, Rendered]
+
+
+def _load_files(work: _ReleaseWork, items: list[tuple[Path, str]]) -> list[_Loaded]:
+    renderer = _CachedRenderer(work.engine, work.bodies)
+    results = []
+    for file, path in items:
+        raw = read_bytes(file, path)
+        key = digest(work.prefix, path, raw) if isinstance(raw, bytes) else None
+        renderer.last_key = None
+        renderer.new = {}
+        loaded = load_release(
+            raw, path, config=work.config, lookups=work.lookups, renderer=renderer
+        )
+        results.append(_Loaded(key, loaded, renderer.last_key, renderer.new))
+    return results
+
+
+class _ReleaseLoader:
+    """Loads releases as ``content.load_releases`` does, from the cache or in parallel."""
+
+    def __init__(
+        self, engine: bytes, previous: CacheData | None, saved: CacheData, jobs: int
+    ) -> None:
+        self._engine = engine
+        self._previous = previous
+        self._saved = saved
+        self._jobs = jobs
+
+    def __call__(
+        self, site_dir: Path, config: SiteConfig, errors: list[ContentError]
+    ) -> list[Release]:
+        prefix = digest(self._engine, value_digest(config))
+        previous = self._previous
+        files = list(content_files(site_dir, RELEASES_DIR))
+        found: dict[int, LoadedRelease] = {}
+        misses: list[int] = []
+        for index, (file, path) in enumerate(files):
+            raw = read_bytes(file, path) if previous is not None else None
+            hit = None
+            if previous is not None and isinstance(raw, bytes):
+                key = digest(prefix, path, raw)
+                hit = previous.releases.get(key)
+            if hit is None:
+                misses.append(index)
+                continue
+            release, body_key, url_field = hit
+            found[index] = LoadedRelease(release, (), url_field)
+            self._saved.releases[key] = hit
+            if previous is not None and body_key in previous.bodies:
+                self._saved.bodies[body_key] = previous.bodies[body_key]
+        bodies = previous.bodies if previous is not None else {}
+        work = _ReleaseWork(prefix, config, Lookups.of(config), self._engine, bodies)
+        loaded = _parallel(_load_files, [files[index] for index in misses], self._jobs, work)
+        for index, item in zip(misses, loaded, strict=True):
+            found[index] = item.loaded
+            self._saved.bodies.update(item.new_bodies)
+            valid = item.loaded.release
+            if valid is not None and item.key is not None and item.body_key is not None:
+                self._saved.releases[item.key] = (valid, item.body_key, item.loaded.url_field)
+                if item.body_key in bodies:
+                    self._saved.bodies[item.body_key] = bodies[item.body_key]
+        return checked_releases((found[index] for index in range(len(files))), errors)
+
+
+# -- processes ----------------------------------------------------------------------------------
+
+# The state a forked worker was started with. Set once in each worker process by _start_worker
+# (and never in the main process): the one module-level variable, because a forked process can
+# only be handed unpicklable things (compiled templates, the plan) through its memory image.
+_WORKER_STATE: Any = None
+
+
+def _start_worker(state: object) -> None:
+    global _WORKER_STATE  # noqa: PLW0603 - see above
+    _WORKER_STATE = state
+
+
+def _in_worker(task: Callable[[Any, list[Any]], list[T]], items: list[Any]) -> list[T]:
+    return task(_WORKER_STATE, items)
+
+
+def _parallel(
+    task: Callable[[Any, list[Any]], list[T]], items: Iterable[Any], jobs: int, state: object
+) -> Iterator[T]:
+    """``task(state, chunk)`` over ``items`` in chunks, results in order, lazily.
+
+    With few items, one job or no ``fork`` (Windows, some macOS set-ups), everything runs here.
+    At most a few chunks are in flight, so results never pile up in memory. If a worker fails,
+    the rest is done here, so that an error (a template mistake) is raised with its real
+    traceback, or the build simply goes on if the worker died of something else.
+    """
+    items = list(items)
+    chunks = [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
+    if (
+        jobs < 2
+        or len(items) < MIN_PARALLEL
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        for chunk in chunks:
+            yield from task(state, chunk)
+        return
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=(state,)
+    )
+    try:
+        pending: deque[tuple[int, Future[list[T]]]] = deque()
+        next_chunk = 0
+        while next_chunk < len(chunks) or pending:
+            while next_chunk < len(chunks) and len(pending) < 3 * jobs:
+                pending.append((next_chunk, pool.submit(_in_worker, task, chunks[next_chunk])))
+                next_chunk += 1
+            number, future = pending.popleft()
+            try:
+                results = future.result()
+            except Exception:  # redone here, where it raises with its traceback
+                pool.shutdown(wait=False, cancel_futures=True)
+                for chunk in chunks[number:]:
+                    yield from task(state, chunk)
+                return
+            yield from results
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
