@@ -161,13 +161,19 @@ def release_file(rng: random.Random, index: int, used: set[tuple[int, str]]) -> 
     return f"content/releases/{day.year}/{slug}.md", text
 
 
-def generate(count: int, site: Path, *, seed: int = 2016) -> None:
-    """Write a site with ``count`` releases into ``site`` (its old releases are removed)."""
+def copy_site_files(site: Path) -> None:
+    """Give ``site`` the repository's current settings, pages, templates and static files."""
     site.mkdir(parents=True, exist_ok=True)
     for folder in ("templates", "static", "content/pages"):
         shutil.rmtree(site / folder, ignore_errors=True)
-        shutil.copytree(REPO / folder, site / folder)
+        if (REPO / folder).is_dir():
+            shutil.copytree(REPO / folder, site / folder)
     shutil.copyfile(REPO / "content" / "site.yaml", site / "content" / "site.yaml")
+
+
+def generate(count: int, site: Path, *, seed: int = 2016) -> None:
+    """Write a site with ``count`` releases into ``site`` (its old releases are removed)."""
+    copy_site_files(site)
     shutil.rmtree(site / "content" / "releases", ignore_errors=True)
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     used: set[tuple[int, str]] = set()

@@ -33,7 +33,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench.generate import generate
+from bench.generate import copy_site_files, generate
 
 REPO = Path(__file__).resolve().parent.parent
 HUGO_SITE = Path(__file__).resolve().parent / "hugo"
@@ -171,6 +171,7 @@ def run_size(count: int, work: Path, repeat: int) -> dict[str, dict[str, list[Sa
         shutil.rmtree(site, ignore_errors=True)
         generate(count, site)
         marker.write_text(str(count))
+    copy_site_files(site)  # the templates of this checkout, even for a corpus made earlier
     generators: list[Generator] = [Advisory(site, work), Hugo(site, work)]
     results: dict[str, dict[str, list[Sample]]] = {
         g.name: {s: [] for s in SCENARIOS} for g in generators

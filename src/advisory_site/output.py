@@ -69,20 +69,26 @@ def write_site(
     except OSError as exc:
         raise OutputError(f"cannot prepare the output folder {target}: {exc.strerror}") from exc
     try:
-        staging.chmod(0o755)
+        _writing(staging.chmod, 0o755)
         _write_all(staging, files, previous=target)
         if finish is not None:
             finish(staging)
-        _swap(staging, target)
-    except OSError as exc:
+        _writing(_swap, staging, target)
+    except _WriteError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise OutputError(
-            f"cannot write the site into {target}: {exc.strerror or exc}; "
-            "the previous site was left as it was"
+            f"cannot write the site into {target}: {exc}; the previous site was left as it was"
         ) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _writing(action: Callable[..., object], *args: object) -> None:
+    try:
+        action(*args)
+    except OSError as exc:
+        raise _WriteError(exc) from exc
 
 
 def update_site(target: Path, files: Sequence[Written], previous: dict[str, bytes]) -> int:
@@ -99,9 +105,9 @@ def update_site(target: Path, files: Sequence[Written], previous: dict[str, byte
             del previous[path]
         changed = [file for file in files if previous.get(file.path) != file.data]
         _write_all(root, changed)
-    except OSError as exc:
+    except (OSError, _WriteError) as exc:
         previous.clear()  # unknown state: the next update rewrites everything
-        raise OutputError(f"cannot update the preview in {target}: {exc.strerror or exc}") from exc
+        raise OutputError(f"cannot update the preview in {target}: {exc}") from exc
     previous.update(wanted)
     return len(changed)
 
@@ -127,23 +133,42 @@ def _write_all(
 ) -> None:
     made: set[Path] = set()
     root = staging.resolve()
+    # Making the files (rendering pages) may raise anything, such as a template error: only the
+    # writing below is an output problem.
     for file in files:
         problem = path_problem(file.path)
-        destination = staging if problem else (staging / file.path).resolve()
-        if problem or not destination.is_relative_to(root) or destination == root:
+        # With no empty, '.' or '..' part, a path can only lead out of staging through a
+        # symbolic link, and staging is a fresh folder holding only what we wrote (no links):
+        # no need to resolve each path, which would cost the file system thousands of lookups.
+        destination = root / file.path
+        if problem or destination == root:
             raise OutputError(
                 f"refusing to write {file.path!r} outside the output folder: "
                 f"{problem or 'it leads out of it'}"
             )
-        folder = destination.parent
-        if folder not in made:
-            folder.mkdir(parents=True, exist_ok=True)
-            made.add(folder)
-        if isinstance(file, Unchanged):
-            assert previous is not None, "an unchanged file needs the previous folder"
-            _link_or_copy(previous / file.path, destination)
-        else:
-            destination.write_bytes(file.data)
+        try:
+            folder = destination.parent
+            if folder not in made:
+                # one mkdir for a folder whose parent exists, rather than one a level
+                folder.mkdir(parents=folder.parent not in made, exist_ok=True)
+                made.update(folder.parents)
+                made.add(folder)
+            if isinstance(file, Unchanged):
+                assert previous is not None, "an unchanged file needs the previous folder"
+                _link_or_copy(previous / file.path, destination)
+            else:
+                destination.write_bytes(file.data)
+        except OSError as exc:
+            raise _WriteError(exc) from exc
+
+
+class _WriteError(Exception):
+    """An OSError of the writing itself, told apart from errors raised by making the files
+    (jinja2's TemplateNotFound is an OSError too, and must stay a template error)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror or str(error))
+        self.error = error
 
 
 def _link_or_copy(source: Path, destination: Path) -> None:
