@@ -176,7 +176,8 @@ def load_cache(site_dir: Path, engine: bytes) -> CacheData | None:
     signature_end = len(_MAGIC) + 32
     if key is None or not raw.startswith(_MAGIC) or len(raw) < signature_end:
         return None
-    signature, payload = raw[len(_MAGIC) : signature_end], raw[signature_end:]
+    view = memoryview(raw)  # no copy of a file of tens of megabytes
+    signature, payload = view[len(_MAGIC) : signature_end], view[signature_end:]
     if not hmac.compare_digest(signature, hmac.new(key, payload, hashlib.sha256).digest()):
         return None
     try:
@@ -201,7 +202,9 @@ def save_cache(site_dir: Path, data: CacheData) -> bool:
         descriptor, temporary = tempfile.mkstemp(prefix=".build-cache-", dir=target.parent)
         try:
             with os.fdopen(descriptor, "wb") as handle:
-                handle.write(_MAGIC + signature + payload)
+                handle.write(_MAGIC)
+                handle.write(signature)
+                handle.write(payload)
             Path(temporary).replace(target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
