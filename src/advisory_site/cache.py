@@ -27,6 +27,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from advisory_site.errors import ContentError
 from advisory_site.models import Release
 from advisory_site.render import RENDERER_VERSION, Rendered
 from advisory_site.yamlload import Position
@@ -49,6 +50,40 @@ class CacheData:
     bodies: dict[bytes, Rendered] = field(default_factory=dict)
     output: str = ""  # the absolute output folder the pages below were written to
     pages: dict[str, tuple[bytes, Stat]] = field(default_factory=dict)  # path -> key, stat
+    lint: dict[bytes, tuple[ContentError, ...]] = field(default_factory=dict)  # see LintMemo
+
+
+class LintMemo(dict[tuple[str, str, str], tuple[ContentError, ...]]):
+    """``lint.Memo`` kept across builds: findings by the hash of (site settings, path, file
+    text, phone format) rather than by the text itself, and only those this build used."""
+
+    def __init__(self, settings: bytes, known: dict[bytes, tuple[ContentError, ...]]) -> None:
+        super().__init__()
+        self._settings = settings
+        self._known = known
+        self.used: dict[bytes, tuple[ContentError, ...]] = {}
+
+    def _key(self, key: object) -> bytes:
+        assert isinstance(key, tuple)
+        return digest(self._settings, *(str(part) for part in key))
+
+    def __contains__(self, key: object) -> bool:
+        hashed = self._key(key)
+        if hashed in self.used:
+            return True
+        if hashed in self._known:
+            self.used[hashed] = self._known[hashed]
+            return True
+        return False
+
+    def __getitem__(self, key: tuple[str, str, str]) -> tuple[ContentError, ...]:
+        hashed = self._key(key)
+        if hashed not in self.used:
+            self.used[hashed] = self._known[hashed]
+        return self.used[hashed]
+
+    def __setitem__(self, key: tuple[str, str, str], value: tuple[ContentError, ...]) -> None:
+        self.used[self._key(key)] = value
 
 
 def digest(*parts: bytes | str) -> bytes:

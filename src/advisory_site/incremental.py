@@ -34,6 +34,7 @@ from advisory_site.build import (
 )
 from advisory_site.cache import (
     CacheData,
+    LintMemo,
     PageKeys,
     Stat,
     digest,
@@ -100,7 +101,15 @@ def build_into(
     engine = engine_digest()
     previous = load_cache(options.site_dir, engine) if use_cache else None
     saved = CacheData(engine=engine)
-    planning = plan(options, releases_loader=_ReleaseLoader(engine, previous, saved, jobs))
+    lint_memo = LintMemo(
+        _settings_digest(options, engine), previous.lint if previous is not None else {}
+    )
+    planning = plan(
+        options,
+        releases_loader=_ReleaseLoader(engine, previous, saved, jobs),
+        lint_memo=lint_memo,
+    )
+    saved.lint = lint_memo.used
     planned = planning.files
     finish = prepare(planning) if prepare is not None else None
     target = output.absolute()
@@ -171,6 +180,15 @@ def verify(
         if extra.is_file() and relative not in expected and not relative.startswith(made_after):
             problems.append(f"{relative}: not made by a clean build")
     return problems
+
+
+def _settings_digest(options: BuildOptions, engine: bytes) -> bytes:
+    """Everything besides a file that its lint findings may depend on: the site's settings."""
+    try:
+        settings = (options.site_dir / "content" / "site.yaml").read_bytes()
+    except OSError:
+        settings = b""
+    return digest(engine, settings, options.base_url or "")
 
 
 def _stat(path: Path) -> Stat | None:
