@@ -38,7 +38,7 @@ def clean_build(site: Path, scratch: Path) -> dict[str, bytes]:
     """The output of a clean build of a copy of ``site`` (no cache, no previous output)."""
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.copytree(site, scratch, ignore=shutil.ignore_patterns(".cache", "_site"))
-    assert main(["build", "--site", str(scratch), "--now", NOW_ISO]) == 0
+    assert main(["build", "--no-search", "--site", str(scratch), "--now", NOW_ISO]) == 0
     return read_tree(scratch / "_site")
 
 
@@ -90,11 +90,14 @@ def test_incremental_builds_equal_clean_builds(make_site: MakeSite, tmp_path: Pa
         ),
         ("an empty body", lambda: (releases / "r13.md").write_text(numbered(13).split("First")[0])),
     ]
-    assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 0
+    assert main(["build", "--no-search", "--site", str(site), "--now", NOW_ISO]) == 0
     built_inodes = inodes(site / "_site")
     for number, (what, edit) in enumerate(edits):
         edit()
-        assert main(["build", "--site", str(site), "--now", NOW_ISO, "--verify-cache"]) == 0, what
+        assert (
+            main(["build", "--no-search", "--site", str(site), "--now", NOW_ISO, "--verify-cache"])
+            == 0
+        ), what
         incremental = read_tree(site / "_site")
         assert incremental == clean_build(site, tmp_path / f"clean-{number}"), what
         now_inodes = inodes(site / "_site")
@@ -108,7 +111,7 @@ def test_incremental_builds_equal_clean_builds(make_site: MakeSite, tmp_path: Pa
 
 def test_a_damaged_or_foreign_cache_is_ignored(make_site: MakeSite, tmp_path: Path) -> None:
     site = make_site({f"content/releases/r{n}.md": numbered(n) for n in range(5)})
-    assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 0
+    assert main(["build", "--no-search", "--site", str(site), "--now", NOW_ISO]) == 0
     cache = cache_file(site)
     whole = cache.read_bytes()
     replace_in(site / "content" / "releases" / "r1.md", "release 1", "release one")
@@ -120,12 +123,14 @@ def test_a_damaged_or_foreign_cache_is_ignored(make_site: MakeSite, tmp_path: Pa
     }
     for what, data in damaged.items():
         cache.write_bytes(data)
-        assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 0, what
+        assert main(["build", "--no-search", "--site", str(site), "--now", NOW_ISO]) == 0, what
         assert read_tree(site / "_site") == expected, what
     # a cache signed with another user's key (as if committed to the repository) is not used
     cache.write_bytes(whole)
     shutil.rmtree(tmp_path / "user-cache")
-    assert main(["build", "--site", str(site), "--now", NOW_ISO, "--verify-cache"]) == 0
+    assert (
+        main(["build", "--no-search", "--site", str(site), "--now", NOW_ISO, "--verify-cache"]) == 0
+    )
     assert read_tree(site / "_site") == expected
 
 
@@ -133,7 +138,7 @@ def test_verify_cache_reports_a_difference(
     make_site: MakeSite, capsys: pytest.CaptureFixture[str]
 ) -> None:
     site = make_site({"content/releases/a.md": numbered(1)})
-    assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 0
+    assert main(["build", "--no-search", "--site", str(site), "--now", NOW_ISO]) == 0
     page = next((site / "_site" / "news").rglob("index.html"))
     # an output page edited in place behind the cache's back, keeping its size and time, is
     # reused by the incremental build: the verification must catch it
@@ -141,6 +146,8 @@ def test_verify_cache_reports_a_difference(
     page.write_bytes(page.read_bytes().replace(b"Release number 1", b"Release NUMBER 1"))
     os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     capsys.readouterr()
-    assert main(["build", "--site", str(site), "--now", NOW_ISO, "--verify-cache"]) == 1
+    assert (
+        main(["build", "--no-search", "--site", str(site), "--now", NOW_ISO, "--verify-cache"]) == 1
+    )
     relative = page.relative_to(site / "_site").as_posix()
     assert f"{relative}: differs from a clean build" in capsys.readouterr().err

@@ -77,12 +77,17 @@ class PageFile:
     context: Context
     view: SiteView
     templates: Templates
+    rank: int = 0  # the order in which the page was planned (errors name the first page)
 
     def render(self) -> OutputFile:
         return OutputFile(self.path, self.templates.render(self.context, self.view))
 
 
 Planned = OutputFile | PageFile
+
+
+def rank(file: Planned) -> int:
+    return file.rank if isinstance(file, PageFile) else 0
 
 
 def rendered(file: Planned) -> OutputFile:
@@ -175,7 +180,7 @@ def build(
     """Load, check, gate and plan the whole site (a preview server passes its caches)."""
     planning = plan(options, renderer=renderer, lint_memo=lint_memo)
     unsafe = UnsafePages()
-    files = tuple(unsafe.check(rendered(file)) for file in planning.files)
+    files = tuple(unsafe.check(rendered(file), rank(file)) for file in planning.files)
     unsafe.raise_if_any()
     return Plan(
         site=planning.site,
@@ -258,7 +263,7 @@ def plan_site(
         if isinstance(data, bytes):
             files[path] = OutputFile(path, data)
         else:
-            files[path] = PageFile(path, data, view, templates)
+            files[path] = PageFile(path, data, view, templates, rank=len(files))
 
     sitemap: list[tuple[str, datetime | None]] = []
     for context in html_contexts(site, feeds, preview_now=preview_now):
@@ -314,19 +319,20 @@ class UnsafePages:
     """Collects unsafe pages (mixed content, unhashed inline scripts) as they are rendered."""
 
     def __init__(self) -> None:
-        self.pages: dict[str, list[str]] = {}  # problem -> the pages that have it
+        self.pages: dict[str, list[tuple[int, str]]] = {}  # problem -> (rank, path) of pages
 
-    def check(self, file: OutputFile) -> OutputFile:
+    def check(self, file: OutputFile, rank: int = 0) -> OutputFile:
         if file.path.endswith(".html"):
             for problem in page_problems(file.data):
-                self.pages.setdefault(problem, []).append(file.path)
+                self.pages.setdefault(problem, []).append((rank, file.path))
         return file
 
     def raise_if_any(self) -> None:
         errors = []
-        for problem, paths in self.pages.items():
-            others = f" (and {len(paths) - 1} more pages)" if len(paths) > 1 else ""
-            errors.append(ContentError(path="templates", field=paths[0], message=problem + others))
+        for problem, pages in self.pages.items():
+            others = f" (and {len(pages) - 1} more pages)" if len(pages) > 1 else ""
+            first = min(pages)[1]
+            errors.append(ContentError(path="templates", field=first, message=problem + others))
         if errors:
             raise BuildError(errors)
 

@@ -25,6 +25,7 @@ from advisory_site.build import (
     UnsafePages,
     load_site,
     plan_site,
+    rank,
     rendered,
 )
 from advisory_site.cache import CACHE_DIR
@@ -306,7 +307,7 @@ def run_check(args: argparse.Namespace) -> int:
     # pages are laid out (an alias over a generated page, a template error) is caught too.
     unsafe = UnsafePages()
     for file in plan_site(site, args.site):
-        unsafe.check(rendered(file))
+        unsafe.check(rendered(file), rank(file))
     unsafe.raise_if_any()
     warnings = lint_site(site, args.site)
     report_warnings(warnings, args)

@@ -215,7 +215,7 @@ def _output_files(
         elif index in unchanged:
             yield Unchanged(file.path)
         else:
-            yield unsafe.check(OutputFile(file.path, next(rendered)))
+            yield unsafe.check(OutputFile(file.path, next(rendered)), file.rank)
     unsafe.raise_if_any()
 
 
