@@ -364,6 +364,49 @@ def feed_links(feed: Feed, *, short: bool = False) -> tuple[FeedLink, ...]:
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Group:
+    """A topic or an agency as its index and listing pages show it."""
+
+    label: str
+    url: str
+    description: str
+    intro: str
+    releases: tuple[Release, ...]
+
+
+def taxonomy_contexts(
+    config: SiteConfig,
+    index: Crumb,
+    groups: tuple[Group, ...],
+    feeds_of: dict[str, tuple[FeedLink, ...]],
+) -> Iterator[Context]:
+    """The index page of topics (or agencies), then each one's paginated listing."""
+    yield IndexContext(
+        meta=Meta(title=index.label, url=index.url, breadcrumbs=(HOME,)),
+        heading=index.label,
+        entries=tuple(
+            IndexEntry(
+                label=group.label,
+                url=group.url,
+                description=group.description,
+                count=len(group.releases),
+            )
+            for group in groups
+        ),
+    )
+    for group in groups:
+        yield from listing_contexts(
+            config,
+            group.releases,
+            heading=group.label,
+            url=group.url,
+            crumbs=(HOME, index),
+            intro=group.intro,
+            feeds=feeds_of.get(group.url, ()),
+        )
+
+
 def html_contexts(
     site: Site, feeds: tuple[Feed, ...] = (), *, preview_now: datetime | None = None
 ) -> Iterator[Context]:
@@ -402,54 +445,36 @@ def html_contexts(
             crumbs=(HOME, NEWS),
             intro="",
         )
-    yield IndexContext(
-        meta=Meta(title="Topics", url="/topics/", breadcrumbs=(HOME,)),
-        heading="Topics",
-        entries=tuple(
-            IndexEntry(
+    yield from taxonomy_contexts(
+        config,
+        Crumb(label="Topics", url="/topics/"),
+        tuple(
+            Group(
                 label=topic.name,
                 url=topic_url(topic.id),
                 description=topic.description,
-                count=sum(topic in r.topics for r in releases),
+                intro=topic.description,
+                releases=tuple(r for r in releases if topic in r.topics),
             )
             for topic in config.topics
         ),
+        feeds_of,
     )
-    topics_crumb = Crumb(label="Topics", url="/topics/")
-    for topic in config.topics:
-        yield from listing_contexts(
-            config,
-            tuple(r for r in releases if topic in r.topics),
-            heading=topic.name,
-            url=topic_url(topic.id),
-            crumbs=(HOME, topics_crumb),
-            intro=topic.description,
-            feeds=feeds_of.get(topic_url(topic.id), ()),
-        )
-    yield IndexContext(
-        meta=Meta(title="Agencies", url="/agencies/", breadcrumbs=(HOME,)),
-        heading="Agencies",
-        entries=tuple(
-            IndexEntry(
+    yield from taxonomy_contexts(
+        config,
+        Crumb(label="Agencies", url="/agencies/"),
+        tuple(
+            Group(
                 label=agency.name,
                 url=agency_url(agency.id),
                 description=agency.short_name,
-                count=sum(agency in r.agencies for r in releases),
+                intro=f"Releases from {agency.name}.",
+                releases=tuple(r for r in releases if agency in r.agencies),
             )
             for agency in config.agencies
         ),
+        feeds_of,
     )
-    agencies_crumb = Crumb(label="Agencies", url="/agencies/")
-    for agency in config.agencies:
-        yield from listing_contexts(
-            config,
-            tuple(r for r in releases if agency in r.agencies),
-            heading=agency.name,
-            url=agency_url(agency.id),
-            crumbs=(HOME, agencies_crumb),
-            intro=f"Releases from {agency.name}.",
-            feeds=feeds_of.get(agency_url(agency.id), ()),
-        )
     yield SearchContext(
         meta=Meta(
             title="Search",
