@@ -126,8 +126,18 @@ class Advisory(Generator):
         shutil.rmtree(self.site / "_site", ignore_errors=True)
         shutil.rmtree(self.site / ".cache", ignore_errors=True)
 
+    build_args: tuple[str, ...] = ()
+
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "advisory_site", "build", "--site", str(self.site)]
+        return [
+            sys.executable,
+            "-m",
+            "advisory_site",
+            "build",
+            "--site",
+            str(self.site),
+            *self.build_args,
+        ]
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "PYTHONPATH": str(REPO / "src")}
@@ -164,7 +174,9 @@ def change_one_release(site: Path, round_number: int) -> None:
     file.write_text(f"{text}\n\nEdited in round {round_number}.\n", encoding="utf-8")
 
 
-def run_size(count: int, work: Path, repeat: int) -> dict[str, dict[str, list[Sample]]]:
+def run_size(
+    count: int, work: Path, repeat: int, *, build_args: tuple[str, ...] = ()
+) -> dict[str, dict[str, list[Sample]]]:
     site = work / f"site-{count}"
     marker = site / ".generated"
     if not marker.exists() or marker.read_text() != str(count):
@@ -172,7 +184,9 @@ def run_size(count: int, work: Path, repeat: int) -> dict[str, dict[str, list[Sa
         generate(count, site)
         marker.write_text(str(count))
     copy_site_files(site)  # the templates of this checkout, even for a corpus made earlier
-    generators: list[Generator] = [Advisory(site, work), Hugo(site, work)]
+    ours = Advisory(site, work)
+    ours.build_args = build_args
+    generators: list[Generator] = [ours, Hugo(site, work)]
     results: dict[str, dict[str, list[Sample]]] = {
         g.name: {s: [] for s in SCENARIOS} for g in generators
     }
@@ -227,13 +241,19 @@ def main() -> None:
         "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "advisory-bench"
     )
     parser.add_argument("--json", type=Path, help="also write every sample to this file")
+    parser.add_argument(
+        "--no-search",
+        action="store_true",
+        help="build without the Pagefind index, like the issue's reference sites (no search)",
+    )
     args = parser.parse_args()
     if shutil.which("hugo") is None:
         raise SystemExit("hugo is not installed (Debian: apt-get install hugo)")
     args.workdir.mkdir(parents=True, exist_ok=True)
     everything = {}
     for count in args.sizes:
-        results = run_size(count, args.workdir, args.repeat)
+        build_args = ("--no-search",) if args.no_search else ()
+        results = run_size(count, args.workdir, args.repeat, build_args=build_args)
         everything[count] = {
             name: {s: [asdict(x) for x in samples] for s, samples in scenarios.items()}
             for name, scenarios in results.items()
