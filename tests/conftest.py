@@ -102,15 +102,16 @@ def make_site(tmp_path: Path) -> MakeSite:
     return make
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real command in a subprocess, as a press officer would."""
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real command in a subprocess, as a press officer would (``env`` adds variables)."""
     return subprocess.run(
         [sys.executable, "-m", "advisory_site", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
-        env=env,
+        env={**os.environ, "PYTHONPATH": str(SRC), **(env or {})},
         check=False,
         timeout=300,
     )

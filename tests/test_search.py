@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,6 @@ from advisory_site.search import SearchError, index_site
 from tests.conftest import (
     NOW_ISO,
     SITE_YAML,
-    SRC,
     MakeSite,
     comparable_tree,
     read_tree,
@@ -40,24 +37,7 @@ from tests.search_site import (
 def build_cli(
     site: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "advisory_site",
-            "build",
-            "--site",
-            str(site),
-            "--now",
-            NOW_ISO,
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(SRC), **(env or {})},
-        check=False,
-        timeout=300,
-    )
+    return run_cli("build", "--site", str(site), "--now", NOW_ISO, *args, env=env)
 
 
 @pytest.fixture(scope="module")
