@@ -9,18 +9,15 @@ what web servers use by default) to give the bytes on the wire.
 
 from __future__ import annotations
 
-import functools
 import gzip
 import tempfile
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Response, sync_playwright
 
 from advisory_site.cli import main
+from tests.localhost import serve_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE = (
@@ -30,35 +27,24 @@ BUDGET = 60 * 1024
 CODE_TYPES = ("text/html", "text/css", "javascript")
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 def measure(site: Path) -> list[tuple[str, str, int, int]]:
     """(path, content type, bytes, gzipped bytes) of every response of a first load."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=site))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     loaded: list[tuple[str, str, int, int]] = []
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
-            )
-            page = browser.new_page()
-            responses: list[Response] = []
-            # Playwright cannot attach its wrapper to a bound builtin such as list.append.
-            page.on("response", lambda response: responses.append(response))  # noqa: PLW0108
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}{RELEASE}", wait_until="load")
-            for response in responses:
-                body = response.body()
-                kind = response.headers.get("content-type", "").split(";")[0]
-                size = len(gzip.compress(body, compresslevel=6, mtime=0))
-                loaded.append((urlsplit(response.url).path, kind, len(body), size))
-            browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_folder(site) as origin, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page()
+        responses: list[Response] = []
+        # Playwright cannot attach its wrapper to a bound builtin such as list.append.
+        page.on("response", lambda response: responses.append(response))  # noqa: PLW0108
+        page.goto(f"{origin}{RELEASE}", wait_until="load")
+        for response in responses:
+            body = response.body()
+            kind = response.headers.get("content-type", "").split(";")[0]
+            size = len(gzip.compress(body, compresslevel=6, mtime=0))
+            loaded.append((urlsplit(response.url).path, kind, len(body), size))
+        browser.close()
     return loaded
 
 

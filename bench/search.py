@@ -13,25 +13,20 @@ the page load and for one query. Figures go to stdout; bench/README.md records t
 from __future__ import annotations
 
 import argparse
-import functools
 import itertools
 import random
 import resource
 import shutil
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 from advisory_site.cli import main as advisory_site
 from advisory_site.search import index_site
+from tests.localhost import serve_folder
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = "2026-11-24T12:00:00+00:00"
@@ -170,32 +165,12 @@ def measure_index(workdir: Path, count: int) -> tuple[IndexFigures, Path]:
 # -- bytes a reader downloads -------------------------------------------------------------------
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
 def measure_query(output: Path, words: str) -> tuple[int, int, int, int]:
     """(page-load bytes, page-load requests, query bytes, query requests) for one query."""
     from playwright.sync_api import Response, sync_playwright  # noqa: PLC0415
 
     loaded: list[int] = []
-    with serve(output) as origin, sync_playwright() as playwright:
+    with serve_folder(output) as origin, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=shutil.which("chromium") or "/usr/bin/chromium",
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],

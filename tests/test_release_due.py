@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import NOW_ISO, run_cli
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+from tests.localhost import serve_folder
 
 
 @pytest.fixture
 def deployed_site(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     """A folder served over HTTP on localhost, as GitHub Pages serves the deployed site."""
-    handler = functools.partial(QuietHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve_folder(tmp_path) as origin:
+        yield tmp_path, f"{origin}/"
 
 
 @pytest.mark.parametrize(

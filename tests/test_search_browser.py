@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import re
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +12,7 @@ from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from advisory_site.cli import main
 from tests.conftest import NOW_ISO, REPO
+from tests.localhost import serve_folder
 from tests.search_site import (
     DRAFT_WORD,
     EMBARGO_WORD,
@@ -35,33 +32,12 @@ SEED_TITLE = (
 AFFILIATE = "quillfeather-press"
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    """Serve ``folder`` on 127.0.0.1 from a thread; yields the origin."""
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
 @pytest.fixture(scope="module")
 def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The shipped sample site, served at the root of the origin."""
     root = tmp_path_factory.mktemp("sample") / "_site"
     assert main(["build", "--site", str(REPO), "--output", str(root), "--now", NOW_ISO]) == 0
-    with serve(root) as origin:
+    with serve_folder(root) as origin:
         yield origin
 
 
@@ -74,7 +50,7 @@ def press_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = "https://www.example.gov/press/"
     arguments = ["build", "--site", str(site), "--output", str(output), "--base-url", base]
     assert main([*arguments, "--now", NOW_ISO]) == 0
-    with serve(folder / "root") as origin:
+    with serve_folder(folder / "root") as origin:
         yield origin + "/press"
 
 
@@ -256,7 +232,7 @@ def test_without_javascript_the_form_goes_to_search_gov(browser: Browser, press_
 def test_without_an_index_the_page_says_so(browser: Browser, tmp_path: Path) -> None:
     site = write_search_site(tmp_path / "site")
     assert main(["build", "--site", str(site), "--now", NOW_ISO, "--no-search"]) == 0
-    with serve(site / "_site") as origin:
+    with serve_folder(site / "_site") as origin:
         page = browser.new_page()
         page.on("console", lambda message: None)
         page.goto(origin + "/search/")
