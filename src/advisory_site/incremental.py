@@ -13,6 +13,7 @@ holds every page in memory.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 from collections import deque
@@ -57,7 +58,7 @@ from advisory_site.errors import ContentError
 from advisory_site.lint import LintWarning
 from advisory_site.models import Release, Site, SiteConfig
 from advisory_site.output import Unchanged, write_site
-from advisory_site.render import Rendered, Renderer
+from advisory_site.render import MemoRenderer, Rendered
 
 CHUNK = 32  # files per task sent to a worker
 MIN_PARALLEL = 2 * CHUNK  # below this, starting workers costs more than it saves
@@ -235,24 +236,6 @@ class _Loaded:
     new_bodies: dict[bytes, Rendered]
 
 
-class _CachedRenderer(Renderer):
-    """A renderer that looks bodies up by the hash of their Markdown first."""
-
-    def __init__(self, engine: bytes, bodies: dict[bytes, Rendered]) -> None:
-        super().__init__()
-        self._engine = engine
-        self._bodies = bodies
-        self.new: dict[bytes, Rendered] = {}
-        self.last_key: bytes | None = None
-
-    def render(self, text: str) -> Rendered:
-        key = self.last_key = digest(self._engine, text)
-        found = self._bodies.get(key) or self.new.get(key)
-        if found is None:
-            found = self.new[key] = super().render(text)
-        return found
-
-
 @dataclass(frozen=True, slots=True)
 class _ReleaseWork:
     """What a worker needs to load release files; inherited by forked workers, never pickled."""
@@ -265,7 +248,7 @@ class _ReleaseWork:
 
 
 def _load_files(work: _ReleaseWork, items: list[tuple[Path, str]]) -> list[_Loaded]:
-    renderer = _CachedRenderer(work.engine, work.bodies)
+    renderer = MemoRenderer(work.bodies, key=functools.partial(digest, work.engine))
     results = []
     for file, path in items:
         raw = read_bytes(file, path)

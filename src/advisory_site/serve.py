@@ -11,7 +11,6 @@ as it is served (never into a normal build) reloads the tab when the build gener
 
 from __future__ import annotations
 
-import hashlib
 import html
 import mimetypes
 import shutil
@@ -37,7 +36,7 @@ from advisory_site.build import BuildOptions, build
 from advisory_site.errors import BuildError, ContentError, OutputError, UsageError
 from advisory_site.lint import Memo
 from advisory_site.output import update_site
-from advisory_site.render import Rendered, Renderer
+from advisory_site.render import MemoRenderer, Rendered
 
 RELOAD_PATH = "/__reload"
 WATCHED = ("content", "templates", "static")
@@ -50,32 +49,6 @@ RELOAD_SCRIPT = (
     " if (event.data !== seen) {{ events.close(); window.location.reload(); }} }};"
     " }})();</script>\n"
 )
-
-
-class MemoRenderer(Renderer):
-    """Renders each distinct Markdown text once; forgets texts the last build no longer used."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._memo: dict[str, Rendered] = {}
-        self._used: set[str] = set()
-        self.rendered = 0  # bodies rendered (not found in the memo) since the last begin()
-
-    def begin(self) -> None:
-        self._used.clear()
-        self.rendered = 0
-
-    def end(self) -> None:
-        self._memo = {key: value for key, value in self._memo.items() if key in self._used}
-
-    def render(self, text: str) -> Rendered:
-        key = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        self._used.add(key)
-        found = self._memo.get(key)
-        if found is None:
-            found = self._memo[key] = super().render(text)
-            self.rendered += 1
-        return found
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,7 +71,8 @@ class Preview:
         self.output = output
         self.base_url = base_url
         self.out = out
-        self.renderer = MemoRenderer()
+        self.bodies: dict[bytes, Rendered] = {}  # what the last build rendered, by text
+        self.rendered = 0  # bodies the last rebuild had to render (not found in ``bodies``)
         self.lint_memo: Memo = {}
         self.written: dict[str, bytes] = {}  # what the output folder holds
         self.changed = threading.Condition()
@@ -108,7 +82,7 @@ class Preview:
     def rebuild(self) -> Outcome:
         """Build into the output folder; on problems keep the last good site and show them."""
         started = time.perf_counter()
-        self.renderer.begin()
+        renderer = MemoRenderer(self.bodies)
         errors: tuple[ContentError, ...] = ()
         try:
             plan = build(
@@ -120,7 +94,7 @@ class Preview:
                     base_url=self.base_url,
                     preview=True,
                 ),
-                renderer=self.renderer,
+                renderer=renderer,
                 lint_memo=self.lint_memo,
             )
             written = update_site(self.output, plan.files, self.written)
@@ -134,18 +108,22 @@ class Preview:
             traceback.print_exc(file=self.out)
             errors = (ContentError(path="(build)", message=f"{type(exc).__name__}: {exc}"),)
         else:
-            self.renderer.end()
+            # keep what this build used, so memory follows the site, not its history
+            known = {**self.bodies, **renderer.new}
+            self.bodies = {key: known[key] for key in renderer.used}
             elapsed = time.perf_counter() - started
             for warning in plan.warnings:
                 print(warning, file=self.out)
             print(
                 f"Built {plan.page_count} pages in {elapsed:.2f} s "
-                f"({self.renderer.rendered} of {len(plan.site.releases) + len(plan.site.pages)} "
+                f"({len(renderer.new)} of {len(plan.site.releases) + len(plan.site.pages)} "
                 f"bodies rendered, {written} files written).",
                 file=self.out,
                 flush=True,
             )
+        self.rendered = len(renderer.new)
         if errors:
+            self.bodies.update(renderer.new)  # a failed build's work still counts for the next
             for error in errors:
                 print(error, file=self.out)
             print(
