@@ -10,15 +10,14 @@ one release's body changed (the memoised renderer renders that body only).
 from __future__ import annotations
 
 import io
-import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from advisory_site.serve import Preview
+from bench.generate import copy_site_files
 
-ROOT = Path(__file__).resolve().parent.parent
 BODY = """\
 The Department announced today a new programme for release {n}. It covers [the guidance](
 https://www.example.gov/guidance/{n}) and a table:
@@ -36,10 +35,8 @@ Paragraph with "quotes" -- and a footnote.[^1]
 
 
 def make_site(folder: Path, count: int) -> None:
-    shutil.copytree(ROOT / "templates", folder / "templates")
-    shutil.copytree(ROOT / "static", folder / "static")
     (folder / "content/releases/2024").mkdir(parents=True)
-    shutil.copy(ROOT / "content/site.yaml", folder / "content/site.yaml")
+    copy_site_files(folder)
     for n in range(count):
         day = 1 + n % 28
         month = 1 + (n // 28) % 12
@@ -67,7 +64,7 @@ def main(count: int) -> None:
         edited = site / "content/releases/2024/release-7.md"
         edited.write_text(edited.read_text() + "\nOne more sentence.\n", encoding="utf-8")
         one_edit = timed(preview)
-        print(f"{count} releases, {preview.renderer.rendered} body rendered on the last rebuild")
+        print(f"{count} releases, {preview.rendered} body rendered on the last rebuild")
         print(f"cold preview build:        {cold:6.2f} s")
         print(f"rebuild, nothing changed:  {unchanged:6.2f} s")
         print(f"rebuild after one edit:    {one_edit:6.2f} s")
