@@ -26,6 +26,7 @@ from pathlib import Path
 
 from advisory_site.cli import main as advisory_site
 from advisory_site.search import index_site
+from bench.generate import copy_site_files
 from tests.localhost import serve_folder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,11 +59,8 @@ def vocabulary() -> tuple[str, ...]:
 
 def write_site(folder: Path, count: int) -> None:
     """A site of ``count`` releases over ten years, about 350 words each."""
-    shutil.copytree(REPO / "templates", folder / "templates")
-    shutil.copytree(REPO / "static", folder / "static")
-    site_yaml = (REPO / "content" / "site.yaml").read_text(encoding="utf-8")
     (folder / "content").mkdir(parents=True)
-    (folder / "content" / "site.yaml").write_text(site_yaml, encoding="utf-8")
+    copy_site_files(folder)
     words = vocabulary()
     # Zipf-like word frequencies, as in real text: a few words are everywhere, most are rare
     weights = [1 / (rank + 1) for rank in range(len(words))]
