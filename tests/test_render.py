@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from advisory_site.render import Renderer, first_paragraph_text, plain_text
 
@@ -79,3 +81,24 @@ def test_links_keep_safe_schemes(renderer: Renderer) -> None:
     assert 'href="https://www.cisa.gov/"' in html
     assert 'href="mailto:x@y.gov"' in html
     assert 'href="tel:+12025550100"' in html
+
+
+_TYPOGRAPHY = st.lists(
+    st.sampled_from([*"ab1 '\"-.*_`[]()!\n<>&;#s0", "--", "...", "'80s", "&amp;", "\n\n", "\\"]),
+    max_size=60,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TYPOGRAPHY)
+def test_quick_smarty_renders_like_plain_smarty(text: str) -> None:
+    """Skipping the text smarty cannot change must never change the output."""
+    assert Renderer().render(text) == Renderer(quick=False).render(text)
+
+
+def test_quick_smarty_is_in_place() -> None:
+    quick = Renderer()._markdown.treeprocessors["smarty"]
+    assert type(quick).__name__ == "_QuickSmarty"
+    text = "\"Ready,\" she said -- it's the '80s... 'Yes'"
+    assert Renderer().render(text) == Renderer(quick=False).render(text)
+    assert "“Ready,” she said – it’s the ’80s… ‘Yes’" in Renderer().render(text).html
