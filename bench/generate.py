@@ -3,7 +3,7 @@
     python -m bench.generate N DIR [--seed S]
 
 DIR gets the repository's content/site.yaml, content/pages, templates/ and static/, and N releases
-(about 450 words each, with paragraphs, a heading, a list and a link) spread over 20 years, in
+(about 450 words each, with paragraphs, a quotation, a heading, a list and a link) spread over 20 years, in
 content/releases/YYYY/<slug>.md. The same N and seed always give byte-identical files.
 """
 
@@ -103,15 +103,16 @@ def paragraph(rng: random.Random, words: int) -> str:
 
 
 def body(rng: random.Random, place: str) -> str:
-    """About 450 words of Markdown: paragraphs, a heading, a list and a link."""
+    """About 450 words of Markdown: paragraphs, a quotation, a heading, a list and a link."""
     items = [f"- {sentence(rng)[:-1]}" for _ in range(4)]
     return "\n\n".join(
         [
             f"WASHINGTON \N{EN DASH} {paragraph(rng, 70)}",
             paragraph(rng, 80),
-            (
-                f"Officials in {place} said *{sentence(rng)[:-1].lower()}*, and that the work "
-                f"will continue. {paragraph(rng, 50)}"
+            (  # press releases quote people: straight quotes that smarty turns typographic
+                f'"We\'re {sentence(rng)[:-1].lower()}," officials in {place} said, adding '
+                f"that *{sentence(rng)[:-1].lower()}* and that the work will continue. "
+                f"{paragraph(rng, 40)}"
             ),
             "## What this means for communities",
             paragraph(rng, 60),
