@@ -3,8 +3,8 @@
     python -m bench.generate N DIR [--seed S]
 
 DIR gets the repository's content/site.yaml, content/pages, templates/ and static/, and N releases
-(about 450 words each, with paragraphs, a quotation, a heading, a list and a link) spread over 20 years, in
-content/releases/YYYY/<slug>.md. The same N and seed always give byte-identical files.
+(about 450 words each, with paragraphs, a quotation, a heading, a list and a link) spread over
+20 years, in content/releases/YYYY/<slug>.md. The same N and seed always give byte-identical files.
 """
 
 from __future__ import annotations

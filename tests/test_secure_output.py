@@ -9,7 +9,10 @@ from urllib.parse import urlsplit
 
 import html5lib
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from advisory_site import security
 from advisory_site.security import content_security_policy, page_problems, source_hash
 from tests.conftest import NOW, NOW_ISO, REPO, SITE_YAML, MakeSite, read_tree, release, run_cli
 
@@ -238,3 +241,51 @@ def test_unsafe_site_links_are_refused(make_site: MakeSite, entry: str, message:
     result = run_cli("check", "--site", str(site))
     assert result.returncode == 1
     assert message in result.stderr
+
+
+_PIECES = st.sampled_from(
+    [
+        '<img src="http://a/x.png">',
+        "<IMG\nSRC=http://b/y.png>",
+        "<img alt='it's' src=\"http://c/z.png\">",
+        '<img title="a>b" src="http://d/q.png">',
+        '<link rel="stylesheet" href="http://e/s.css">',
+        '<link rel="alternate" href="http://f/feed.xml">',
+        "<script>go()</script>",
+        '<script src="http://g/app.js"></script>',
+        '<script type="application/ld+json">{"a": "<img src=http://h/>"}</script>',
+        "<script>if (a > b) { c('</p>') }</scr" + "ipt >",
+        '<meta http-equiv="Content-Security-Policy" content="script-src \'self\'">',
+        "<!-- note -->",
+        "<p>text &amp; more</p>",
+        '<a href="http://i/">a link, not an asset</a>',
+        "<imgx src=http://j/>",
+        "<source srcset='https://k/a.png 1x, http://l/b.png 2x'>",
+        "<script>",
+        "<img src=",
+        "'",
+        '"',
+        ">",
+        "<",
+        " ",
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_page_scan_matches_a_full_parse(page: str) -> None:
+    """Parsing only where tags that matter start finds what parsing the whole page finds."""
+    quick = security._scan(page)
+    whole = security._PageScanner()
+    whole.feed(page)
+    whole.close()
+    assert set(whole.insecure) <= set(quick.insecure)
+    assert set(whole.scripts) <= set(quick.scripts)
+    assert set(whole.policies) <= set(quick.policies)
+    if "<!--" not in page and "<script" not in page.lower():
+        assert (quick.insecure, quick.scripts, quick.policies) == (
+            whole.insecure,
+            whole.scripts,
+            whole.policies,
+        )

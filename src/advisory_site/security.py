@@ -53,6 +53,13 @@ _ASSET_ATTRIBUTES = frozenset(
 )
 _LOADED_LINKS = frozenset({"stylesheet", "icon", "preload", "modulepreload", "manifest"})
 _MAYBE_UNSAFE = re.compile(rb"(?i)http:|<script")
+# Where a tag that matters can start: an element that loads something or carries a policy.
+# (HTMLParser ends a tag name at whitespace, '/', '>' or NUL.)
+_TAG_START = re.compile(
+    r"(?i)<(?:"
+    + "|".join(sorted({tag for tag, _ in _ASSET_ATTRIBUTES} | {"meta"}))
+    + r")(?=[\s/>\x00])"
+)
 
 
 def source_hash(text: str) -> str:
@@ -152,7 +159,7 @@ class _PageScanner(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.policy = ""
+        self.policies: list[str] = []
         self.scripts: list[str] = []
         self.insecure: list[str] = []
         self._script: list[str] | None = None
@@ -160,7 +167,7 @@ class _PageScanner(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
         if tag == "meta" and values.get("http-equiv", "").lower() == "content-security-policy":
-            self.policy = values.get("content", "")
+            self.policies.append(values.get("content", ""))
         for name, value in values.items():
             if (tag, name) in _ASSET_ATTRIBUTES:
                 self.insecure.extend(_plain_http_urls(tag, name, values, value))
@@ -186,25 +193,52 @@ def _plain_http_urls(tag: str, name: str, attrs: dict[str, str], value: str) -> 
     return [url.strip() for url in urls if url.strip().lower().startswith("http:")]
 
 
+def _scan(page: str) -> _PageScanner:
+    """The page's policies, inline scripts and plain-HTTP assets.
+
+    Parsing a whole page in Python costs milliseconds, most of it text and markup that cannot
+    load anything. So the parser is fed from each place where such a tag starts, a '>' at a
+    time, until it is back to plain text (the tag complete, a script closed), which is exactly
+    what it would do there reading the whole page. A place inside a comment or an attribute
+    value, which the whole page's parse would skip, makes the check stricter, never laxer
+    (every policy found must allow a script).
+    """
+    scanner = _PageScanner()
+    done = 0
+    for start in _TAG_START.finditer(page):
+        if start.start() < done:
+            continue  # inside the chunk just parsed
+        done = start.start()
+        while True:
+            close = page.find(">", done)
+            if close < 0:
+                scanner.feed(page[done:])
+                done = len(page)
+                break
+            scanner.feed(page[done : close + 1])
+            done = close + 1
+            if not scanner.rawdata and scanner.cdata_elem is None:
+                break
+    scanner.close()
+    return scanner
+
+
 def insecure_assets(fragment: str) -> list[str]:
     """The plain-HTTP URLs an HTML fragment or page would load (images, scripts, styles...)."""
-    scanner = _PageScanner()
-    scanner.feed(fragment)
-    scanner.close()
-    return scanner.insecure
+    return _scan(fragment).insecure
 
 
 def page_problems(data: bytes) -> Iterator[str]:
     """Why a planned HTML page is unsafe to publish: mixed content, unhashed inline scripts."""
     if not _MAYBE_UNSAFE.search(data):
         return
-    scanner = _PageScanner()
-    scanner.feed(data.decode("utf-8"))
-    scanner.close()
+    scanner = _scan(data.decode("utf-8"))
     for url in scanner.insecure:
         yield f"loads {url} over plain HTTP (mixed content); use https://"
+    policies = [policy.replace(";", " ").split() for policy in scanner.policies]
     for script in scanner.scripts:
-        if source_hash(script) not in scanner.policy.replace(";", " ").split():
+        allowed = bool(policies) and all(source_hash(script) in policy for policy in policies)
+        if not allowed:
             yield (
                 "has an inline script that its Content-Security-Policy does not allow; "
                 "move it into static/, or pass its text to content_security_policy()"
