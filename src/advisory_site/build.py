@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -323,9 +323,13 @@ class UnsafePages:
 
     def check(self, file: OutputFile, rank: int = 0) -> OutputFile:
         if file.path.endswith(".html"):
-            for problem in page_problems(file.data):
-                self.pages.setdefault(problem, []).append((rank, file.path))
+            self.add(file.path, rank, page_problems(file.data))
         return file
+
+    def add(self, path: str, rank: int, problems: Iterable[str]) -> None:
+        """Record the problems of a page checked elsewhere (in a worker process)."""
+        for problem in problems:
+            self.pages.setdefault(problem, []).append((rank, path))
 
     def raise_if_any(self) -> None:
         errors = []

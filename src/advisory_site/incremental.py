@@ -59,6 +59,7 @@ from advisory_site.lint import LintWarning
 from advisory_site.models import Release, Site, SiteConfig
 from advisory_site.output import Unchanged, write_site
 from advisory_site.render import MemoRenderer, Rendered
+from advisory_site.security import page_problems
 
 CHUNK = 32  # files per task sent to a worker
 MIN_PARALLEL = 2 * CHUNK  # below this, starting workers costs more than it saves
@@ -216,13 +217,24 @@ def _output_files(
         elif index in unchanged:
             yield Unchanged(file.path)
         else:
-            yield unsafe.check(OutputFile(file.path, next(rendered)), file.rank)
+            data, problems = next(rendered)
+            unsafe.add(file.path, file.rank, problems)
+            yield OutputFile(file.path, data)
     unsafe.raise_if_any()
 
 
-def _render_pages(planned: Sequence[Planned], indices: list[int]) -> list[bytes]:
+def _render_pages(
+    planned: Sequence[Planned], indices: list[int]
+) -> list[tuple[bytes, tuple[str, ...]]]:
+    """Render pages and check them for unsafe markup (``page_problems``), in a worker."""
     pages = [planned[index] for index in indices]
-    return [page.render().data for page in pages if isinstance(page, PageFile)]
+    results = []
+    for page in pages:
+        assert isinstance(page, PageFile)
+        data = page.render().data
+        problems = tuple(page_problems(data)) if page.path.endswith(".html") else ()
+        results.append((data, problems))
+    return results
 
 
 # -- releases -----------------------------------------------------------------------------------
