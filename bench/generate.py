@@ -134,7 +134,7 @@ def release_file(rng: random.Random, index: int, used: set[tuple[int, str]]) -> 
     slug = make_slug(title)
     extra = ""
     if (day.year, slug) in used:  # one file name per year (and one URL per day): change the slug
-        slug = f"{slug[:90]}-{index}"
+        slug = f"{slug[:90].rstrip('-')}-{index}"
         extra = f"slug: {slug}\n"
     used.add((day.year, slug))
     topics = rng.sample(TOPICS, rng.choice((1, 1, 2, 2, 3)))
