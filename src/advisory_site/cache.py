@@ -14,6 +14,7 @@ truncated, unsigned, of another format or another engine is ignored.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import io
@@ -22,6 +23,7 @@ import pickle
 import secrets
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -134,17 +136,22 @@ class PageKeys:
     """The key of a page: the hash of its template context, its site view and a prefix.
 
     Releases are hashed once each and referred to by their hash, so that a listing of ten
-    releases costs ten lookups, not ten more hashes of whole bodies.
+    releases costs ten lookups, not ten more hashes of whole bodies. A release loaded from a
+    file is hashed as that file's cache key (``known``: the hash of the engine, the settings,
+    the path and the bytes, from which the release is made), which costs nothing.
     """
 
-    def __init__(self, prefix: bytes) -> None:
+    def __init__(
+        self, prefix: bytes, known: Mapping[int, tuple[Release, bytes]] | None = None
+    ) -> None:
         self._prefix = prefix
+        self._known = known or {}  # id(release) -> the release (kept alive), its key
         self._releases: dict[int, tuple[Release, bytes]] = {}  # keeps each release alive
         self._values: dict[int, tuple[object, bytes]] = {}
 
     def release(self, release: Release) -> bytes:
-        known = self._releases.get(id(release))
-        if known is None:
+        known = self._known.get(id(release)) or self._releases.get(id(release))
+        if known is None or known[0] is not release:
             known = self._releases[id(release)] = (release, value_digest(release))
         return known[1]
 
@@ -156,20 +163,36 @@ class PageKeys:
 
     def page(self, path: str, context: object, view: object) -> bytes:
         buffer = io.BytesIO()
-        pickler = _ReleasesByDigest(buffer, self)
+        pickler = _ContextPickler(buffer, self)
         pickler.dump(context)
         return digest(self._prefix, path, self._shared(view), buffer.getvalue())
 
 
-class _ReleasesByDigest(pickle.Pickler):
+def _release_digest(key: bytes) -> None:
+    """Stands for a release in a pickled context, which is hashed and never unpickled."""
+
+
+class _ContextPickler(pickle.Pickler):
+    """Pickles a template context to hash it: releases by their key, and dataclasses as their
+    class and field values (dataclasses' own pickling looks up the fields of every object)."""
+
     def __init__(self, buffer: io.BytesIO, keys: PageKeys) -> None:
         super().__init__(buffer, protocol=5)
         self._keys = keys
 
-    def persistent_id(self, obj: Any) -> Any:
-        if type(obj) is Release:
-            return self._keys.release(obj)
-        return None
+    def reducer_override(self, obj: Any) -> Any:
+        kind = type(obj)
+        if kind is Release:
+            return (_release_digest, (self._keys.release(obj),))
+        names = _FIELD_NAMES.get(kind)
+        if names is None:
+            if not dataclasses.is_dataclass(kind):
+                return NotImplemented
+            names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
+        return (kind, tuple(getattr(obj, name) for name in names))
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def cache_file(site_dir: Path) -> Path:

@@ -106,16 +106,13 @@ def build_into(
     lint_memo = LintMemo(
         _settings_digest(options, engine), previous.lint if previous is not None else {}
     )
-    planning = plan(
-        options,
-        releases_loader=_ReleaseLoader(engine, previous, saved, jobs),
-        lint_memo=lint_memo,
-    )
+    loader = _ReleaseLoader(engine, previous, saved, jobs)
+    planning = plan(options, releases_loader=loader, lint_memo=lint_memo)
     saved.lint = lint_memo.used
     planned = planning.files
     finish = prepare(planning) if prepare is not None else None
     target = output.absolute()
-    keys = PageKeys(digest(engine, folder_digest(options.site_dir / "templates")))
+    keys = PageKeys(digest(engine, folder_digest(options.site_dir / "templates")), loader.keys)
     reusable = previous.pages if previous is not None and previous.output == str(target) else {}
     page_keys: dict[str, bytes] = {}
     todo: list[int] = []
@@ -284,6 +281,7 @@ class _ReleaseLoader:
         self._previous = previous
         self._saved = saved
         self._jobs = jobs
+        self.keys: dict[int, tuple[Release, bytes]] = {}  # id(release) -> it, its file's key
 
     def __call__(
         self, site_dir: Path, config: SiteConfig, errors: list[ContentError]
@@ -304,6 +302,7 @@ class _ReleaseLoader:
                 continue
             release, body_key, url_field = hit
             found[index] = LoadedRelease(release, (), url_field)
+            self.keys[id(release)] = (release, key)
             self._saved.releases[key] = hit
             if previous is not None and body_key in previous.bodies:
                 self._saved.bodies[body_key] = previous.bodies[body_key]
@@ -316,6 +315,7 @@ class _ReleaseLoader:
             valid = item.loaded.release
             if valid is not None and item.key is not None and item.body_key is not None:
                 self._saved.releases[item.key] = (valid, item.body_key, item.loaded.url_field)
+                self.keys[id(valid)] = (valid, item.key)
                 if item.body_key in bodies:
                     self._saved.bodies[item.body_key] = bodies[item.body_key]
         return checked_releases((found[index] for index in range(len(files))), errors)
