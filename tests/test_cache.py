@@ -94,6 +94,7 @@ def test_incremental_builds_equal_clean_builds(make_site: MakeSite, tmp_path: Pa
     built_inodes = inodes(site / "_site")
     for number, (what, edit) in enumerate(edits):
         edit()
+        cache_before = cache_file(site).stat().st_mtime_ns
         assert (
             main(["build", "--no-search", "--site", str(site), "--now", NOW_ISO, "--verify-cache"])
             == 0
@@ -102,6 +103,8 @@ def test_incremental_builds_equal_clean_builds(make_site: MakeSite, tmp_path: Pa
         assert incremental == clean_build(site, tmp_path / f"clean-{number}"), what
         now_inodes = inodes(site / "_site")
         kept = sum(built_inodes.get(path) == ino for path, ino in now_inodes.items())
+        cache_saved = cache_file(site).stat().st_mtime_ns != cache_before
+        assert cache_saved == (what != "nothing"), f"{what}: cache saved: {cache_saved}"
         if what == "nothing":
             assert kept == len(now_inodes), "a build with nothing changed rewrote pages"
         elif what in ("change a body", "delete a release"):

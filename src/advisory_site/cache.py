@@ -247,6 +247,22 @@ def load_cache(site_dir: Path, engine: bytes) -> CacheData | None:
     return data
 
 
+def same_cache(old: CacheData, new: CacheData) -> bool:
+    """Whether ``new`` holds what ``old`` does, so that saving it again can be skipped.
+
+    Releases, bodies and lint findings are stored under the hash of what they are made from, so
+    equal keys mean equal values; pages carry the stat of their output file, compared whole.
+    """
+    return (
+        old.engine == new.engine
+        and old.output == new.output
+        and old.releases.keys() == new.releases.keys()
+        and old.bodies.keys() == new.bodies.keys()
+        and old.lint.keys() == new.lint.keys()
+        and old.pages == new.pages
+    )
+
+
 def save_cache(site_dir: Path, data: CacheData) -> bool:
     """Write the cache atomically; False (and no cache) if it cannot be written."""
     key = _signing_key()

@@ -42,6 +42,7 @@ from advisory_site.cache import (
     engine_digest,
     folder_digest,
     load_cache,
+    same_cache,
     save_cache,
     value_digest,
 )
@@ -133,7 +134,8 @@ def build_into(
             stat = _stat(target / path)
             if stat is not None:
                 saved.pages[path] = (key, stat)
-        save_cache(options.site_dir, saved)
+        if previous is None or not same_cache(previous, saved):
+            save_cache(options.site_dir, saved)
     return Outcome(
         site=planning.site,
         next_release_at=planning.next_release_at,
