@@ -221,6 +221,7 @@ class Templates:
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # a build never sees a template change: no stat per page
         )
         self.env.filters["long_date"] = self.long_date
         self.env.filters["iso"] = self.iso
