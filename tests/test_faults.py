@@ -21,6 +21,7 @@ import pytest
 
 from advisory_site.assets import CACHE, read_cache
 from advisory_site.cache import cache_file
+from advisory_site.output import retired_prefix, spare_path, staging_prefix
 from tests.conftest import REPO, SRC, MakeSite, comparable_tree, release
 
 KILLS = 10
@@ -61,7 +62,10 @@ def run_build(
 
 
 def leftovers(output: Path) -> list[str]:
-    return sorted(p.name for p in output.parent.iterdir() if p.name.startswith(f".{output.name}."))
+    """The staging and retired folders of a build next to ``output`` (not the spare a build
+    keeps on purpose: see output.py)."""
+    names = (staging_prefix(output), retired_prefix(output))
+    return sorted(p.name for p in output.parent.iterdir() if p.name.startswith(names))
 
 
 def many_releases(make_site: MakeSite, count: int) -> Path:
@@ -125,6 +129,7 @@ def test_a_build_killed_while_writing_leaves_the_previous_site(
     assert result.returncode == 0, result.stderr
     assert comparable_tree(output) == new
     assert leftovers(output) == []
+    assert spare_path(output).is_dir()
 
 
 # -- the build cache ------------------------------------------------------------------------

@@ -4,6 +4,21 @@ A reader of the folder (a web server, a deploy step) sees either the whole previ
 whole new one. The new site is written into a sibling staging folder; on Linux the two folders are
 exchanged atomically with renameat2(RENAME_EXCHANGE); elsewhere two renames are used, and a build
 that dies between them is repaired by the next one.
+
+The previous site is not deleted after the swap but kept next to the output folder as the spare
+(``.<name>.spare``, such as ``._site.spare``). The next build takes the spare as its staging folder
+and brings it to the new plan in place, so that a rebuild costs what changed rather than making
+and deleting every folder. Where nothing changed, the spare's files are hard links to the output
+folder's: it doubles disk use only for files that changed, and deleting it is always safe (the
+next build then starts from an empty folder, as the first one does).
+
+Nothing in the spare is trusted, since a build killed while using it leaves it in any state.
+Before anything is written, everything in it that is not a regular file or a folder made as this
+build would make it is removed: symbolic links above all, so that no write can go through one. A
+file planned as ``Unchanged`` is kept only if it is the very inode of the output folder's file (a
+file is never modified in place, so the same inode holds the same bytes), else linked again; every
+written file replaces the spare's, which is unlinked first, never written into (the two folders
+share inodes); what the plan does not name is removed before ``finish`` runs.
 """
 
 from __future__ import annotations
@@ -12,6 +27,7 @@ import ctypes
 import ctypes.util
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -36,8 +52,9 @@ class Written(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Unchanged:
-    """A file whose bytes are those of the same path in the current output folder: it is
-    hard-linked into the new folder instead of being written again (copied where links fail)."""
+    """A file whose bytes are those of the same path in the current output folder: it is kept
+    from the spare if it is that very file, else hard-linked into the new folder instead of being
+    written again (copied where links fail)."""
 
     path: str
 
@@ -48,6 +65,11 @@ def staging_prefix(target: Path) -> str:
 
 def retired_prefix(target: Path) -> str:
     return f".{target.name}.old-"
+
+
+def spare_path(target: Path) -> Path:
+    """The previous site, kept for the next build to start from (see the module docstring)."""
+    return target.parent / f".{target.name}.spare"
 
 
 def write_site(
@@ -65,12 +87,12 @@ def write_site(
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         _recover(target)
-        staging = Path(tempfile.mkdtemp(prefix=staging_prefix(target), dir=target.parent))
+        staging, spare = _staging(target)
     except OSError as exc:
         raise OutputError(f"cannot prepare the output folder {target}: {exc.strerror}") from exc
     try:
         _writing(staging.chmod, 0o755)
-        _write_all(staging, files, previous=target)
+        _write_plan(staging, files, previous=target, spare=spare)
         if finish is not None:
             finish(staging)
         _writing(_swap, staging, target)
@@ -128,24 +150,28 @@ def path_problem(path: str) -> str:
     return ""
 
 
-def _write_all(
-    staging: Path, files: Iterable[Written | Unchanged], *, previous: Path | None = None
-) -> None:
+def _checked(root: Path, path: str) -> Path:
+    """Where ``path`` goes under ``root``; an OutputError if it cannot be written there."""
+    problem = path_problem(path)
+    destination = root / path
+    if problem or destination == root:
+        raise OutputError(
+            f"refusing to write {path!r} outside the output folder: "
+            f"{problem or 'it leads out of it'}"
+        )
+    return destination
+
+
+def _write_all(staging: Path, files: Iterable[Written]) -> None:
     made: set[Path] = set()
     root = staging.resolve()
     # Making the files (rendering pages) may raise anything, such as a template error: only the
     # writing below is an output problem.
     for file in files:
-        problem = path_problem(file.path)
-        # With no empty, '.' or '..' part, a path can only lead out of staging through a
-        # symbolic link, and staging is a fresh folder holding only what we wrote (no links):
-        # no need to resolve each path, which would cost the file system thousands of lookups.
-        destination = root / file.path
-        if problem or destination == root:
-            raise OutputError(
-                f"refusing to write {file.path!r} outside the output folder: "
-                f"{problem or 'it leads out of it'}"
-            )
+        # With no empty, '.' or '..' part, a path can only lead out of the folder through a
+        # symbolic link, and the folder holds only what we wrote (no links): no need to resolve
+        # each path, which would cost the file system thousands of lookups.
+        destination = _checked(root, file.path)
         try:
             folder = destination.parent
             if folder not in made:
@@ -153,13 +179,167 @@ def _write_all(
                 folder.mkdir(parents=folder.parent not in made, exist_ok=True)
                 made.update(folder.parents)
                 made.add(folder)
-            if isinstance(file, Unchanged):
-                assert previous is not None, "an unchanged file needs the previous folder"
-                _link_or_copy(previous / file.path, destination)
-            else:
-                destination.write_bytes(file.data)
+            destination.write_bytes(file.data)
         except OSError as exc:
             raise _WriteError(exc) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _Spare:
+    """What the staging folder holds before writing, as '/'-separated paths. Entries are taken
+    out as the plan claims them, so that what is left at the end is what the plan does not name.
+    """
+
+    folders: set[str]
+    files: set[str]
+
+
+def _staging(target: Path) -> tuple[Path, _Spare]:
+    """The staging folder and what it holds: the spare when it is a folder of ours, cleared of
+    what must not stay; else (any doubt, any error) a fresh empty folder."""
+    staging = _fresh_staging(target)
+    spare = spare_path(target)
+    try:
+        found = spare.lstat()
+    except FileNotFoundError:
+        return staging, _Spare(set(), set())
+    try:
+        if not (stat.S_ISDIR(found.st_mode) and _ours(found)):
+            _remove(spare, found)
+            return staging, _Spare(set(), set())
+        mode = _folder_mode(staging)
+        staging.rmdir()
+        spare.rename(staging)
+        return staging, _inventory(staging, mode)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        return _fresh_staging(target), _Spare(set(), set())
+
+
+def _fresh_staging(target: Path) -> Path:
+    return Path(tempfile.mkdtemp(prefix=staging_prefix(target), dir=target.parent))
+
+
+def _ours(found: os.stat_result) -> bool:
+    return not hasattr(os, "geteuid") or found.st_uid == os.geteuid()
+
+
+def _remove(path: Path, found: os.stat_result) -> None:
+    if stat.S_ISDIR(found.st_mode):
+        shutil.rmtree(path)
+    else:
+        path.unlink()  # a symbolic link itself, not what it points to
+
+
+def _folder_mode(staging: Path) -> int:
+    """The mode this process gives a new folder (the umask may differ from the last build's)."""
+    probe = staging / "probe"
+    probe.mkdir()
+    try:
+        return stat.S_IMODE(probe.lstat().st_mode)
+    finally:
+        probe.rmdir()
+
+
+def _inventory(staging: Path, mode: int) -> _Spare:
+    """List the spare now in ``staging``, removing all but regular files and folders of ours
+    with ``mode``: no symbolic link (nor FIFO, socket or device) is left for a write to meet."""
+    spare = _Spare(set(), set())
+    base = os.fspath(staging)
+    pending = [""]
+    while pending:
+        folder = pending.pop()
+        with os.scandir(f"{base}/{folder}" if folder else base) as entries:
+            for entry in entries:
+                path = f"{folder}/{entry.name}" if folder else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    found = entry.stat(follow_symlinks=False)
+                    if _ours(found) and stat.S_IMODE(found.st_mode) == mode:
+                        spare.folders.add(path)
+                        pending.append(path)
+                    else:
+                        shutil.rmtree(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    spare.files.add(path)
+                else:
+                    Path(entry.path).unlink()
+    return spare
+
+
+def _write_plan(
+    staging: Path, files: Iterable[Written | Unchanged], *, previous: Path, spare: _Spare
+) -> None:
+    """Bring ``staging``, holding ``spare``, to ``files``: then it holds exactly those."""
+    ready: set[str] = {""}  # folders that are as planned
+    root = staging.resolve()
+    # Making the files (rendering pages) may raise anything, such as a template error: only the
+    # writing below is an output problem.
+    for file in files:
+        # With no empty, '.' or '..' part, a path can only lead out of staging through a
+        # symbolic link, and staging holds only regular files and folders (no links): no need to
+        # resolve each path, which would cost the file system thousands of lookups.
+        destination = _checked(root, file.path)
+        try:
+            folder = file.path.rpartition("/")[0]
+            if folder not in ready:
+                _make_folder(root, folder, ready, spare)
+            if file.path in spare.folders:  # a folder where a file is planned
+                _remove_folder(root, file.path, spare)
+            elif file.path in spare.files:
+                spare.files.remove(file.path)
+                if isinstance(file, Unchanged) and _same_file(destination, previous / file.path):
+                    continue
+                destination.unlink()  # never written into: the output folder may share it
+            if isinstance(file, Unchanged):
+                _link_or_copy(previous / file.path, destination)
+            else:
+                with destination.open("xb") as stream:
+                    stream.write(file.data)
+        except OSError as exc:
+            raise _WriteError(exc) from exc
+    _writing(_remove_unplanned, root, spare)
+
+
+def _make_folder(root: Path, folder: str, ready: set[str], spare: _Spare) -> None:
+    """Make ``folder`` and its missing parents, keeping those the spare has."""
+    parent = folder.rpartition("/")[0]
+    if parent not in ready:
+        _make_folder(root, parent, ready, spare)
+    if folder in spare.folders:
+        spare.folders.remove(folder)
+    else:
+        if folder in spare.files:  # a file where a folder is planned
+            spare.files.remove(folder)
+            (root / folder).unlink()
+        (root / folder).mkdir()
+    ready.add(folder)
+
+
+def _remove_folder(root: Path, folder: str, spare: _Spare) -> None:
+    shutil.rmtree(root / folder)
+    inside = folder + "/"
+    spare.folders.difference_update([path for path in spare.folders if path.startswith(inside)])
+    spare.folders.remove(folder)
+    spare.files.difference_update([path for path in spare.files if path.startswith(inside)])
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    """Whether both paths name one regular file: the same inode of the same device."""
+    try:
+        one, other = first.lstat(), second.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(one.st_mode) and (one.st_dev, one.st_ino) == (other.st_dev, other.st_ino)
+
+
+def _remove_unplanned(root: Path, spare: _Spare) -> None:
+    """Remove what is left of the spare; a folder goes with its content."""
+    for folder in spare.folders:
+        if folder.rpartition("/")[0] not in spare.folders:
+            shutil.rmtree(root / folder)
+    for path in spare.files:
+        if path.rpartition("/")[0] not in spare.folders:
+            (root / path).unlink()
 
 
 class _WriteError(Exception):
@@ -185,13 +365,20 @@ def _swap(staging: Path, target: Path) -> None:
     if not target.is_dir() or target.is_symlink():
         raise OutputError(f"{target} exists and is not a folder; move it away first")
     if _exchange(staging, target):
-        shutil.rmtree(staging, ignore_errors=True)  # staging now holds the previous site
+        _keep_as_spare(staging, target)  # staging now holds the previous site
         return
     retired = Path(tempfile.mkdtemp(prefix=retired_prefix(target), dir=target.parent))
     retired.rmdir()
     target.rename(retired)
     staging.rename(target)
-    shutil.rmtree(retired, ignore_errors=True)
+    _keep_as_spare(retired, target)
+
+
+def _keep_as_spare(previous: Path, target: Path) -> None:
+    try:
+        previous.rename(spare_path(target))
+    except OSError:  # the name is taken (another build's spare) or cannot be used
+        shutil.rmtree(previous, ignore_errors=True)
 
 
 def _exchange(first: Path, second: Path) -> bool:
@@ -215,11 +402,20 @@ def _exchange(first: Path, second: Path) -> bool:
 
 
 def _recover(target: Path) -> None:
-    """Clean up after a build that was killed: restore a retired site, drop stale staging."""
+    """Clean up after a build that was killed: restore a retired site, keep one leftover folder
+    as the spare (whatever state it is in: the next build checks every entry), drop the rest."""
     parent = target.parent
     retired = sorted(parent.glob(retired_prefix(target) + "*"))
     if retired and not target.exists():
         retired[-1].rename(target)
         retired = retired[:-1]
-    for leftover in [*retired, *parent.glob(staging_prefix(target) + "*")]:
+    leftovers = [*retired, *parent.glob(staging_prefix(target) + "*")]
+    spare = spare_path(target)
+    if leftovers and not spare.is_symlink() and not spare.exists():
+        kept = leftovers.pop()
+        try:
+            kept.rename(spare)
+        except OSError:
+            leftovers.append(kept)
+    for leftover in leftovers:
         shutil.rmtree(leftover, ignore_errors=True)
