@@ -428,6 +428,10 @@ def html_contexts(
     )
     yield from release_contexts(site, releases, preview_now)
     yield from release_contexts(site, tuple(r for r in site.releases if r.withdrawn), preview_now)
+    by_year: dict[int, list[Release]] = {}
+    for release in releases:
+        by_year.setdefault(config.local_date(release.release_date).year, []).append(release)
+    years = tuple(sorted(by_year, reverse=True))
     yield from listing_contexts(
         config,
         releases,
@@ -435,15 +439,12 @@ def html_contexts(
         url="/news/",
         crumbs=(HOME,),
         intro=f"Every release of {config.organisation}, newest first.",
-        years=tuple(
-            sorted({config.local_date(r.release_date).year for r in releases}, reverse=True)
-        ),
+        years=years,
     )
-    for year in sorted({config.local_date(r.release_date).year for r in releases}, reverse=True):
-        in_year = tuple(r for r in releases if config.local_date(r.release_date).year == year)
+    for year in years:
         yield from listing_contexts(
             config,
-            in_year,
+            tuple(by_year[year]),
             heading=f"News from {year}",
             url=year_url(year),
             crumbs=(HOME, NEWS),

@@ -116,14 +116,16 @@ def build_into(
     keys = PageKeys(digest(engine, folder_digest(options.site_dir / "templates")), loader.keys)
     reusable = previous.pages if previous is not None and previous.output == str(target) else {}
     page_keys: dict[str, bytes] = {}
+    kept: dict[str, Stat] = {}  # unchanged pages: write_site keeps their very files (inodes)
     todo: list[int] = []
     unchanged: set[int] = set()
     for index, file in enumerate(planned):
         if isinstance(file, PageFile):
             key = page_keys[file.path] = keys.page(file.path, file.context, file.view)
             known = reusable.get(file.path)
-            if known is not None and known[0] == key and _stat(target / file.path) == known[1]:
+            if known is not None and known[0] == key and _stat(target, file.path) == known[1]:
                 unchanged.add(index)
+                kept[file.path] = known[1]
             else:
                 todo.append(index)
     unsafe = UnsafePages()
@@ -131,7 +133,7 @@ def build_into(
     if use_cache:
         saved.output = str(target)
         for path, key in page_keys.items():
-            stat = _stat(target / path)
+            stat = kept.get(path) or _stat(target, path)
             if stat is not None:
                 saved.pages[path] = (key, stat)
         if previous is None or not same_cache(previous, saved):
@@ -192,9 +194,9 @@ def _settings_digest(options: BuildOptions, engine: bytes) -> bytes:
     return digest(engine, settings, options.base_url or "")
 
 
-def _stat(path: Path) -> Stat | None:
+def _stat(folder: Path, path: str) -> Stat | None:
     try:
-        stat = path.stat(follow_symlinks=False)
+        stat = os.lstat(f"{folder}/{path}")  # a string: a Path per page costs more than the call
     except OSError:
         return None
     return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
