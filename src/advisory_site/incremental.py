@@ -32,6 +32,7 @@ from advisory_site.build import (
     Planning,
     UnsafePages,
     plan,
+    rank,
 )
 from advisory_site.cache import (
     CacheData,
@@ -58,7 +59,7 @@ from advisory_site.content import (
 from advisory_site.errors import ContentError
 from advisory_site.lint import LintWarning
 from advisory_site.models import Release, Site, SiteConfig
-from advisory_site.output import Unchanged, write_site
+from advisory_site.output import Deferred, Unchanged, write_new, write_site
 from advisory_site.render import MemoRenderer, Rendered
 from advisory_site.security import page_problems
 
@@ -128,12 +129,24 @@ def build_into(
                 kept[file.path] = known[1]
             else:
                 todo.append(index)
-    unsafe = UnsafePages()
-    write_site(target, _output_files(planned, todo, unchanged, jobs, unsafe), finish=finish)
+    written: dict[str, Stat] = {}
+    write_site(
+        target,
+        [
+            file
+            if isinstance(file, OutputFile)
+            else Unchanged(file.path)
+            if index in unchanged
+            else Deferred(file.path)
+            for index, file in enumerate(planned)
+        ],
+        write_deferred=functools.partial(_write_pages, planned, todo, jobs, written),
+        finish=finish,
+    )
     if use_cache:
         saved.output = str(target)
         for path, key in page_keys.items():
-            stat = kept.get(path) or _stat(target, path)
+            stat = kept.get(path) or written.get(path)
             if stat is not None:
                 saved.pages[path] = (key, stat)
         if previous is None or not same_cache(previous, saved):
@@ -168,8 +181,7 @@ def verify(
     pages = [index for index, file in enumerate(planned) if isinstance(file, PageFile)]
     problems = []
     expected: set[str] = set()
-    for file in _output_files(planned, pages, set(), jobs, UnsafePages()):
-        assert isinstance(file, OutputFile)
+    for file in _output_files(planned, pages, jobs):
         expected.add(file.path)
         try:
             actual = (output / file.path).read_bytes()
@@ -202,40 +214,54 @@ def _stat(folder: Path, path: str) -> Stat | None:
     return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
-def _output_files(
-    planned: Sequence[Planned], todo: list[int], unchanged: set[int], jobs: int, unsafe: UnsafePages
-) -> Iterator[OutputFile | Unchanged]:
-    """Every planned file in order: written, rendered (``todo``, in parallel) or linked.
+def _write_pages(
+    planned: Sequence[Planned], todo: list[int], jobs: int, stats: dict[str, Stat], staging: Path
+) -> None:
+    """Render the ``todo`` pages and write them into ``staging``, in worker processes.
 
-    Rendered pages are checked for unsafe markup; the problems stop the build (by raising from
-    here, before the folder is swapped in) once every page is made. An unchanged page passed the
-    same check when it was made: a build with a problem leaves no cache.
+    Workers check each page for unsafe markup; the problems stop the build once every page is
+    made. ``stats`` gets each written page's stat (the file keeps its inode in the output folder).
     """
-    rendered = _parallel(_render_pages, todo, jobs, state=planned)
-    for index, file in enumerate(planned):
-        if isinstance(file, OutputFile):
-            yield file
-        elif index in unchanged:
-            yield Unchanged(file.path)
-        else:
-            data, problems = next(rendered)
-            unsafe.add(file.path, file.rank, problems)
-            yield OutputFile(file.path, data)
+    unsafe = UnsafePages()
+    work = _PageWork(planned, staging)
+    results = _parallel(_render_and_write, todo, jobs, work)
+    for index, (problems, stat) in zip(todo, results, strict=True):
+        file = planned[index]
+        unsafe.add(file.path, rank(file), problems)
+        stats[file.path] = stat
     unsafe.raise_if_any()
 
 
-def _render_pages(
-    planned: Sequence[Planned], indices: list[int]
-) -> list[tuple[bytes, tuple[str, ...]]]:
-    """Render pages and check them for unsafe markup (``page_problems``), in a worker."""
-    pages = [planned[index] for index in indices]
+@dataclass(frozen=True, slots=True)
+class _PageWork:
+    planned: Sequence[Planned]
+    staging: Path
+
+
+def _render_and_write(work: _PageWork, indices: list[int]) -> list[tuple[tuple[str, ...], Stat]]:
+    """Render pages, check them (``page_problems``) and write them into the staging folder."""
     results = []
-    for page in pages:
+    for index in indices:
+        page = work.planned[index]
         assert isinstance(page, PageFile)
         data = page.render().data
+        write_new(work.staging, page.path, data)
+        stat = os.lstat(f"{work.staging}/{page.path}")
         problems = tuple(page_problems(data)) if page.path.endswith(".html") else ()
-        results.append((data, problems))
+        results.append((problems, (stat.st_ino, stat.st_size, stat.st_mtime_ns)))
     return results
+
+
+def _output_files(planned: Sequence[Planned], pages: list[int], jobs: int) -> Iterator[OutputFile]:
+    """Every planned file in order, the ``pages`` rendered in parallel, for ``verify``."""
+    rendered = _parallel(_render_pages, pages, jobs, state=planned)
+    for file in planned:
+        yield file if isinstance(file, OutputFile) else OutputFile(file.path, next(rendered))
+
+
+def _render_pages(planned: Sequence[Planned], indices: list[int]) -> list[bytes]:
+    pages = [planned[index] for index in indices]
+    return [page.render().data for page in pages if isinstance(page, PageFile)]
 
 
 # -- releases -----------------------------------------------------------------------------------

@@ -59,6 +59,14 @@ class Unchanged:
     path: str
 
 
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """A file that ``write_site``'s ``write_deferred`` step writes, with ``write_new``, once every
+    other file is in place (so that worker processes can render and write pages in parallel)."""
+
+    path: str
+
+
 def staging_prefix(target: Path) -> str:
     return f".{target.name}.new-"
 
@@ -74,14 +82,17 @@ def spare_path(target: Path) -> Path:
 
 def write_site(
     target: Path,
-    files: Iterable[Written | Unchanged],
+    files: Iterable[Written | Unchanged | Deferred],
     *,
+    write_deferred: Callable[[Path], None] | None = None,
     finish: Callable[[Path], None] | None = None,
 ) -> None:
     """Replace ``target`` with a folder holding exactly ``files``, or leave it as it was.
 
-    ``finish`` runs on the complete staging folder just before the swap (the search indexer
-    adds its files there); if it raises, the previous site stays as it was.
+    ``write_deferred`` then writes the ``Deferred`` files into the staging folder it is given,
+    each with ``write_new``, from any process. ``finish`` runs on the complete staging folder
+    just before the swap (the search indexer adds its files there). If either raises, the
+    previous site stays as it was.
     """
     target = target.absolute()
     try:
@@ -93,10 +104,12 @@ def write_site(
     try:
         _writing(staging.chmod, 0o755)
         _write_plan(staging, files, previous=target, spare=spare)
+        if write_deferred is not None:
+            write_deferred(staging.resolve())
         if finish is not None:
             finish(staging)
         _writing(_swap, staging, target)
-    except _WriteError as exc:
+    except (_WriteError, DeferredWriteError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise OutputError(
             f"cannot write the site into {target}: {exc}; the previous site was left as it was"
@@ -111,6 +124,32 @@ def _writing(action: Callable[..., object], *args: object) -> None:
         action(*args)
     except OSError as exc:
         raise _WriteError(exc) from exc
+
+
+def write_new(staging: Path, path: str, data: bytes) -> None:
+    """Write a ``Deferred`` file into the staging folder ``write_site`` passed to its
+    ``write_deferred`` step. Its place was cleared for it, so it is created, never written into
+    (the folder may share inodes with the output folder); missing folders are made on the way.
+    """
+    destination = _checked(staging, path)
+    try:
+        try:
+            stream = destination.open("xb")
+        except FileNotFoundError:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            stream = destination.open("xb")
+        except FileExistsError:  # written by a worker that failed later: its work is redone
+            destination.unlink()
+            stream = destination.open("xb")
+        with stream:
+            stream.write(data)
+    except OSError as exc:
+        raise DeferredWriteError(exc.strerror or str(exc)) from exc
+
+
+class DeferredWriteError(Exception):
+    """Writing a ``Deferred`` file failed (a full disk...): ``write_site`` reports it as an
+    OutputError. A plain message, so that it crosses from a worker process unchanged."""
 
 
 def update_site(target: Path, files: Sequence[Written], previous: dict[str, bytes]) -> int:
@@ -267,9 +306,14 @@ def _inventory(staging: Path, mode: int) -> _Spare:
 
 
 def _write_plan(
-    staging: Path, files: Iterable[Written | Unchanged], *, previous: Path, spare: _Spare
+    staging: Path,
+    files: Iterable[Written | Unchanged | Deferred],
+    *,
+    previous: Path,
+    spare: _Spare,
 ) -> None:
-    """Bring ``staging``, holding ``spare``, to ``files``: then it holds exactly those."""
+    """Bring ``staging``, holding ``spare``, to ``files``: then it holds exactly those, but for
+    the ``Deferred`` ones, whose places are cleared (``write_new`` makes missing folders)."""
     ready: set[str] = {""}  # folders that are as planned
     root = staging.resolve()
     # Making the files (rendering pages) may raise anything, such as a template error: only the
@@ -282,6 +326,8 @@ def _write_plan(
         try:
             folder = file.path.rpartition("/")[0]
             if folder not in ready:
+                if isinstance(file, Deferred) and not spare.folders and not spare.files:
+                    continue  # an empty staging folder: nothing in the way, write_new makes it
                 _make_folder(root, folder, ready, spare)
             if file.path in spare.folders:  # a folder where a file is planned
                 _remove_folder(root, file.path, spare)
@@ -290,6 +336,8 @@ def _write_plan(
                 if isinstance(file, Unchanged) and _same_file(destination, previous / file.path):
                     continue
                 destination.unlink()  # never written into: the output folder may share it
+            if isinstance(file, Deferred):
+                continue
             if isinstance(file, Unchanged):
                 _link_or_copy(previous / file.path, destination)
             else:
