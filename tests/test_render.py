@@ -83,22 +83,51 @@ def test_links_keep_safe_schemes(renderer: Renderer) -> None:
     assert 'href="tel:+12025550100"' in html
 
 
-_TYPOGRAPHY = st.lists(
-    st.sampled_from([*"ab1 '\"-.*_`[]()!\n<>&;#s0", "--", "...", "'80s", "&amp;", "\n\n", "\\"]),
-    max_size=60,
+_MARKDOWN_PIECES = st.lists(
+    st.sampled_from(
+        [
+            *"ab1 '\"-.*_`[]()!\n<>&;#s0^:|\\",
+            "--",
+            "...",
+            "'80s",
+            "&amp;",
+            "&#8212;",
+            "\n\n",
+            "  \n",
+            "**",
+            "[a](https://x.gov/)",
+            "![i](https://x.gov/i.png)",
+            "[^1]",
+            "\n\n[^1]: note\n",
+            "[r]\n\n[r]: https://x.gov/\n",
+            "<https://x.gov/>",
+            "<a@b.gov>",
+            "<b>",
+            "</b>",
+            "\n- item\n",
+            "\n## head\n",
+            "\n> quote\n",
+            "\n    code\n",
+            "\n| a | b |\n|---|---|\n| c | d |\n",
+            "*[HTML]: Hyper Text\n",
+            "HTML",
+        ]
+    ),
+    max_size=40,
 ).map("".join)
 
 
-@settings(max_examples=400, deadline=None)
-@given(_TYPOGRAPHY)
-def test_quick_smarty_renders_like_plain_smarty(text: str) -> None:
-    """Skipping the text smarty cannot change must never change the output."""
+@settings(max_examples=600, deadline=None)
+@given(_MARKDOWN_PIECES)
+def test_quick_inline_passes_render_like_plain_markdown(text: str) -> None:
+    """Skipping the text that no inline pattern can match must never change the output."""
     assert Renderer().render(text) == Renderer(quick=False).render(text)
 
 
-def test_quick_smarty_is_in_place() -> None:
-    quick = Renderer()._markdown.treeprocessors["smarty"]
-    assert type(quick).__name__ == "_QuickSmarty"
-    text = "\"Ready,\" she said -- it's the '80s... 'Yes'"
+def test_quick_inline_passes_are_in_place() -> None:
+    processors = Renderer()._markdown.treeprocessors
+    assert type(processors["inline"]).__name__ == "_QuickInline"
+    assert type(processors["smarty"]).__name__ == "_QuickInline"
+    text = "\"Ready,\" she said -- it's the '80s... 'Yes' *now* [here](https://x.gov/)"
     assert Renderer().render(text) == Renderer(quick=False).render(text)
-    assert "“Ready,” she said – it’s the ’80s… ‘Yes’" in Renderer().render(text).html
+    assert "“Ready,” she said – it’s the ’80s… ‘Yes’ <em>now</em>" in Renderer().render(text).html
