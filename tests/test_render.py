@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisory_site.render import Renderer, first_paragraph_text, plain_text
+from advisory_site.render import Renderer, _FirstParagraph, first_paragraph_text, plain_text
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +131,13 @@ def test_quick_inline_passes_are_in_place() -> None:
     text = "\"Ready,\" she said -- it's the '80s... 'Yes' *now* [here](https://x.gov/)"
     assert Renderer().render(text) == Renderer(quick=False).render(text)
     assert "“Ready,” she said – it’s the ’80s… ‘Yes’ <em>now</em>" in Renderer().render(text).html
+
+
+@settings(max_examples=300, deadline=None)
+@given(_MARKDOWN_PIECES)
+def test_first_paragraph_fed_in_parts_is_the_whole_parse(text: str) -> None:
+    html = Renderer().render(text).html
+    whole = _FirstParagraph()
+    whole.feed(html)
+    whole.close()
+    assert first_paragraph_text(html) == " ".join("".join(whole.parts).split())

@@ -258,7 +258,14 @@ class _FirstParagraph(HTMLParser):
 
 
 def first_paragraph_text(fragment: str) -> str:
+    """The text of the first paragraph with text. The parser is fed a paragraph end at a time
+    and stops once it has it, rather than reading the whole body."""
     parser = _FirstParagraph()
-    parser.feed(fragment)
+    start = 0
+    while not parser.done and start < len(fragment):
+        end = fragment.find("</p>", start)
+        end = len(fragment) if end < 0 else end + len("</p>")
+        parser.feed(fragment[start:end])
+        start = end
     parser.close()
     return " ".join("".join(parser.parts).split())
