@@ -14,6 +14,7 @@ holds every page in memory.
 from __future__ import annotations
 
 import functools
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -392,6 +393,10 @@ def _parallel(
     pool = ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=(state,)
     )
+    # Forked workers share the main process's memory until they write to it, and a garbage
+    # collection writes to every object it visits: frozen, the objects that exist at the fork
+    # are never visited in the workers, so they stay shared (the pool forks on first submit).
+    gc.freeze()
     try:
         pending: deque[tuple[int, Future[list[T]]]] = deque()
         next_chunk = 0
@@ -399,6 +404,7 @@ def _parallel(
             while next_chunk < len(chunks) and len(pending) < 3 * jobs:
                 pending.append((next_chunk, pool.submit(_in_worker, task, chunks[next_chunk])))
                 next_chunk += 1
+            gc.unfreeze()  # in this process; idempotent
             number, future = pending.popleft()
             try:
                 results = future.result()
@@ -409,4 +415,5 @@ def _parallel(
                 return
             yield from results
     finally:
+        gc.unfreeze()
         pool.shutdown(wait=True, cancel_futures=True)
