@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from advisory_site.errors import ContentError
 from advisory_site.models import Release
@@ -247,6 +247,18 @@ def load_cache(site_dir: Path, engine: bytes) -> CacheData | None:
     return data
 
 
+class _Signed:
+    """A file to write a pickle into that also feeds every byte to a signer."""
+
+    def __init__(self, handle: BinaryIO, signer: hmac.HMAC) -> None:
+        self._handle = handle
+        self._signer = signer
+
+    def write(self, data: bytes) -> int:
+        self._signer.update(data)
+        return self._handle.write(data)
+
+
 def same_cache(old: CacheData, new: CacheData) -> bool:
     """Whether ``new`` holds what ``old`` does, so that saving it again can be skipped.
 
@@ -269,16 +281,18 @@ def save_cache(site_dir: Path, data: CacheData) -> bool:
     target = cache_file(site_dir)
     if key is None:
         return False
-    payload = pickle.dumps(data, protocol=5)
-    signature = hmac.new(key, payload, hashlib.sha256).digest()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(prefix=".build-cache-", dir=target.parent)
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(_MAGIC)
-                handle.write(signature)
-                handle.write(payload)
+                handle.write(bytes(32))  # the signature, once the payload is written
+                signer = hmac.new(key, digestmod=hashlib.sha256)
+                # streamed: the pickle of a large site is tens of megabytes, never held whole
+                pickle.dump(data, _Signed(handle, signer), protocol=5)
+                handle.seek(len(_MAGIC))
+                handle.write(signer.digest())
             Path(temporary).replace(target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

@@ -66,6 +66,7 @@ from advisory_site.security import page_problems
 
 CHUNK = 32  # files per task sent to a worker
 MIN_PARALLEL = 2 * CHUNK  # below this, starting workers costs more than it saves
+GENERATION = 128  # chunks done by one set of workers (see _in_pool)
 FEED_NAMES = ("rss.xml", "atom.xml", "feed.json")
 
 T = TypeVar("T")
@@ -389,31 +390,74 @@ def _parallel(
         for chunk in chunks:
             yield from task(state, chunk)
         return
+    done = 0
+    for first in range(0, len(chunks), GENERATION):
+        last = min(first + GENERATION, len(chunks))
+        try:
+            for number, results in _in_pool(
+                task, chunks, first=first, last=last, jobs=jobs, state=state
+            ):
+                done = number + 1
+                yield from results
+        except _WorkerError:  # redone here, where it raises with its real traceback
+            for chunk in chunks[done:]:
+                yield from task(state, chunk)
+            return
+
+
+class _WorkerError(Exception):
+    """A task failed in a worker (the cause is chained)."""
+
+
+def _in_pool(
+    task: Callable[[Any, list[Any]], list[T]],
+    chunks: list[list[Any]],
+    *,
+    first: int,
+    last: int,
+    jobs: int,
+    state: object,
+) -> Iterator[tuple[int, list[T]]]:
+    """Chunks ``first`` to ``last``, results in order: ``jobs - 1`` freshly forked workers do
+    them, and this process does one whenever the workers have enough queued.
+
+    Forked workers share this process's memory until they write to it, which they do to every
+    object they touch (reference counts): so this process works too rather than adding a
+    worker, and workers last a generation of chunks, not the whole build, since a worker's own
+    memory grows with the pages it touches. A garbage collection writes to every object it
+    visits: frozen, the objects that exist at the fork are never visited in the workers (the
+    pool forks them on its first submit).
+    """
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=(state,)
+        max_workers=jobs - 1, mp_context=context, initializer=_start_worker, initargs=(state,)
     )
-    # Forked workers share the main process's memory until they write to it, and a garbage
-    # collection writes to every object it visits: frozen, the objects that exist at the fork
-    # are never visited in the workers, so they stay shared (the pool forks on first submit).
     gc.freeze()
     try:
-        pending: deque[tuple[int, Future[list[T]]]] = deque()
-        next_chunk = 0
-        while next_chunk < len(chunks) or pending:
-            while next_chunk < len(chunks) and len(pending) < 3 * jobs:
+        pending: deque[tuple[int, Future[list[T]] | list[T]]] = deque()
+        queued = 0  # chunks given to the workers and not collected yet
+        next_chunk = first
+        while next_chunk < last or pending:
+            while next_chunk < last and queued < 2 * (jobs - 1):
                 pending.append((next_chunk, pool.submit(_in_worker, task, chunks[next_chunk])))
                 next_chunk += 1
+                queued += 1
             gc.unfreeze()  # in this process; idempotent
-            number, future = pending.popleft()
-            try:
-                results = future.result()
-            except Exception:  # redone here, where it raises with its traceback
-                pool.shutdown(wait=False, cancel_futures=True)
-                for chunk in chunks[number:]:
-                    yield from task(state, chunk)
-                return
-            yield from results
+            number, head = pending[0]
+            if isinstance(head, Future) and not head.done() and next_chunk < last:
+                pending.append((next_chunk, task(state, chunks[next_chunk])))
+                next_chunk += 1
+                continue
+            pending.popleft()
+            if isinstance(head, Future):
+                queued -= 1
+                try:
+                    results = head.result()
+                except Exception as exc:
+                    raise _WorkerError from exc
+            else:
+                results = head
+            yield number, results
     finally:
         gc.unfreeze()
         pool.shutdown(wait=True, cancel_futures=True)
