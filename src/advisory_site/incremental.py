@@ -13,6 +13,7 @@ holds every page in memory.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 import multiprocessing
@@ -123,15 +124,20 @@ def build_into(
     todo: list[int] = []
     unchanged: set[int] = set()
     for index, file in enumerate(planned):
-        if isinstance(file, PageFile):
-            key = page_keys[file.path] = keys.page(file.path, file.context, file.view)
-            known = reusable.get(file.path)
-            if known is not None and known[0] == key and _stat(target, file.path) == known[1]:
-                unchanged.add(index)
-                kept[file.path] = known[1]
-            else:
-                todo.append(index)
-    written: dict[str, Stat] = {}
+        if not isinstance(file, PageFile):
+            continue
+        if not reusable:  # every page is rendered; workers hash those the cache keeps
+            todo.append(index)
+            continue
+        key = page_keys[file.path] = keys.page(file.path, file.context, file.view)
+        known = reusable.get(file.path)
+        if known is not None and known[0] == key and _stat(target, file.path) == known[1]:
+            unchanged.add(index)
+            kept[file.path] = known[1]
+        else:
+            todo.append(index)
+    written = _Written(stats={}, keys=page_keys)
+    work = _PageWork(planned, keys if use_cache and not reusable else None)
     write_site(
         target,
         [
@@ -142,13 +148,13 @@ def build_into(
             else Deferred(file.path)
             for index, file in enumerate(planned)
         ],
-        write_deferred=functools.partial(_write_pages, planned, todo, jobs, written),
+        write_deferred=functools.partial(_write_pages, work, todo, jobs, written),
         finish=finish,
     )
     if use_cache:
         saved.output = str(target)
         for path, key in page_keys.items():
-            stat = kept.get(path) or written.get(path)
+            stat = kept.get(path) or written.stats.get(path)
             if stat is not None:
                 saved.pages[path] = (key, stat)
         if previous is None or not same_cache(previous, saved):
@@ -216,32 +222,46 @@ def _stat(folder: Path, path: str) -> Stat | None:
     return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """What writing the pages tells the cache: their stats, and the keys workers computed."""
+
+    stats: dict[str, Stat]
+    keys: dict[str, bytes]
+
+
 def _write_pages(
-    planned: Sequence[Planned], todo: list[int], jobs: int, stats: dict[str, Stat], staging: Path
+    work: _PageWork, todo: list[int], jobs: int, written: _Written, staging: Path
 ) -> None:
     """Render the ``todo`` pages and write them into ``staging``, in worker processes.
 
     Workers check each page for unsafe markup; the problems stop the build once every page is
-    made. ``stats`` gets each written page's stat (the file keeps its inode in the output folder).
+    made. Each page's stat goes to ``written`` (the file keeps its inode in the output folder),
+    with its key when the workers compute them (``work.keys``).
     """
     unsafe = UnsafePages()
-    work = _PageWork(planned, staging)
-    results = _parallel(_render_and_write, todo, jobs, work)
-    for index, (problems, stat) in zip(todo, results, strict=True):
-        file = planned[index]
+    results = _parallel(_render_and_write, todo, jobs, dataclasses.replace(work, staging=staging))
+    for index, (problems, stat, key) in zip(todo, results, strict=True):
+        file = work.planned[index]
         unsafe.add(file.path, rank(file), problems)
-        stats[file.path] = stat
+        written.stats[file.path] = stat
+        if key is not None:
+            written.keys[file.path] = key
     unsafe.raise_if_any()
 
 
 @dataclass(frozen=True, slots=True)
 class _PageWork:
     planned: Sequence[Planned]
-    staging: Path
+    keys: PageKeys | None  # when set, the key of each page rendered is computed with it
+    staging: Path = Path()
 
 
-def _render_and_write(work: _PageWork, indices: list[int]) -> list[tuple[tuple[str, ...], Stat]]:
-    """Render pages, check them (``page_problems``) and write them into the staging folder."""
+def _render_and_write(
+    work: _PageWork, indices: list[int]
+) -> list[tuple[tuple[str, ...], Stat, bytes | None]]:
+    """Render pages, check them (``page_problems``), write them into the staging folder, and
+    hash their contexts (``work.keys``)."""
     results = []
     for index in indices:
         page = work.planned[index]
@@ -250,7 +270,8 @@ def _render_and_write(work: _PageWork, indices: list[int]) -> list[tuple[tuple[s
         write_new(work.staging, page.path, data)
         stat = os.lstat(f"{work.staging}/{page.path}")
         problems = tuple(page_problems(data)) if page.path.endswith(".html") else ()
-        results.append((problems, (stat.st_ino, stat.st_size, stat.st_mtime_ns)))
+        key = work.keys.page(page.path, page.context, page.view) if work.keys else None
+        results.append((problems, (stat.st_ino, stat.st_size, stat.st_mtime_ns), key))
     return results
 
 
