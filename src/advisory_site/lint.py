@@ -3,21 +3,27 @@
 Warnings by default, errors with ``--strict``: images without alt text, headings that skip a
 level, link text such as "click here", long summaries, all-caps titles and phone numbers that do
 not follow the site's format. Body findings carry the line and column of the Markdown source.
+
+Every build lints every file, so a body is parsed with markdown-it only when cheap tests on its
+text say that a body finding is possible (``body_needs_parse``). The tests are a superset of what
+the parse can find; tests/test_lint.py holds the shortcut to the parse's findings.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import string
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from markdown_it import MarkdownIt
+from markdown_it.common.entities import entities
+from markdown_it.common.utils import isValidEntityCode
 from markdown_it.token import Token
 
-from advisory_site.content import read_document
 from advisory_site.errors import ContentError
-from advisory_site.frontmatter import Document
+from advisory_site.frontmatter import Document, decode, parse_document
 from advisory_site.models import Page, Release, Site, SiteConfig
 
 MAX_SUMMARY = 300
@@ -36,11 +42,15 @@ VAGUE_LINK_TEXT = frozenset(
     }
 )
 # Telephone-like runs of digits: (202) 282-8010, 202.282.8010, 202 282 8010, +1 202-282-8010.
-PHONE_LIKE = re.compile(
-    r"(?<![\w.-])(?:\+1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w-])"
-)
+_PHONE_DIGITS = r"(?:\+1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}"
+PHONE_LIKE = re.compile(rf"(?<![\w.-]){_PHONE_DIGITS}(?![\w-])")
 _IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _ALT_ATTRIBUTE = re.compile(r"\salt\s*=", re.IGNORECASE)
+
+# One parser for the body findings and one for the plain CommonMark block structure that
+# _first_paragraph_line has always used; parsing keeps no state in them between calls.
+_MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
+_BLOCKS = MarkdownIt("commonmark").disable("inline")
 
 Memo = dict[tuple[str, str, str], tuple[ContentError, ...]]
 """Findings per (path, file text, phone format), so a preview server re-lints only edits."""
@@ -68,24 +78,48 @@ def lint_site(site: Site, site_dir: Path, memo: Memo | None = None) -> tuple[Lin
     found: list[ContentError] = []
     items: tuple[Release | Page, ...] = (*site.releases, *site.pages)
     for item in items:
-        file = site_dir / item.source
         try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeError):
+            raw = (site_dir / item.source).read_bytes()
+        except OSError:
             continue  # the build read it a moment ago; a file deleted since has nothing to lint
-        key = (item.source, text, site.config.phone_format)
+        text = decode(raw, item.source)
+        if isinstance(text, ContentError):
+            continue  # nor has one changed since into something the build refuses
+        key = memo_key(item.source, text, site.config)
         if key not in memo:
-            memo[key] = tuple(_lint_file(file, item, site.config))
+            document = parse_document(text, item.source)
+            memo[key] = (
+                ()
+                if isinstance(document, ContentError)
+                else lint_document(document, item, site.config)
+            )
         found.extend(memo[key])
     return tuple(LintWarning(p) for p in sorted(found, key=ContentError.sort_key))
 
 
-def _lint_file(file: Path, item: Release | Page, config: SiteConfig) -> Iterator[ContentError]:
-    errors: list[ContentError] = []
-    document = read_document(file, item.source, errors)
-    if document is None:
-        return
+def memo_key(path: str, text: str, config: SiteConfig) -> tuple[str, str, str]:
+    """The ``Memo`` key of a file, from its text as ``frontmatter.decode`` gives it."""
+    return (path, text, config.phone_format)
+
+
+def lint_document(
+    document: Document, item: Release | Page, config: SiteConfig, *, shortcut: bool = True
+) -> tuple[ContentError, ...]:
+    """The findings of one file, from what loading it made: its Document and the Release or
+    Page validated from it. Nothing is read or parsed again but the body, and that only when a
+    body finding is possible, so it can run wherever the file was loaded (a worker process).
+
+    ``shortcut=False`` always parses the body: the reference the shortcut is tested against.
+    """
+    return tuple(_lint_file(document, item, config, shortcut))
+
+
+def _lint_file(
+    document: Document, item: Release | Page, config: SiteConfig, shortcut: bool
+) -> Iterator[ContentError]:
     finder = _Finder(document, item.source)
+    needs_parse = not shortcut or body_needs_parse(document.body, config)
+    tokens = _MARKDOWN.parse(document.body) if needs_parse else None
     if is_all_caps(item.title):
         yield finder.field(
             "title",
@@ -93,12 +127,17 @@ def _lint_file(file: Path, item: Release | Page, config: SiteConfig) -> Iterator
             "write it in title case; screen readers may spell out all-caps words",
         )
     if isinstance(item, Release):
-        yield from _lint_release_fields(item, document, finder, config)
-    yield from _lint_body(document, finder, config)
+        yield from _lint_release_fields(item, document, finder, config, tokens)
+    if tokens is not None:
+        yield from _lint_body(tokens, finder, config)
 
 
 def _lint_release_fields(
-    release: Release, document: Document, finder: _Finder, config: SiteConfig
+    release: Release,
+    document: Document,
+    finder: _Finder,
+    config: SiteConfig,
+    tokens: Sequence[Token] | None,
 ) -> Iterator[ContentError]:
     if len(release.summary) > MAX_SUMMARY:
         if "summary" in document.data:
@@ -108,7 +147,7 @@ def _lint_release_fields(
                 "listings, search results and feed readers cut long summaries",
             )
         else:
-            line = _first_paragraph_line(document)
+            line = _first_paragraph_line(document, tokens)
             yield finder.at(
                 line,
                 1,
@@ -138,8 +177,9 @@ def _phone_problem(phone: str, config: SiteConfig) -> tuple[str, str]:
     )
 
 
-def _lint_body(document: Document, finder: _Finder, config: SiteConfig) -> Iterator[ContentError]:
-    tokens = MarkdownIt("commonmark", {"html": True}).enable("table").parse(document.body)
+def _lint_body(
+    tokens: Sequence[Token], finder: _Finder, config: SiteConfig
+) -> Iterator[ContentError]:
     previous = 1  # the page title is the only h1
     for token in tokens:
         if token.type == "heading_open" and token.map:
@@ -242,12 +282,149 @@ def _normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
 
 
-def _first_paragraph_line(document: Document) -> int:
-    tokens = MarkdownIt("commonmark").parse(document.body)
+def _first_paragraph_line(document: Document, tokens: Sequence[Token] | None) -> int:
+    """The file line where the first paragraph starts in plain CommonMark, as it always was.
+
+    ``tokens`` (from ``_MARKDOWN``, or None if the body was not parsed) can stand for the plain
+    parse unless the body has a table: tables are the one difference, and a table can take the
+    lines of what plain CommonMark reads as the first paragraph (or as a reference definition
+    that a table cuts short, leaving a paragraph behind). ``_TABLE_LIKE`` is a superset of the
+    two lines a table needs, so without it the table rule never matches, not even to end a
+    paragraph, and the two parses give the very same tokens.
+    """
+    if tokens is None:
+        index = _leading_paragraph(document.body)
+        if index is not None:
+            return document.body_line + index
+    if tokens is None or _TABLE_LIKE.search(document.body):
+        tokens = _BLOCKS.parse(document.body)
     for token in tokens:
         if token.type == "paragraph_open" and token.map:
             return document.body_line + token.map[0]
     return document.body_line
+
+
+# A table's header line has a '|' and the next line, its delimiter row, holds nothing but
+# '|', ':', '-', spaces and tabs after the blockquote markers and indentation it stands in.
+_TABLE_LIKE = re.compile(r"\|.*\n[ \t>]*[|:-][|:\- \t]*$", re.MULTILINE)
+_SETEXT_UNDERLINE = re.compile(r"[ \t]*(?:=+|-+)[ \t]*")
+
+
+def _leading_paragraph(body: str) -> int | None:
+    """The body line of the first paragraph in plain CommonMark when it is plain to see, else
+    None: the first line that is not blank (for markdown-it: not only spaces and tabs) starts
+    with a letter, so it can begin no block but a paragraph or a setext heading (every other
+    block starts with indentation, punctuation or a digit), and no line of the run of non-blank
+    lines that follows it is a setext underline (the heading rule looks no further).
+    """
+    lines = body.split("\n")
+    first = next((index for index, line in enumerate(lines) if line.strip(" \t")), None)
+    if first is None:
+        return 0  # no paragraph at all: the body's first line, as the parse would say
+    if not lines[first][0].isalpha():
+        return None
+    for line in lines[first + 1 :]:
+        if not line.strip(" \t"):
+            break
+        if _SETEXT_UNDERLINE.fullmatch(line):
+            return None
+    return first
+
+
+def body_needs_parse(body: str, config: SiteConfig) -> bool:
+    """False only if parsing the body would find nothing, which cheap tests on its text prove.
+
+    Each test below is a superset of what ``_lint_body`` can find (when in doubt, parse):
+
+    - A heading finding needs a heading of level 3 or more (levels start at h2 after the h1
+      title), which needs '###' in the text; setext headings are only h1 and h2.
+    - A Markdown image needs '![' side by side in a line (an escaped '!' or one from an entity
+      is text).
+    - An <img> tag (in an HTML block or inline), inline HTML in link text (dropped from it, so
+      it may join the words around it) and autolinks (whose text is the address with its
+      percent-escapes decoded, so a phone number or "click:here" may hide in it) all need a '<'
+      followed by something other than a space or an angle bracket.
+    - Link text and phone numbers are made of text (and code) tokens, so both are looked for
+      in ``_resolved(body)``; see there, ``_VAGUE_LINK`` and ``_phone_candidates`` for why
+      they are found there. Code spans keep entities as written while the resolved text
+      decodes them: with a code span and an '&' in the body, parse.
+    """
+    if "###" in body or "![" in body or _ANGLE.search(body):
+        return True
+    if "`" in body and "&" in body:
+        return True
+    text = _resolved(body) if "\\" in body or "&" in body else body
+    bracket = text.find("[")
+    if bracket >= 0 and _VAGUE_LINK.search(text[bracket:].casefold()):
+        return True
+    return any(not re.search(config.phone_format, phone) for phone in _phone_candidates(text))
+
+
+_ANGLE = re.compile(r"<[^\s<>]")
+_ESCAPE_OR_ENTITY = re.compile(
+    r"\\([^\n])|&(?:#(x[0-9a-f]{1,6}|[0-9]{1,7})|([a-z][a-z0-9]{1,31}));", re.IGNORECASE
+)
+
+
+def _resolved(body: str) -> str:
+    """The body with backslash escapes and entities resolved as markdown-it's inline rules do,
+    in one pass from left to right (``\\&amp;`` is '&amp;', ``\\a`` stays).
+
+    A text token is a run of one source line resolved this way: no other inline rule matches
+    inside it, and it never starts or ends inside an escape or entity (a '\\' always takes the
+    character after it, and an entity's letters, digits and ';' are never split by markup). So
+    every text token is a substring of the result, except in a table cell after a '\\|' (the
+    table drops that backslash): only a '\\' or '|' differ there, which neither link words nor
+    phone numbers contain, and the text on either side is the same.
+    """
+
+    def resolve(match: re.Match[str]) -> str:
+        escaped, number, name = match.groups()
+        if escaped is not None:
+            return escaped if escaped in string.punctuation else match.group()
+        if number is not None:
+            code = int(number[1:], 16) if number[0] in "xX" else int(number)
+            return chr(code) if isValidEntityCode(code) else "\ufffd"
+        return entities.get(name, match.group())
+
+    return _ESCAPE_OR_ENTITY.sub(resolve, body)
+
+
+def _vague_link_pattern() -> re.Pattern[str]:
+    """Text between a '[' and any later ']' whose word characters, leaving out '_', spell a
+    vague link text (in ``_resolved(body).casefold()``).
+
+    The text of a link is its text and code tokens (substrings of the resolved body) joined,
+    leaving out what lies between them: emphasis markers, backticks, line breaks with the
+    indentation or '>' after them; inline HTML and images, which may hold words, need a '<' or
+    '![' and are parsed. So its word characters are those of the resolved text between its
+    brackets, less some '_' (emphasis). A vague text (after ``_normalise``) has words of letters
+    only: a link has a vague text only if the word characters of its text, leaving out '_',
+    spell one with nothing else. Before the first letter only the last '[' need be tried.
+    """
+    spelled = {"".join(_normalise(text).split()) for text in VAGUE_LINK_TEXT}
+    gap = r"[\W_]*"
+    words = "|".join(gap.join(map(re.escape, word)) for word in sorted(spelled))
+    return re.compile(rf"\[(?:[^\w\[]|_)*(?:{words}){gap}\]")
+
+
+_VAGUE_LINK = _vague_link_pattern()
+_PHONE_CANDIDATE = re.compile(rf"(?=({_PHONE_DIGITS}))")
+_DIGIT = re.compile(r"\d")
+
+
+def _phone_candidates(text: str) -> Iterator[str]:
+    """Every phone-like run in ``text`` (``_resolved(body)``), at every start, ignoring what
+    stands around it.
+
+    ``_phones`` finds PHONE_LIKE in text tokens, which are substrings of the resolved body. A
+    match holds only digits, spaces, '+', '(', ')', '.' and '-', and from a given start the
+    digits pattern can match in one way only (a '+', a separator, a '(' or a space decides each
+    choice), so every phone ``_phones`` checks is one of these, whatever its neighbours.
+    """
+    if not _DIGIT.search(text):  # a quick scan for the common case, no number at all
+        return iter(())
+    return (match.group(1) for match in _PHONE_CANDIDATE.finditer(text))
 
 
 class _Finder:
