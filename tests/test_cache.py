@@ -154,3 +154,28 @@ def test_verify_cache_reports_a_difference(
     )
     relative = page.relative_to(site / "_site").as_posix()
     assert f"{relative}: differs from a clean build" in capsys.readouterr().err
+
+
+def test_lint_findings_come_from_the_workers_and_the_cache(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Releases are linted where they are loaded (worker processes) and their findings kept in
+    the cache: a rebuild reports the very same warnings, and an edit updates them."""
+    files = {f"content/releases/2016/r{n}.md": numbered(n) for n in range(COUNT)}
+    files["content/releases/2016/r5.md"] = numbered(5).replace(
+        "Release number 5", "URGENT RELEASE NUMBER FIVE"
+    )
+    files["content/releases/2016/r6.md"] = numbered(6, body="[click here](https://x.gov/)")
+    site = make_site(files)
+    command = ["build", "--no-search", "--site", str(site), "--now", NOW_ISO]
+
+    def warnings() -> list[str]:
+        assert main(command) == 0
+        return [line for line in capsys.readouterr().err.splitlines() if ": warning: " in line]
+
+    first = warnings()
+    assert any("r5.md:2:8: warning: title: is written in capital letters" in w for w in first)
+    assert any("r6.md" in w and "'click here'" in w for w in first)
+    assert warnings() == first  # from the cache
+    replace_in(site / "content/releases/2016/r6.md", "click here", "the advisory")
+    assert [w for w in warnings() if "r6.md" in w] == []

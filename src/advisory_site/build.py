@@ -206,8 +206,12 @@ def plan(
     renderer: Renderer | None = None,
     lint_memo: Memo | None = None,
     releases_loader: ReleasesLoader | None = None,
+    linted: Mapping[str, tuple[ContentError, ...]] | None = None,
 ) -> Planning:
-    """Load, check, gate and plan the whole site, leaving the pages to render."""
+    """Load, check, gate and plan the whole site, leaving the pages to render.
+
+    ``linted`` holds the lint findings of the files a ``releases_loader`` linted, by path.
+    """
     everything = load_site(
         options.site_dir,
         base_url=options.base_url,
@@ -223,7 +227,7 @@ def plan(
         preview_now=options.now if options.preview else None,
         now=options.now,
     )
-    warnings = lint_site(everything, options.site_dir, lint_memo)
+    warnings = lint_site(everything, options.site_dir, lint_memo, linted)
     return Planning(site=site, files=tuple(files), next_release_at=upcoming, warnings=warnings)
 
 

@@ -47,8 +47,10 @@ class CacheData:
     """What one build leaves for the next (only what that build used, so it never grows)."""
 
     engine: bytes
-    # release key -> the release, the key of its body, where its URL field stands
-    releases: dict[bytes, tuple[Release, bytes, Position]] = field(default_factory=dict)
+    # release key -> the release, the key of its body, where its URL field stands, its lint
+    releases: dict[bytes, tuple[Release, bytes, Position, tuple[ContentError, ...]]] = field(
+        default_factory=dict
+    )
     bodies: dict[bytes, Rendered] = field(default_factory=dict)
     output: str = ""  # the absolute output folder the pages below were written to
     pages: dict[str, tuple[bytes, Stat]] = field(default_factory=dict)  # path -> key, stat

@@ -13,6 +13,7 @@ from advisory_site.config import read_contact
 from advisory_site.errors import ContentError, suggest
 from advisory_site.fields import FieldReader, lookup_table
 from advisory_site.frontmatter import Document, decode, parse_document
+from advisory_site.lint import lint_document
 from advisory_site.models import (
     Agency,
     Kind,
@@ -131,6 +132,7 @@ class LoadedRelease:
     errors: tuple[ContentError, ...]
     url_field: Position  # where the field that makes its URL stands, for collision messages
     successor_field: Position = NOWHERE  # where superseded_by stands
+    warnings: tuple[ContentError, ...] = ()  # content lint findings, when asked for (lint=True)
 
 
 def load_releases(
@@ -160,8 +162,10 @@ def load_release(
     config: SiteConfig,
     lookups: Lookups,
     renderer: Renderer,
+    lint: bool = False,
 ) -> LoadedRelease:
-    """Parse and validate the bytes of one release file (the cross-file checks come later)."""
+    """Parse and validate the bytes of one release file (the cross-file checks come later);
+    with ``lint``, also lint it (``lint.lint_document``) while its Document is at hand."""
     if isinstance(raw, ContentError):
         return LoadedRelease(None, (raw,), NOWHERE)
     errors: list[ContentError] = []
@@ -177,6 +181,7 @@ def load_release(
         tuple(errors),
         document.positions.of_key((field,)),
         document.positions.of_value(("superseded_by",)),
+        lint_document(document, release, config) if lint and release is not None else (),
     )
 
 

@@ -112,7 +112,7 @@ def build_into(
         _settings_digest(options, engine), previous.lint if previous is not None else {}
     )
     loader = _ReleaseLoader(engine, previous, saved, jobs)
-    planning = plan(options, releases_loader=loader, lint_memo=lint_memo)
+    planning = plan(options, releases_loader=loader, lint_memo=lint_memo, linted=loader.warnings)
     saved.lint = lint_memo.used
     planned = planning.files
     finish = prepare(planning) if prepare is not None else None
@@ -318,7 +318,7 @@ def _load_files(work: _ReleaseWork, items: list[tuple[Path, str]]) -> list[_Load
         renderer.last_key = None
         renderer.new = {}
         loaded = load_release(
-            raw, path, config=work.config, lookups=work.lookups, renderer=renderer
+            raw, path, config=work.config, lookups=work.lookups, renderer=renderer, lint=True
         )
         results.append(_Loaded(key, loaded, renderer.last_key, renderer.new))
     return results
@@ -335,6 +335,7 @@ class _ReleaseLoader:
         self._saved = saved
         self._jobs = jobs
         self.keys: dict[int, tuple[Release, bytes]] = {}  # id(release) -> it, its file's key
+        self.warnings: dict[str, tuple[ContentError, ...]] = {}  # path -> its lint findings
 
     def __call__(
         self, site_dir: Path, config: SiteConfig, errors: list[ContentError]
@@ -353,9 +354,10 @@ class _ReleaseLoader:
             if hit is None:
                 misses.append(index)
                 continue
-            release, body_key, url_field = hit
+            release, body_key, url_field, warnings = hit
             found[index] = LoadedRelease(release, (), url_field)
             self.keys[id(release)] = (release, key)
+            self.warnings[path] = warnings
             self._saved.releases[key] = hit
             if previous is not None and body_key in previous.bodies:
                 self._saved.bodies[body_key] = previous.bodies[body_key]
@@ -366,8 +368,15 @@ class _ReleaseLoader:
             found[index] = item.loaded
             self._saved.bodies.update(item.new_bodies)
             valid = item.loaded.release
+            if valid is not None:
+                self.warnings[valid.source] = item.loaded.warnings
             if valid is not None and item.key is not None and item.body_key is not None:
-                self._saved.releases[item.key] = (valid, item.body_key, item.loaded.url_field)
+                self._saved.releases[item.key] = (
+                    valid,
+                    item.body_key,
+                    item.loaded.url_field,
+                    item.loaded.warnings,
+                )
                 self.keys[id(valid)] = (valid, item.key)
                 if item.body_key in bodies:
                     self._saved.bodies[item.body_key] = bodies[item.body_key]

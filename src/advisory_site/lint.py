@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,12 +72,25 @@ class LintWarning:
         return text + (f" ({problem.hint})" if problem.hint else "")
 
 
-def lint_site(site: Site, site_dir: Path, memo: Memo | None = None) -> tuple[LintWarning, ...]:
-    """Every lint finding in the site's releases and pages, in file order."""
+def lint_site(
+    site: Site,
+    site_dir: Path,
+    memo: Memo | None = None,
+    linted: Mapping[str, tuple[ContentError, ...]] | None = None,
+) -> tuple[LintWarning, ...]:
+    """Every lint finding in the site's releases and pages, in file order.
+
+    ``linted`` holds the findings of files linted as they were loaded (by path): they are not
+    read again.
+    """
     memo = {} if memo is None else memo
+    linted = linted or {}
     found: list[ContentError] = []
     items: tuple[Release | Page, ...] = (*site.releases, *site.pages)
     for item in items:
+        if item.source in linted:
+            found.extend(linted[item.source])
+            continue
         try:
             raw = (site_dir / item.source).read_bytes()
         except OSError:
