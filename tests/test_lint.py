@@ -154,7 +154,7 @@ def long_summary_release(title: str = "A Release") -> Release:
         draft=False,
         updates=(),
         aliases=(),
-        body_html="",
+        body=b"",
         url="/news/2016/10/07/a-release/",
     )
 

@@ -254,7 +254,8 @@ def parse_release(
     if len(errors) > before or release_date is None:
         return None
     body = renderer.render(document.body)
-    if not check_body(document, body.html, path, errors):
+    html = body.html
+    if not check_body(document, html, path, errors):
         return None
     changes = [update.date for _, update in updates]
     if withdrawal is not None and withdrawal.date is not None:
@@ -274,7 +275,8 @@ def parse_release(
         draft=draft,
         updates=tuple(sorted((update for _, update in updates), key=lambda u: u.date)),
         aliases=aliases,
-        body_html=prefix_links(body.html, config.path_prefix),
+        # the renderer's very bytes where links need no prefix: one copy of each body
+        body=prefix_links(html, config.path_prefix).encode() if config.path_prefix else body.utf8,
         url=release_url(config.local_date(release_date), slug),
         withdrawal=withdrawal,
         superseded_by=superseded_by,

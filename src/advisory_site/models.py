@@ -158,10 +158,14 @@ class Release:
     draft: bool
     updates: tuple[Update, ...]
     aliases: tuple[str, ...]
-    body_html: str
+    body: bytes  # the sanitised HTML body, UTF-8: half the memory of a str with any curly quote
     url: str  # site path, "/news/2016/10/07/<slug>/"
     withdrawal: Withdrawal | None = None
     superseded_by: str = ""  # site path of the release that replaces this one
+
+    @property
+    def body_html(self) -> str:
+        return self.body.decode("utf-8")
 
     @property
     def withdrawn(self) -> bool:

@@ -135,8 +135,12 @@ def _quicken(md: markdown.Markdown) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    html: str
+    utf8: bytes  # the sanitised HTML, UTF-8 (kept for thousands of releases: see Release.body)
     first_paragraph: str  # plain text, for default summaries
+
+    @property
+    def html(self) -> str:
+        return self.utf8.decode("utf-8")
 
 
 class Renderer:
@@ -165,7 +169,7 @@ class Renderer:
         self._markdown.reset()
         unsafe = self._markdown.convert(text)
         safe = sanitise(unsafe)
-        return Rendered(html=safe, first_paragraph=first_paragraph_text(safe))
+        return Rendered(utf8=safe.encode("utf-8"), first_paragraph=first_paragraph_text(safe))
 
 
 _LINK_ATTRIBUTES = frozenset({"href", "src", "cite"})
