@@ -610,13 +610,12 @@ def listing_contexts(
     """
     size = config.page_size
     count = max(1, -(-len(releases) // size))
-    urls = tuple(paginated_url(url, number) for number in range(1, count + 1))
     for number in range(1, count + 1):
         title = heading if number == 1 else f"{heading} (page {number} of {count})"
         yield ListingContext(
             meta=Meta(
                 title=title,
-                url=urls[number - 1],
+                url=paginated_url(url, number),
                 description=intro or heading,
                 breadcrumbs=crumbs,
                 feeds=feeds if number == 1 else (),
@@ -624,7 +623,7 @@ def listing_contexts(
             heading=heading,
             intro=intro,
             releases=releases[(number - 1) * size : number * size],
-            pagination=Pagination(number=number, count=count, urls=urls),
+            pagination=Pagination(number=number, count=count, first_url=url),
             years=years,
         )
 

@@ -1,14 +1,17 @@
 """Build into a folder fast: the same plan as ``build.build``, spread over processes and reusing
 what the build cache (``cache.py``) proves unchanged.
 
-Correctness comes first: a release is reused only for the very same file bytes, site settings and
-engine; a page only when the hash of everything it is rendered from (its template context, the
-site view, every template and the engine) is the one of the page already in the output folder,
-and that file is untouched since. ``verify`` compares the result with a clean build.
+Correctness comes first: a release (with its lint findings) is reused only for the very same file
+bytes, site settings and engine; a page only when the hash of everything it is rendered from (its
+template context, the site view, every template and the engine) is the one of the page already in
+the output folder, and that file is untouched since. ``verify`` compares the result with a clean
+build.
 
-Pages are rendered by forked worker processes (one Markdown instance and one compiled set of
-templates each) and streamed to the writer in path order, a bounded number at a time, so no build
-holds every page in memory.
+Releases are loaded, rendered and linted, then pages rendered, checked and written, by forked
+worker processes and the main process together (one Markdown instance and one compiled set of
+templates each); workers write pages straight into the staging folder, so no page crosses
+between processes and no build holds every page in memory. Workers are forked afresh every few
+thousand files, since a forked process slowly copies the memory it shares (see ``_in_pool``).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from advisory_site.metadata import news_article, script_safe_json
 from advisory_site.models import Page, Release, SiteConfig, Topic, long_date
+from advisory_site.urls import paginated_url
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,15 +33,18 @@ class FeedLink:
 class Pagination:
     number: int
     count: int
-    urls: tuple[str, ...]  # the URL of every page, first page first
+    first_url: str  # of the listing's first page; the others follow from it (paginated_url)
+
+    def url(self, number: int) -> str:
+        return paginated_url(self.first_url, number)
 
     @property
     def previous_url(self) -> str:
-        return self.urls[self.number - 2] if self.number > 1 else ""
+        return self.url(self.number - 1) if self.number > 1 else ""
 
     @property
     def next_url(self) -> str:
-        return self.urls[self.number] if self.number < self.count else ""
+        return self.url(self.number + 1) if self.number < self.count else ""
 
     @property
     def window(self) -> tuple[int, ...]:
