@@ -60,6 +60,11 @@ _TAG_START = re.compile(
     + "|".join(sorted({tag for tag, _ in _ASSET_ATTRIBUTES} | {"meta"}))
     + r")(?=[\s/>\x00])"
 )
+# A plainly written start tag: quoted values, or unquoted ones without quotes or '=<>`'. For such
+# a tag HTMLParser ends where this does, so what it holds can be judged from its text.
+_PLAIN_TAG = re.compile(
+    r"<([a-zA-Z]+)(?:\s+[^\s\"'>/=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>"
+)
 
 
 def source_hash(text: str) -> str:
@@ -209,6 +214,10 @@ def _scan(page: str) -> _PageScanner:
         if start.start() < done:
             continue  # inside the chunk just parsed
         done = start.start()
+        plain = _PLAIN_TAG.match(page, done)
+        if plain is not None and _harmless(plain.group(1).lower(), plain.group().lower()):
+            done = plain.end()
+            continue
         while True:
             close = page.find(">", done)
             if close < 0:
@@ -221,6 +230,17 @@ def _scan(page: str) -> _PageScanner:
                 break
     scanner.close()
     return scanner
+
+
+def _harmless(name: str, tag: str) -> bool:
+    """Whether a plainly written start tag can neither set a policy nor load anything over
+    plain HTTP (an entity could spell 'http:'), so that parsing it can be skipped. A page has a
+    dozen such tags (meta descriptions, stylesheets, icons) and parsing each costs."""
+    if name == "script":
+        return False
+    if name == "meta":
+        return "http-equiv" not in tag
+    return "http:" not in tag and "&" not in tag
 
 
 def insecure_assets(fragment: str) -> list[str]:
