@@ -71,6 +71,7 @@ from advisory_site.security import page_problems
 CHUNK = 32  # files per task sent to a worker
 MIN_PARALLEL = 2 * CHUNK  # below this, starting workers costs more than it saves
 GENERATION = 128  # chunks done by one set of workers (see _in_pool)
+FULL_COLLECTIONS = 1_000_000  # the garbage collector's third threshold during a build
 FEED_NAMES = ("rss.xml", "atom.xml", "feed.json")
 
 T = TypeVar("T")
@@ -107,9 +108,33 @@ def build_into(
     ``prepare`` sees the plan before anything is written: it may stop the build by raising
     (``--strict``) and returns what ``write_site`` should run on the complete folder (search).
     """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(thresholds[0], thresholds[1], FULL_COLLECTIONS)  # see _build_into
+    try:
+        return _build_into(options, output, use_cache=use_cache, jobs=jobs, prepare=prepare)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
+def _build_into(
+    options: BuildOptions,
+    output: Path,
+    *,
+    use_cache: bool,
+    jobs: int | None,
+    prepare: Callable[[Planning], Callable[[Path], None] | None] | None,
+) -> Outcome:
+    # The cache and the plan live as long as the build, and are made of hundreds of thousands of
+    # objects: the garbage collector's full collections, visiting them all each time, took
+    # seconds at 50,000 releases. A build makes its reference cycles in Markdown's internals,
+    # which die young: the collections of young objects stay, full ones are held off
+    # (FULL_COLLECTIONS), and what exists is frozen after loading and before workers are forked
+    # (no collection visits it then, so none copies it into a worker either).
     jobs = jobs or default_jobs()
     engine = engine_digest()
     previous = load_cache(options.site_dir, engine) if use_cache else None
+    gc.freeze()
     saved = CacheData(engine=engine)
     lint_memo = LintMemo(
         _settings_digest(options, engine), previous.lint if previous is not None else {}
@@ -118,6 +143,7 @@ def build_into(
     planning = plan(options, releases_loader=loader, lint_memo=lint_memo, linted=loader.warnings)
     saved.lint = lint_memo.used
     planned = planning.files
+    gc.freeze()
     finish = prepare(planning) if prepare is not None else None
     target = output.absolute()
     keys = PageKeys(digest(engine, folder_digest(options.site_dir / "templates")), loader.keys)
@@ -458,8 +484,8 @@ def _in_pool(
     object they touch (reference counts): so this process works too rather than adding a
     worker, and workers last a generation of chunks, not the whole build, since a worker's own
     memory grows with the pages it touches. A garbage collection writes to every object it
-    visits: frozen, the objects that exist at the fork are never visited in the workers (the
-    pool forks them on its first submit).
+    visits: frozen (until the build ends), the objects that exist at the fork are never visited
+    in the workers (the pool forks them on its first submit).
     """
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(
@@ -475,7 +501,6 @@ def _in_pool(
                 pending.append((next_chunk, pool.submit(_in_worker, task, chunks[next_chunk])))
                 next_chunk += 1
                 queued += 1
-            gc.unfreeze()  # in this process; idempotent
             number, head = pending[0]
             if isinstance(head, Future) and not head.done() and next_chunk < last:
                 pending.append((next_chunk, task(state, chunks[next_chunk])))
@@ -492,5 +517,4 @@ def _in_pool(
                 results = head
             yield number, results
     finally:
-        gc.unfreeze()
         pool.shutdown(wait=True, cancel_futures=True)
