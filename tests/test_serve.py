@@ -17,8 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from advisory_site.build import OutputFile
-from advisory_site.output import update_site
 from advisory_site.serve import Preview, error_page
 from tests.conftest import SRC, MakeSite, read_tree, release
 
@@ -162,9 +160,7 @@ def test_preview_serves_marks_reloads_shows_errors_and_recovers(
         status, page = running.eventually(RELEASE_PATH, lambda _, page: "Edited body." in page)
         assert status == 200
         assert "Edited body." in page
-        running.wait_for_line(
-            r"Built \d+ pages in [\d.]+ s \(1 of 3 bodies rendered, \d+ files written\)"
-        )
+        running.wait_for_line(r"Built \d+ pages in [\d.]+ s \(\d+ rendered, [1-9]\d* unchanged\)")
 
         # a mistake: every page shows it, escaped, with the file and line
         source.write_text(release("Hello", "<b>soon</b>"))
@@ -192,15 +188,28 @@ def test_preview_serves_marks_reloads_shows_errors_and_recovers(
     assert "Traceback" not in "".join(running.output)
 
 
-def test_update_site_rewrites_only_what_changed(tmp_path: Path) -> None:
-    target = tmp_path / "out"
-    written: dict[str, bytes] = {}
-    first = [OutputFile("index.html", b"home"), OutputFile("news/index.html", b"news")]
-    assert update_site(target, first, written) == 2
-    second = [OutputFile("index.html", b"home"), OutputFile("about/index.html", b"about")]
-    assert update_site(target, second, written) == 1
-    assert read_tree(target) == {"index.html": b"home", "about/index.html": b"about"}
-    assert written == {"index.html": b"home", "about/index.html": b"about"}
+def test_a_preview_rebuild_renders_only_what_an_edit_changes(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    """The preview builds like `build`, with its own cache: an edit re-renders the pages that
+    show it, and the folder it serves equals a fresh preview build."""
+    files = {f"content/releases/r{n}.md": release(f"Release {n}") for n in range(12)}
+    site = make_site(files)
+    preview = Preview(site, tmp_path / "preview", "http://127.0.0.1:8000/", io.StringIO())
+    assert preview.rebuild().errors == ()
+    total = preview.rendered
+    assert preview.rebuild().errors == ()
+    assert preview.rendered == 0
+    edited = site / "content/releases/r3.md"
+    edited.write_text(release("Release 3").replace("Body of Release 3.", "Edited body."))
+    assert preview.rebuild().errors == ()
+    assert 0 < preview.rendered < total
+    assert (site / ".cache/preview-cache.pickle").is_file()
+    assert not (site / ".cache/build-cache.pickle").exists()  # `build`'s cache is its own
+    fresh = Preview(site, tmp_path / "fresh", "http://127.0.0.1:8000/", io.StringIO())
+    (site / ".cache/preview-cache.pickle").unlink()
+    assert fresh.rebuild().errors == ()
+    assert read_tree(tmp_path / "preview") == read_tree(tmp_path / "fresh")
 
 
 def test_a_template_mistake_is_shown_with_its_file_and_line(

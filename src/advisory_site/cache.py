@@ -36,6 +36,7 @@ from advisory_site.yamlload import Position
 
 CACHE_DIR = ".cache"
 CACHE_FILE = "build-cache.pickle"
+PREVIEW_CACHE_FILE = "preview-cache.pickle"  # the preview server's builds (drafts, its own URL)
 _MAGIC = b"advisory-site build cache 1\n"
 _LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "pyyaml", "python-slugify", "tzdata")
 
@@ -197,8 +198,8 @@ class _ContextPickler(pickle.Pickler):
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
-def cache_file(site_dir: Path) -> Path:
-    return site_dir / CACHE_DIR / CACHE_FILE
+def cache_file(site_dir: Path, name: str = CACHE_FILE) -> Path:
+    return site_dir / CACHE_DIR / name
 
 
 def _signing_key() -> bytes | None:
@@ -226,11 +227,11 @@ def _signing_key() -> bytes | None:
         return None
 
 
-def load_cache(site_dir: Path, engine: bytes) -> CacheData | None:
+def load_cache(site_dir: Path, engine: bytes, name: str = CACHE_FILE) -> CacheData | None:
     """The cache of the last build, or None when it is absent, incomplete, foreign or stale."""
     key = _signing_key()
     try:
-        raw = cache_file(site_dir).read_bytes()
+        raw = cache_file(site_dir, name).read_bytes()
     except OSError:
         return None
     signature_end = len(_MAGIC) + 32
@@ -277,10 +278,10 @@ def same_cache(old: CacheData, new: CacheData) -> bool:
     )
 
 
-def save_cache(site_dir: Path, data: CacheData) -> bool:
+def save_cache(site_dir: Path, data: CacheData, name: str = CACHE_FILE) -> bool:
     """Write the cache atomically; False (and no cache) if it cannot be written."""
     key = _signing_key()
-    target = cache_file(site_dir)
+    target = cache_file(site_dir, name)
     if key is None:
         return False
     try:

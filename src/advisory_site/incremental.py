@@ -40,6 +40,7 @@ from advisory_site.build import (
     rank,
 )
 from advisory_site.cache import (
+    CACHE_FILE,
     CacheData,
     LintMemo,
     PageKeys,
@@ -102,16 +103,20 @@ def build_into(
     use_cache: bool = True,
     jobs: int | None = None,
     prepare: Callable[[Planning], Callable[[Path], None] | None] | None = None,
+    cache_name: str = CACHE_FILE,
 ) -> Outcome:
     """Build the site into ``output`` (atomically, like ``write_site``) and update the cache.
 
     ``prepare`` sees the plan before anything is written: it may stop the build by raising
     (``--strict``) and returns what ``write_site`` should run on the complete folder (search).
+    ``cache_name`` is the cache file in ``.cache/`` (the preview server keeps its own).
     """
     thresholds = gc.get_threshold()
     gc.set_threshold(thresholds[0], thresholds[1], FULL_COLLECTIONS)  # see _build_into
     try:
-        return _build_into(options, output, use_cache=use_cache, jobs=jobs, prepare=prepare)
+        return _build_into(
+            options, output, use_cache=use_cache, jobs=jobs, prepare=prepare, cache=cache_name
+        )
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
@@ -124,6 +129,7 @@ def _build_into(
     use_cache: bool,
     jobs: int | None,
     prepare: Callable[[Planning], Callable[[Path], None] | None] | None,
+    cache: str,
 ) -> Outcome:
     # The cache and the plan live as long as the build, and are made of hundreds of thousands of
     # objects: the garbage collector's full collections, visiting them all each time, took
@@ -133,7 +139,7 @@ def _build_into(
     # (no collection visits it then, so none copies it into a worker either).
     jobs = jobs or default_jobs()
     engine = engine_digest()
-    previous = load_cache(options.site_dir, engine) if use_cache else None
+    previous = load_cache(options.site_dir, engine, cache) if use_cache else None
     gc.freeze()
     saved = CacheData(engine=engine)
     lint_memo = LintMemo(
@@ -187,7 +193,7 @@ def _build_into(
             if stat is not None:
                 saved.pages[path] = (key, stat)
         if previous is None or not same_cache(previous, saved):
-            save_cache(options.site_dir, saved)
+            save_cache(options.site_dir, saved, cache)
     return Outcome(
         site=planning.site,
         next_release_at=planning.next_release_at,

@@ -33,7 +33,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -156,27 +156,6 @@ class DeferredWriteError(Exception):
     OutputError. A plain message, so that it crosses from a worker process unchanged."""
 
 
-def update_site(target: Path, files: Sequence[Written], previous: dict[str, bytes]) -> int:
-    """Bring ``target``, last written with ``previous``, to ``files``; return how many changed.
-
-    For a preview server: not atomic, but a rebuild after one edit rewrites a handful of files
-    instead of the whole folder. ``previous`` is updated to the new contents.
-    """
-    wanted = {file.path: file.data for file in files}
-    root = target.absolute()
-    try:
-        for path in sorted(set(previous) - set(wanted)):
-            (root / path).unlink(missing_ok=True)
-            del previous[path]
-        changed = [file for file in files if previous.get(file.path) != file.data]
-        _write_all(root, changed)
-    except (OSError, _WriteError) as exc:
-        previous.clear()  # unknown state: the next update rewrites everything
-        raise OutputError(f"cannot update the preview in {target}: {exc}") from exc
-    previous.update(wanted)
-    return len(changed)
-
-
 MAX_NAME_BYTES = 255
 """Longest file or folder name that common file systems (ext4, APFS, NTFS) accept."""
 
@@ -204,28 +183,6 @@ def _checked(root: Path, path: str) -> str:
             f"{problem or 'it leads out of it'}"
         )
     return destination
-
-
-def _write_all(staging: Path, files: Iterable[Written]) -> None:
-    made: set[Path] = set()
-    root = staging.resolve()
-    # Making the files (rendering pages) may raise anything, such as a template error: only the
-    # writing below is an output problem.
-    for file in files:
-        # With no empty, '.' or '..' part, a path can only lead out of the folder through a
-        # symbolic link, and the folder holds only what we wrote (no links): no need to resolve
-        # each path, which would cost the file system thousands of lookups.
-        destination = Path(_checked(root, file.path))
-        try:
-            folder = destination.parent
-            if folder not in made:
-                # one mkdir for a folder whose parent exists, rather than one a level
-                folder.mkdir(parents=folder.parent not in made, exist_ok=True)
-                made.update(folder.parents)
-                made.add(folder)
-            destination.write_bytes(file.data)
-        except OSError as exc:
-            raise _WriteError(exc) from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,11 +32,10 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 import watchfiles
 
-from advisory_site.build import BuildOptions, build
+from advisory_site.build import BuildOptions
+from advisory_site.cache import PREVIEW_CACHE_FILE
 from advisory_site.errors import BuildError, ContentError, OutputError, UsageError
-from advisory_site.lint import Memo
-from advisory_site.output import update_site
-from advisory_site.render import MemoRenderer, Rendered
+from advisory_site.incremental import build_into
 
 RELOAD_PATH = "/__reload"
 WATCHED = ("content", "templates", "static")
@@ -71,21 +70,23 @@ class Preview:
         self.output = output
         self.base_url = base_url
         self.out = out
-        self.bodies: dict[bytes, Rendered] = {}  # what the last build rendered, by text
-        self.rendered = 0  # bodies the last rebuild had to render (not found in ``bodies``)
-        self.lint_memo: Memo = {}
-        self.written: dict[str, bytes] = {}  # what the output folder holds
+        self.rendered = 0  # pages the last rebuild rendered (the others were unchanged)
         self.changed = threading.Condition()
         self.outcome = Outcome(generation=0, errors=())
         self.stopping = False
 
     def rebuild(self) -> Outcome:
-        """Build into the output folder; on problems keep the last good site and show them."""
+        """Build into the output folder; on problems keep the last good site and show them.
+
+        A build like ``advisory-site build``'s, with its own cache (``.cache/preview-cache.pickle``:
+        drafts, scheduled releases and the preview's address make other pages), so that an edit
+        re-renders what it changes. In one process: forking workers from a server with threads
+        running could copy a lock some thread holds.
+        """
         started = time.perf_counter()
-        renderer = MemoRenderer(self.bodies)
         errors: tuple[ContentError, ...] = ()
         try:
-            plan = build(
+            built = build_into(
                 BuildOptions(
                     site_dir=self.site_dir,
                     now=datetime.now(UTC),
@@ -94,10 +95,10 @@ class Preview:
                     base_url=self.base_url,
                     preview=True,
                 ),
-                renderer=renderer,
-                lint_memo=self.lint_memo,
+                self.output,
+                jobs=1,
+                cache_name=PREVIEW_CACHE_FILE,
             )
-            written = update_site(self.output, plan.files, self.written)
         except BuildError as exc:
             errors = exc.errors
         except jinja2.TemplateError as exc:
@@ -108,22 +109,17 @@ class Preview:
             traceback.print_exc(file=self.out)
             errors = (ContentError(path="(build)", message=f"{type(exc).__name__}: {exc}"),)
         else:
-            # keep what this build used, so memory follows the site, not its history
-            known = {**self.bodies, **renderer.new}
-            self.bodies = {key: known[key] for key in renderer.used}
+            self.rendered = built.rendered
             elapsed = time.perf_counter() - started
-            for warning in plan.warnings:
+            for warning in built.warnings:
                 print(warning, file=self.out)
             print(
-                f"Built {plan.page_count} pages in {elapsed:.2f} s "
-                f"({len(renderer.new)} of {len(plan.site.releases) + len(plan.site.pages)} "
-                f"bodies rendered, {written} files written).",
+                f"Built {built.pages} pages in {elapsed:.2f} s "
+                f"({built.rendered} rendered, {built.reused} unchanged).",
                 file=self.out,
                 flush=True,
             )
-        self.rendered = len(renderer.new)
         if errors:
-            self.bodies.update(renderer.new)  # a failed build's work still counts for the next
             for error in errors:
                 print(error, file=self.out)
             print(
