@@ -46,7 +46,8 @@ def test_failure_while_writing_leaves_the_previous_site(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         write_site(target, files())
     assert read_tree(target) == {"a.html": b"1"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["_site"]
+    # no staging folder is left: the half-made one is the spare, for the next build to check
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["._site.spare", "_site"]
 
 
 def test_paths_outside_the_folder_are_refused(tmp_path: Path) -> None:
@@ -285,7 +286,7 @@ def test_any_state_of_the_spare_gives_the_clean_site(tmp_path: Path, damage: Dam
     assert shape(outside) == {"victim.html": ("file", 0o644, b"victim")}
 
 
-def test_a_failed_rebuild_leaves_the_site_and_drops_the_spare(tmp_path: Path) -> None:
+def test_a_failed_rebuild_leaves_the_site_and_keeps_the_spare(tmp_path: Path) -> None:
     target = tmp_path / "_site"
     write_site(target, FIRST)
     write_site(target, SECOND)
@@ -298,7 +299,8 @@ def test_a_failed_rebuild_leaves_the_site_and_drops_the_spare(tmp_path: Path) ->
     with pytest.raises(RuntimeError):
         write_site(target, files())
     assert shape(target) == second
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["_site"]
+    # the half-made folder is the spare now: the next build starts from it, whatever it holds
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["._site.spare", "_site"]
     write_site(target, THIRD)
     assert shape(target) == clean_build(tmp_path)
 

@@ -153,8 +153,10 @@ def test_missing_indexer_is_a_clear_error_and_keeps_the_previous_site(tmp_path: 
         "No such file or directory; the previous site was left as it was"
     )
     assert read_tree(site / "_site") == before
-    # no staging folder left behind; .cache/ is the build cache of the first build
+    # no staging folder left behind (the half-made one is the spare for the next build);
+    # .cache/ is the build cache of the first build
     assert sorted(p.name for p in site.iterdir()) == [
+        "._site.spare",
         ".cache",
         "_site",
         "content",

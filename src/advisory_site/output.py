@@ -119,7 +119,10 @@ def write_site(
             f"cannot write the site into {target}: {exc}; the previous site was left as it was"
         ) from exc
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        # A build that fails for its content (a template error, an unsafe page) is fixed and
+        # run again at once, often in the preview server: its half-made folder is kept as the
+        # spare, whose every entry the next build checks, rather than making a whole one again.
+        _keep_as_spare(staging, target)
         raise
 
 
