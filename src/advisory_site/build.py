@@ -123,7 +123,6 @@ def load_site(
     site_dir: Path,
     *,
     base_url: str | None = None,
-    renderer: Renderer | None = None,
     releases_loader: ReleasesLoader | None = None,
 ) -> Site:
     """Read and validate everything; raise BuildError listing every problem found.
@@ -137,7 +136,7 @@ def load_site(
         raise BuildError(errors)
     if base_url:
         config = dataclasses.replace(config, base_url=base_url)
-    renderer = renderer or Renderer()
+    renderer = Renderer()
     if releases_loader is None:
         releases = load_releases(site_dir, config, renderer, errors)
     else:
@@ -174,11 +173,9 @@ def build_info_json(next_release: datetime | None) -> bytes:
     return (json.dumps({"next_release_at": moment}, indent=2) + "\n").encode("utf-8")
 
 
-def build(
-    options: BuildOptions, *, renderer: Renderer | None = None, lint_memo: Memo | None = None
-) -> Plan:
-    """Load, check, gate and plan the whole site (a preview server passes its caches)."""
-    planning = plan(options, renderer=renderer, lint_memo=lint_memo)
+def build(options: BuildOptions) -> Plan:
+    """Load, check, gate and plan the whole site, every page rendered, in this process."""
+    planning = plan(options)
     unsafe = UnsafePages()
     files = tuple(unsafe.check(rendered(file), rank(file)) for file in planning.files)
     unsafe.raise_if_any()
@@ -203,7 +200,6 @@ class Planning:
 def plan(
     options: BuildOptions,
     *,
-    renderer: Renderer | None = None,
     lint_memo: Memo | None = None,
     releases_loader: ReleasesLoader | None = None,
     linted: Mapping[str, tuple[ContentError, ...]] | None = None,
@@ -213,10 +209,7 @@ def plan(
     ``linted`` holds the lint findings of the files a ``releases_loader`` linted, by path.
     """
     everything = load_site(
-        options.site_dir,
-        base_url=options.base_url,
-        renderer=renderer,
-        releases_loader=releases_loader,
+        options.site_dir, base_url=options.base_url, releases_loader=releases_loader
     )
     site = published(everything, options.now, drafts=options.drafts, future=options.future)
     upcoming = next_release_at(everything, options.now)

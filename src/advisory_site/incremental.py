@@ -302,8 +302,7 @@ def _render_and_write(
         page = work.planned[index]
         assert isinstance(page, PageFile)
         data = page.render().data
-        write_new(work.staging, page.path, data)
-        stat = os.lstat(f"{work.staging}/{page.path}")
+        stat = write_new(work.staging, page.path, data)
         problems = tuple(page_problems(data)) if page.path.endswith(".html") else ()
         key = work.keys.page(page.path, page.context, page.view) if work.keys else None
         results.append((problems, (stat.st_ino, stat.st_size, stat.st_mtime_ns), key))

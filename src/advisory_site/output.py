@@ -133,10 +133,11 @@ def _writing(action: Callable[..., object], *args: object) -> None:
         raise _WriteError(exc) from exc
 
 
-def write_new(staging: Path, path: str, data: bytes) -> None:
+def write_new(staging: Path, path: str, data: bytes) -> os.stat_result:
     """Write a ``Deferred`` file into the staging folder ``write_site`` passed to its
-    ``write_deferred`` step. Its place was cleared for it, so it is created, never written into
-    (the folder may share inodes with the output folder); missing folders are made on the way.
+    ``write_deferred`` step, and return its stat. Its place was cleared for it, so it is
+    created, never written into (the folder may share inodes with the output folder); missing
+    folders are made on the way.
     """
     destination = _checked(staging, path)
     try:
@@ -150,6 +151,8 @@ def write_new(staging: Path, path: str, data: bytes) -> None:
             stream = open(destination, "xb")  # noqa: SIM115
         with stream:
             stream.write(data)
+            stream.flush()  # all of it in the file before its size is read
+            return os.fstat(stream.fileno())
     except OSError as exc:
         raise DeferredWriteError(exc.strerror or str(exc)) from exc
 
@@ -181,10 +184,7 @@ def _checked(root: Path, path: str) -> str:
     problem = path_problem(path)
     destination = f"{root}/{path}"
     if problem:
-        raise OutputError(
-            f"refusing to write {path!r} outside the output folder: "
-            f"{problem or 'it leads out of it'}"
-        )
+        raise OutputError(f"refusing to write {path!r} outside the output folder: {problem}")
     return destination
 
 

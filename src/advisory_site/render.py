@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from collections.abc import Callable, Mapping
@@ -175,35 +174,22 @@ class Renderer:
 _LINK_ATTRIBUTES = frozenset({"href", "src", "cite"})
 
 
-def text_key(text: str) -> bytes:
-    """The default memo key of a Markdown text: its SHA-256."""
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
-
-
 class MemoRenderer(Renderer):
     """Renders each distinct Markdown text once, looking it up in ``known`` first.
 
-    ``known`` holds earlier results (the persistent build cache, or the preview server's last
-    build); what this renderer renders itself is added to ``new``; every key it looked up is in
-    ``used``, and the last one in ``last_key``.
+    ``known`` holds earlier results (the persistent build cache) by ``key(text)``; what this
+    renderer renders itself is added to ``new``, and the last key it looked up is ``last_key``.
     """
 
-    def __init__(
-        self,
-        known: Mapping[bytes, Rendered] | None = None,
-        *,
-        key: Callable[[str], bytes] = text_key,
-    ) -> None:
+    def __init__(self, known: Mapping[bytes, Rendered], *, key: Callable[[str], bytes]) -> None:
         super().__init__()
-        self.known: Mapping[bytes, Rendered] = known if known is not None else {}
+        self.known = known
         self.key = key
         self.new: dict[bytes, Rendered] = {}
-        self.used: set[bytes] = set()
         self.last_key: bytes | None = None
 
     def render(self, text: str) -> Rendered:
         key = self.last_key = self.key(text)
-        self.used.add(key)
         found = self.known.get(key) or self.new.get(key)
         if found is None:
             found = self.new[key] = super().render(text)
