@@ -91,6 +91,22 @@ def test_data_scripts_and_hashed_inline_scripts_are_allowed() -> None:
     assert list(page_problems((page + "<script>other()</script>").encode())) != []
 
 
+@pytest.mark.parametrize(
+    "asset",
+    [
+        '<img src="&#104;ttp://a.example/e.png">',  # a character reference spells the scheme
+        '<img src="ht\ttp://b.example/t.png">',  # browsers drop tabs and newlines in a URL
+        "<link rel=stylesheet href='\nHTTP:\n//c.example/s.css'>",
+        '<IMG ALT="東京" SRC=" http://d.example/é.png">',
+    ],
+)
+def test_plain_http_assets_are_found_however_written(asset: str) -> None:
+    page = f"<p>Plain text, no script, é.</p>{asset}<p>more</p>"
+    assert [problem.split(" over ")[0] for problem in page_problems(page.encode())] == [
+        f"loads {security.insecure_assets(asset)[0]}"
+    ]
+
+
 def test_header_recipe_in_security_md_matches_the_policy() -> None:
     text = (REPO / "SECURITY.md").read_text(encoding="utf-8")
     assert content_security_policy(header=True) in text
@@ -268,6 +284,12 @@ _PIECES = st.sampled_from(
         '<img a=x" b="y>z" src=http://n/s.png>',
         "<link rel=icon href=http://o/i.ico>",
         '<img src="/local.png" alt="fine">',
+        '<img src="ht\ttp://p/t.png">',
+        '<IMG SRC=" HTTP://q/u.png">',
+        "<link rel=stylesheet href='\nhttp://r/s.css'>",
+        "é東 “",
+        '<img alt="東" src="http://s/é.png">',
+        '<meta http-equiv="Content-Security-Policy" content="script-src &#39;self&#39;">',
         "<img src=",
         "'",
         '"',
@@ -282,7 +304,7 @@ _PIECES = st.sampled_from(
 @given(st.lists(_PIECES, max_size=12).map("".join))
 def test_page_scan_matches_a_full_parse(page: str) -> None:
     """Parsing only where tags that matter start finds what parsing the whole page finds."""
-    quick = security._scan(page)
+    quick = security._scan(page.encode())
     whole = security._PageScanner()
     whole.feed(page)
     whole.close()

@@ -6,6 +6,7 @@ lead out of the site folder. Pure functions, except ``outside_links`` which read
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import re
@@ -52,19 +53,21 @@ _ASSET_ATTRIBUTES = frozenset(
     }
 )
 _LOADED_LINKS = frozenset({"stylesheet", "icon", "preload", "modulepreload", "manifest"})
-_MAYBE_UNSAFE = re.compile(rb"(?i)http:|<script")
 # Where a tag that matters can start: an element that loads something or carries a policy.
-# (HTMLParser ends a tag name at whitespace, '/', '>' or NUL.)
+# Matched in the lowercased page. (HTMLParser ends a tag name at whitespace, '/', '>' or NUL.)
 _TAG_START = re.compile(
-    r"(?i)<(?:"
-    + "|".join(sorted({tag for tag, _ in _ASSET_ATTRIBUTES} | {"meta"}))
-    + r")(?=[\s/>\x00])"
+    rb"<(?:"
+    + "|".join(sorted({tag for tag, _ in _ASSET_ATTRIBUTES} | {"meta"})).encode()
+    + rb")(?=[\s/>\x00])"
 )
 # A plainly written start tag: quoted values, or unquoted ones without quotes or '=<>`'. For such
 # a tag HTMLParser ends where this does, so what it holds can be judged from its text.
 _PLAIN_TAG = re.compile(
-    r"<([a-zA-Z]+)(?:\s+[^\s\"'>/=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>"
+    rb"<([a-z]+)(?:\s+[^\s\"'>/=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>"
 )
+# What a browser ignores in a URL: C0 controls and spaces around it, tabs and newlines anywhere.
+_URL_EDGES = "".join(map(chr, range(0x21)))
+_URL_IGNORED = re.compile(r"[\t\n\r]")
 
 
 def source_hash(text: str) -> str:
@@ -195,36 +198,48 @@ def _plain_http_urls(tag: str, name: str, attrs: dict[str, str], value: str) -> 
         return []  # rel=alternate, canonical, ... are links, not loaded assets
     # srcset is "url 1x, url 2x"
     urls = [(part.split() or [""])[0] for part in value.split(",")] if name == "srcset" else [value]
-    return [url.strip() for url in urls if url.strip().lower().startswith("http:")]
+    return [url.strip() for url in urls if _scheme_text(url).startswith("http:")]
 
 
-def _scan(page: str) -> _PageScanner:
-    """The page's policies, inline scripts and plain-HTTP assets.
+def _scheme_text(url: str) -> str:
+    """``url`` as a browser reads its scheme: "ht\ttp:" and " HTTP:" are both "http:"."""
+    return _URL_IGNORED.sub("", url.strip(_URL_EDGES)).lower()
+
+
+def _scan(page: bytes) -> _PageScanner:
+    """The page's policies, inline scripts and plain-HTTP assets (``page`` is UTF-8).
 
     Parsing a whole page in Python costs milliseconds, most of it text and markup that cannot
     load anything. So the parser is fed from each place where such a tag starts, a '>' at a
     time, until it is back to plain text (the tag complete, a script closed), which is exactly
     what it would do there reading the whole page. A place inside a comment or an attribute
     value, which the whole page's parse would skip, makes the check stricter, never laxer
-    (every policy found must allow a script).
+    (every policy found must allow a script). The places are found in the page's bytes,
+    lowercased: decoding or lowercasing the whole text would cost more than the rest. A chunk
+    from '<' to '>' is whole characters, so each decodes on its own.
     """
     scanner = _PageScanner()
+    lowered = page.lower()  # ASCII letters only, as HTML's tag and attribute names
     done = 0
-    for start in _TAG_START.finditer(page):
+    for start in _TAG_START.finditer(lowered):
         if start.start() < done:
             continue  # inside the chunk just parsed
         done = start.start()
-        plain = _PLAIN_TAG.match(page, done)
-        if plain is not None and _harmless(plain.group(1).lower(), plain.group().lower()):
+        plain = _PLAIN_TAG.match(lowered, done)
+        if plain is not None and plain.group(1) != b"script":
+            if not _harmless(plain.group(1), plain.group()):
+                policies, insecure = _tag_findings(page[done : plain.end()])
+                scanner.policies.extend(policies)
+                scanner.insecure.extend(insecure)
             done = plain.end()
             continue
         while True:
-            close = page.find(">", done)
+            close = page.find(b">", done)
             if close < 0:
-                scanner.feed(page[done:])
+                scanner.feed(page[done:].decode("utf-8"))
                 done = len(page)
                 break
-            scanner.feed(page[done : close + 1])
+            scanner.feed(page[done : close + 1].decode("utf-8"))
             done = close + 1
             if not scanner.rawdata and scanner.cdata_elem is None:
                 break
@@ -232,27 +247,34 @@ def _scan(page: str) -> _PageScanner:
     return scanner
 
 
-def _harmless(name: str, tag: str) -> bool:
-    """Whether a plainly written start tag can neither set a policy nor load anything over
-    plain HTTP (an entity could spell 'http:'), so that parsing it can be skipped. A page has a
-    dozen such tags (meta descriptions, stylesheets, icons) and parsing each costs."""
-    if name == "script":
-        return False
-    if name == "meta":
-        return "http-equiv" not in tag
-    return "http:" not in tag and "&" not in tag
+@functools.lru_cache(maxsize=256)
+def _tag_findings(tag: bytes) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The policies and plain-HTTP assets of one plainly written start tag (not a script's),
+    parsed once: every page repeats the same policy, which is costly to unescape."""
+    scanner = _PageScanner()
+    scanner.feed(tag.decode("utf-8"))
+    scanner.close()
+    return tuple(scanner.policies), tuple(scanner.insecure)
+
+
+def _harmless(name: bytes, tag: bytes) -> bool:
+    """Whether a plainly written start tag (lowercased) can neither set a policy nor load
+    anything over plain HTTP, so that parsing it can be skipped. A page has a dozen such tags
+    (meta descriptions, stylesheets, icons) and parsing each costs. A character reference
+    could spell 'http:', and a browser reads "ht<tab>tp:" as "http:": such tags are parsed."""
+    if name == b"meta":
+        return b"http-equiv" not in tag
+    return not any(sign in tag for sign in (b"http:", b"&", b"\t", b"\n", b"\r"))
 
 
 def insecure_assets(fragment: str) -> list[str]:
     """The plain-HTTP URLs an HTML fragment or page would load (images, scripts, styles...)."""
-    return _scan(fragment).insecure
+    return _scan(fragment.encode("utf-8")).insecure
 
 
 def page_problems(data: bytes) -> Iterator[str]:
     """Why a planned HTML page is unsafe to publish: mixed content, unhashed inline scripts."""
-    if not _MAYBE_UNSAFE.search(data):
-        return
-    scanner = _scan(data.decode("utf-8"))
+    scanner = _scan(data)
     for url in scanner.insecure:
         yield f"loads {url} over plain HTTP (mixed content); use https://"
     policies = [policy.replace(";", " ").split() for policy in scanner.policies]
