@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable, Mapping
@@ -202,22 +203,25 @@ def sanitise(fragment: str, *, base_url: str = "") -> str:
     With ``base_url``, every link, image and citation address is also made absolute against it
     (for feeds, which are read away from the site).
     """
+    return str(_cleaner(base_url).clean(fragment))
+
+
+@functools.lru_cache(maxsize=8)
+def _cleaner(base_url: str) -> nh3.Cleaner:
+    """The sanitiser's settings, converted for nh3 once (per call, half its time went to that)."""
 
     def absolute(_tag: str, attribute: str, value: str) -> str:
         return urljoin(base_url, value) if attribute in _LINK_ATTRIBUTES else value
 
-    return str(
-        nh3.clean(
-            fragment,
-            attribute_filter=absolute if base_url else None,
-            tags=set(_TAGS),
-            attributes=_ATTRIBUTES,
-            url_schemes=set(_SCHEMES),
-            allowed_classes=_CLASSES,
-            filter_style_properties={"text-align"},
-            link_rel="noopener noreferrer",
-            strip_comments=True,
-        )
+    return nh3.Cleaner(
+        attribute_filter=absolute if base_url else None,
+        tags=set(_TAGS),
+        attributes=_ATTRIBUTES,
+        url_schemes=set(_SCHEMES),
+        allowed_classes=_CLASSES,
+        filter_style_properties={"text-align"},
+        link_rel="noopener noreferrer",
+        strip_comments=True,
     )
 
 
