@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import jinja2
 import pytest
 
 from advisory_site.build import BuildOptions, build
@@ -215,6 +217,36 @@ def test_template_typo_fails_the_build_with_its_line(
         "'advisory_site.models.SiteConfig object' has no attribute 'titel'"
     )
     assert not (site / "_site").exists()
+
+
+def test_a_site_fragment_is_rendered_once_and_cannot_use_the_page(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site(
+        {"content/releases/a.md": release("One"), "content/releases/b.md": release("Two")}
+    )
+    footer = site / "templates" / "_footer.html"
+    footer.write_text(footer.read_text() + "<p>{{ site.config.title }}</p>\n", encoding="utf-8")
+    loaded: list[str] = []
+    get_template = jinja2.Environment.get_template
+
+    def counting(env: jinja2.Environment, name: str, *args: Any, **kwargs: Any) -> Any:
+        loaded.append(name)
+        return get_template(env, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "get_template", counting)
+    pages = [file.data.decode() for file in build(BuildOptions(site_dir=site, now=NOW)).files]
+    pages = [page for page in pages if "usa-identifier" in page]
+    assert len(pages) > 5
+    assert all("<p>Test Press Room</p>\n</body>" in page for page in pages)
+    assert loaded.count("_footer.html") == 1
+    assert loaded.count("base.html") > 5  # what the count above is measured against
+
+    footer.write_text(footer.read_text() + "{{ page.meta.title }}\n", encoding="utf-8")
+    assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 1
+    first = capsys.readouterr().err.splitlines()[0]
+    assert first.startswith("templates/_footer.html:"), first
+    assert "'page' is undefined" in first
 
 
 def test_check_finds_problems_that_only_planning_reveals(make_site: MakeSite) -> None:

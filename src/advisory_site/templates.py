@@ -232,6 +232,8 @@ class Templates:
         self.env.filters["absolute"] = config.absolute
         self.env.filters["link"] = config.link
         self.env.filters["json_ld"] = self.json_ld
+        self.env.globals["site_fragment"] = self.site_fragment
+        self._fragments: dict[str, tuple[SiteView, Markup]] = {}
 
     def long_date(self, moment: datetime) -> str:
         """'October 7, 2016' for a moment, as a reader in the site's time zone sees it."""
@@ -243,6 +245,18 @@ class Templates:
     def json_ld(self, release: Release) -> Markup:
         """The release's schema.org NewsArticle, ready for <script type="application/ld+json">."""
         return Markup(script_safe_json(news_article(release, self.config)))  # noqa: S704 - escaped JSON
+
+    @jinja2.pass_context
+    def site_fragment(self, context: jinja2.runtime.Context, name: str) -> Markup:
+        """The template ``name`` rendered with ``site`` alone, once for all the pages of a build
+        (like Hugo's partialCached): for the parts of every page that no page changes, such as
+        the footer. A fragment that uses ``page`` fails the build (``page`` is undefined)."""
+        site = context["site"]
+        known = self._fragments.get(name)
+        if known is None or known[0] is not site:
+            html = Markup(self.env.get_template(name).render(site=site))  # noqa: S704 - autoescaped template output
+            known = self._fragments[name] = (site, html)
+        return known[1]
 
     def render(self, context: Context, site: SiteView) -> bytes:
         template = self.env.get_template(context.template)
