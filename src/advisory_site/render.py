@@ -13,7 +13,9 @@ from xml.etree.ElementTree import Element
 import markdown
 import nh3
 from markdown.extensions import Extension
+from markdown.inlinepatterns import Pattern
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
+from markdown.util import AtomicString
 
 RENDERER_VERSION = "1"
 """Bump when the rendering of the same Markdown changes, so caches are invalidated."""
@@ -64,71 +66,107 @@ class _DemoteTitlesExtension(Extension):
         md.treeprocessors.register(_DemoteTitles(md), "demote_titles", 30)
 
 
-# The inline passes and the characters that each of their patterns needs to match at all.
-# Markdown's own pass: code, escapes, links, images and footnotes, autolinks and raw HTML,
-# entities, emphasis, and the two-space line break.
-_INLINE_TRIGGERS = {
-    "backtick": "`",
-    "escape": "\\\\",
-    "footnote": "\\[",
-    "reference": "\\[",
-    "link": "\\[",
-    "image_link": "\\[",
-    "image_reference": "\\[",
-    "short_reference": "\\[",
-    "short_image_ref": "\\[",
-    "autolink": "<",
-    "automail": "<",
-    "linebreak": "  \n",
-    "html": "<",
-    "entity": "&",
-    "em_strong": "[*_]",
+# The patterns of the two inline passes, each with the strings of which any match of it holds at
+# least one: a pattern is only tried on a text that holds one of them. Markdown's own pass: code,
+# escapes, links, images and footnotes, autolinks and raw HTML, entities, emphasis, and the
+# two-space line break.
+_INLINE_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "backtick": ("`",),
+    "escape": ("\\",),
+    "footnote": ("[^",),
+    "reference": ("[",),
+    "link": ("[",),
+    "image_link": ("![",),
+    "image_reference": ("![",),
+    "short_reference": ("[",),
+    "short_image_ref": ("![",),
+    "autolink": ("<",),
+    "automail": ("<",),
+    "linebreak": ("  \n",),
+    "html": ("<",),
+    "entity": ("&",),
+    "em_strong": ("*", "_"),
 }
-# Smarty's pass (typographic quotes, dashes, ellipses): a quote, two hyphens or three dots.
-_SMARTY_TRIGGERS = "['\"]|--|\\.\\.\\."
+# Smarty's pass: typographic dashes, ellipses and quotes. Quotes 2 to 5 need a quote next to one
+# of the other kind, quote 6 (the '80s) a single quote before a digit.
+_SMARTY_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "smarty-em-dashes": ("---",),
+    "smarty-en-dashes": ("--",),
+    "smarty-ellipses": ("...",),
+    "smarty-quotes-0": ("'",),
+    "smarty-quotes-1": ('"',),
+    "smarty-quotes-2": ("\"'",),
+    "smarty-quotes-3": ("'\"",),
+    "smarty-quotes-4": ("'\"",),
+    "smarty-quotes-5": ("\"'",),
+    "smarty-quotes-6": tuple(f"'{digit}" for digit in "0123456789"),
+    **{f"smarty-quotes-{index}": ("'",) for index in range(7, 11)},
+    **{f"smarty-quotes-{index}": ('"',) for index in range(11, 15)},
+}
+_TRIGGERS = {"inline": (20, _INLINE_TRIGGERS), "smarty": (6, _SMARTY_TRIGGERS)}
 
 
 class _QuickInline(InlineProcessor):
-    """An inline pass that skips the text none of its patterns can match.
+    """An inline pass that tries each pattern only on the texts it can match.
 
-    Markdown tries every inline pattern, one after the other, on every piece of text: with
-    smarty's second pass of 17 patterns, most of the time of rendering a release. Most
-    paragraphs of a release have no markup and no quotes at all; a text without any character
-    that a pattern needs is returned unchanged by all of them, so it is returned at once.
+    Markdown tries every inline pattern, one after the other, on every piece of text, each a
+    regular expression search over the whole text: with smarty's second pass of 18 patterns,
+    most of the time of rendering a release. A pattern none of whose triggers is in the text
+    cannot match, and Markdown then goes on to the next pattern, which this pass does at once.
     ``tests/test_render.py`` checks the output against plain Markdown.
     """
 
-    def __init__(self, md: markdown.Markdown, triggers: re.Pattern[str]) -> None:
+    def __init__(self, md: markdown.Markdown, patterns: list[tuple[Pattern, tuple[str, ...]]]):
         super().__init__(md)
-        self.triggers = triggers
+        self.patterns = patterns  # in the order of the pass, each with its triggers
+        # one character of each trigger (not a space, which every text has): a text without
+        # any of these is returned at once
+        self.keys = "".join({t.lstrip(" ")[0] for _, triggers in patterns for t in triggers})
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803 - overrides InlineProcessor's private method
-        if not self.triggers.search(data):
+        """Markdown's loop over the patterns, without the searches that cannot match."""
+        if isinstance(data, AtomicString):
             return data
-        handle: Callable[[str, int], str] = super()._InlineProcessor__handleInline  # type: ignore[misc]
-        return handle(data, patternIndex)
+        for key in self.keys:
+            if key in data:
+                break
+        else:
+            return data
+        apply: Callable[[Pattern, str, int, int], tuple[str, bool, int]]
+        apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
+        patterns = self.patterns
+        start = 0
+        while patternIndex < len(patterns):
+            pattern, triggers = patterns[patternIndex]
+            for trigger in triggers:
+                if trigger in data:
+                    data, matched, start = apply(pattern, data, patternIndex, start)
+                    break
+            else:  # what Markdown's search would find, and where it would start the next one
+                matched, start = False, 0
+            if not matched:
+                patternIndex += 1
+        return data
 
 
 def _quicken(md: markdown.Markdown) -> None:
     """Put ``_QuickInline`` in place of Markdown's and smarty's inline passes, where this
-    Markdown has the method it overrides and exactly the patterns whose triggers are known
-    (else the plain passes stay: same output, slower)."""
-    if not hasattr(InlineProcessor, "_InlineProcessor__handleInline"):
-        return
-    for name, priority, triggers in (
-        ("inline", 20, "|".join(sorted(set(_INLINE_TRIGGERS.values())))),
-        ("smarty", 6, _SMARTY_TRIGGERS),
+    Markdown has the methods it uses and exactly the patterns whose triggers are known (else
+    the plain pass stays: same output, slower)."""
+    if not all(
+        hasattr(InlineProcessor, f"_InlineProcessor__{method}")
+        for method in ("handleInline", "applyPattern")
     ):
+        return
+    for name, (priority, triggers) in _TRIGGERS.items():
         plain = md.treeprocessors[name]
         assert isinstance(plain, InlineProcessor)
-        patterns = plain.inlinePatterns
-        known = len(patterns) == len(_INLINE_TRIGGERS) and all(
-            p in patterns for p in _INLINE_TRIGGERS
-        )
-        if name == "inline" and not known:
+        registry = plain.inlinePatterns
+        if len(registry) != len(triggers) or not all(p in registry for p in triggers):
             continue
-        quick = _QuickInline(md, re.compile(triggers))
-        quick.inlinePatterns = plain.inlinePatterns
+        ordered = sorted(triggers, key=registry.get_index_for_name)
+        quick = _QuickInline(md, [(registry[p], triggers[p]) for p in ordered])
+        quick.inlinePatterns = registry
         md.treeprocessors.register(quick, name, priority)
 
 
