@@ -119,34 +119,44 @@ class _QuickInline(InlineProcessor):
     def __init__(self, md: markdown.Markdown, patterns: list[tuple[Pattern, tuple[str, ...]]]):
         super().__init__(md)
         self.patterns = patterns  # in the order of the pass, each with its triggers
-        # one character of each trigger (not a space, which every text has): a text without
-        # any of these is returned at once
-        self.keys = "".join({t.lstrip(" ")[0] for _, triggers in patterns for t in triggers})
+        # A character of each trigger (the first but spaces, which every text has): what a text
+        # holds of these picks the patterns worth trying on it, if any.
+        self.keys = "".join(sorted({_key(t) for _, triggers in patterns for t in triggers}))
+        self.candidates: dict[str, list[tuple[int, Pattern, tuple[str, ...]]]] = {}
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803 - overrides InlineProcessor's private method
-        """Markdown's loop over the patterns, without the searches that cannot match."""
+        """Markdown's loop over the patterns, without the searches that cannot match.
+
+        Markdown tries pattern after pattern from ``patternIndex``, each again from where its
+        last match ended for as long as it matches. A pattern whose triggers are not in the text
+        does not match, and would not later: a match puts a placeholder, which holds no trigger,
+        in place of text, so triggers are never made, only removed.
+        """
         if isinstance(data, AtomicString):
             return data
-        for key in self.keys:
-            if key in data:
-                break
-        else:
+        keys = "".join([key for key in self.keys if key in data])
+        if not keys:
             return data
+        candidates = self.candidates.get(keys)
+        if candidates is None:
+            candidates = self.candidates[keys] = [
+                (index, pattern, triggers)
+                for index, (pattern, triggers) in enumerate(self.patterns)
+                if any(_key(trigger) in keys for trigger in triggers)
+            ]
         apply: Callable[[Pattern, str, int, int], tuple[str, bool, int]]
         apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
-        patterns = self.patterns
-        start = 0
-        while patternIndex < len(patterns):
-            pattern, triggers = patterns[patternIndex]
-            for trigger in triggers:
-                if trigger in data:
-                    data, matched, start = apply(pattern, data, patternIndex, start)
-                    break
-            else:  # what Markdown's search would find, and where it would start the next one
-                matched, start = False, 0
-            if not matched:
-                patternIndex += 1
+        for index, pattern, triggers in candidates:
+            if index < patternIndex or not any(trigger in data for trigger in triggers):
+                continue
+            matched, start = True, 0
+            while matched:
+                data, matched, start = apply(pattern, data, index, start)
         return data
+
+
+def _key(trigger: str) -> str:
+    return trigger.lstrip(" ")[0]
 
 
 def _quicken(md: markdown.Markdown) -> None:
