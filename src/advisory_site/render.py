@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import TypeVar, cast
 from urllib.parse import urljoin
 from xml.etree.ElementTree import Element
 
 import markdown
 import nh3
+from markdown.blockprocessors import (
+    BlockProcessor,
+    BlockQuoteProcessor,
+    HashHeaderProcessor,
+    HRProcessor,
+    ReferenceProcessor,
+    SetextHeaderProcessor,
+)
 from markdown.extensions import Extension
+from markdown.extensions.abbr import AbbrBlockprocessor
+from markdown.extensions.def_list import DefListProcessor
+from markdown.extensions.fenced_code import FencedBlockPreprocessor
+from markdown.extensions.footnotes import FootnoteBlockProcessor
+from markdown.extensions.tables import TableProcessor
 from markdown.inlinepatterns import Pattern
+from markdown.preprocessors import HtmlBlockPreprocessor, Preprocessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
-from markdown.util import AtomicString
+from markdown.util import AtomicString, Registry
 
 RENDERER_VERSION = "1"
 """Bump when the rendering of the same Markdown changes, so caches are invalidated."""
@@ -116,7 +130,11 @@ class _QuickInline(InlineProcessor):
     ``tests/test_render.py`` checks the output against plain Markdown.
     """
 
-    def __init__(self, md: markdown.Markdown, patterns: list[tuple[Pattern, tuple[str, ...]]]):
+    def __init__(
+        self,
+        md: markdown.Markdown,
+        patterns: list[tuple[Pattern, tuple[str, ...]]],
+    ):
         super().__init__(md)
         self.patterns = patterns  # in the order of the pass, each with its triggers
         # A character of each trigger (the first but spaces, which every text has): what a text
@@ -156,13 +174,97 @@ class _QuickInline(InlineProcessor):
 
 
 def _key(trigger: str) -> str:
-    return trigger.lstrip(" ")[0]
+    """A character that every text holding ``trigger`` holds, and few others: its first but
+    white space, which nearly every text has."""
+    return trigger.strip(" \n")[:1] or trigger[-1]
+
+
+# Block processors that can only take a block holding one of these strings (their expressions
+# need them), with the class whose expressions those are. Footnote, abbreviation and link
+# definitions take every block on test and hand it back from run unless it matches.
+_BLOCK_TRIGGERS: dict[str, tuple[type[BlockProcessor], tuple[str, ...]]] = {
+    "table": (TableProcessor, ("|",)),
+    "hashheader": (HashHeaderProcessor, ("#",)),
+    "setextheader": (SetextHeaderProcessor, ("\n=", "\n-")),
+    "hr": (HRProcessor, ("-", "_", "*")),
+    "deflist": (DefListProcessor, (": ",)),
+    "quote": (BlockQuoteProcessor, (">",)),
+    "footnote": (FootnoteBlockProcessor, ("[^",)),
+    "abbr": (AbbrBlockprocessor, ("*[",)),
+    "reference": (ReferenceProcessor, ("]:",)),
+}
+# Preprocessors that return the lines they are given unless the text holds one of these: fenced
+# code needs a fence; raw HTML a tag, and its parser rewrites an entity without its ';'.
+_PREPROCESSOR_TRIGGERS: dict[str, tuple[type[Preprocessor], tuple[str, ...]]] = {
+    "fenced_code_block": (FencedBlockPreprocessor, ("```", "~~~")),
+    "html_block": (HtmlBlockPreprocessor, ("<", "&")),
+}
+
+
+def _holds(text: str, triggers: tuple[tuple[str, str], ...]) -> bool:
+    """Whether ``text`` holds one of the triggers, each given with its key: the key, one
+    character, is looked for first, which is much faster than a longer string."""
+    for key, trigger in triggers:  # noqa: SIM110 - a loop: any() and a generator cost more here
+        if key in text and (key is trigger or trigger in text):
+            return True
+    return False
+
+
+def _keyed(triggers: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((trigger if len(trigger) == 1 else _key(trigger), trigger) for trigger in triggers)
+
+
+class _GuardedBlocks(BlockProcessor):
+    """A block processor that is only tested on the blocks that hold one of its triggers."""
+
+    def __init__(self, plain: BlockProcessor, triggers: tuple[str, ...]) -> None:
+        super().__init__(plain.parser)
+        self.plain = plain
+        self.triggers = _keyed(triggers)
+
+    def test(self, parent: Element, block: str) -> bool:
+        return _holds(block, self.triggers) and self.plain.test(parent, block)
+
+    def run(self, parent: Element, blocks: list[str]) -> bool | None:
+        return self.plain.run(parent, blocks)
+
+
+class _GuardedLines(Preprocessor):
+    """A preprocessor that only runs on the texts that hold one of its triggers."""
+
+    def __init__(self, plain: Preprocessor, triggers: tuple[str, ...]) -> None:
+        super().__init__(plain.md)
+        self.plain = plain
+        self.triggers = _keyed(triggers)
+
+    def run(self, lines: list[str]) -> list[str]:
+        return self.plain.run(lines) if _holds("\n".join(lines), self.triggers) else lines
+
+
+_Guardable = TypeVar("_Guardable", BlockProcessor, Preprocessor)
+
+
+def _guard(
+    registry: Registry[_Guardable],
+    known: Mapping[str, tuple[type[_Guardable], tuple[str, ...]]],
+    guarded: Callable[[_Guardable, tuple[str, ...]], _Guardable],
+) -> None:
+    """Put each known processor of ``registry`` behind its triggers, in its place; one that is
+    not of the class its triggers are for stays as it is."""
+    items = registry._priority  # type: ignore[attr-defined] # private to Markdown, not in its stubs
+    priorities = {item.name: item.priority for item in items}
+    for name, (kind, triggers) in known.items():
+        if name in registry and type(registry[name]) is kind:
+            registry.register(guarded(registry[name], triggers), name, priorities[name])
 
 
 def _quicken(md: markdown.Markdown) -> None:
     """Put ``_QuickInline`` in place of Markdown's and smarty's inline passes, where this
     Markdown has the methods it uses and exactly the patterns whose triggers are known (else
-    the plain pass stays: same output, slower)."""
+    the plain pass stays: same output, slower); and the known block processors and
+    preprocessors behind their triggers."""
+    _guard(md.parser.blockprocessors, _BLOCK_TRIGGERS, _GuardedBlocks)
+    _guard(md.preprocessors, _PREPROCESSOR_TRIGGERS, _GuardedLines)
     if not all(
         hasattr(InlineProcessor, f"_InlineProcessor__{method}")
         for method in ("handleInline", "applyPattern")
@@ -171,12 +273,13 @@ def _quicken(md: markdown.Markdown) -> None:
     for name, (priority, triggers) in _TRIGGERS.items():
         plain = md.treeprocessors[name]
         assert isinstance(plain, InlineProcessor)
-        registry = plain.inlinePatterns
+        # (the stubs give the patterns the tree processor's class)
+        registry = cast("Registry[Pattern]", plain.inlinePatterns)
         if len(registry) != len(triggers) or not all(p in registry for p in triggers):
             continue
         ordered = sorted(triggers, key=registry.get_index_for_name)
         quick = _QuickInline(md, [(registry[p], triggers[p]) for p in ordered])
-        quick.inlinePatterns = registry
+        quick.inlinePatterns = plain.inlinePatterns
         md.treeprocessors.register(quick, name, priority)
 
 
