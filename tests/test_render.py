@@ -91,8 +91,9 @@ def test_links_keep_safe_schemes(renderer: Renderer) -> None:
 
 
 # Pieces of Markdown that hold every trigger of the quick passes (render._INLINE_TRIGGERS,
-# _SMARTY_TRIGGERS, _BLOCK_TRIGGERS, _PREPROCESSOR_TRIGGERS), in and out of the places where
-# they take effect, so that a trigger a pattern or processor could do without is caught.
+# _SMARTY_TRIGGERS, _BLOCK_TRIGGERS, _PREPROCESSOR_TRIGGERS, the toc marker), in and out of the
+# places where they take effect, so that a trigger a pattern or processor could do without is
+# caught.
 _MARKDOWN_PIECES = st.lists(
     st.sampled_from(
         [
@@ -170,6 +171,7 @@ def test_quick_passes_are_in_place() -> None:
     quick, plain = Renderer()._markdown, Renderer(quick=False)._markdown
     assert type(quick.treeprocessors["inline"]).__name__ == "_QuickInline"
     assert type(quick.treeprocessors["smarty"]).__name__ == "_QuickInline"
+    assert type(quick.treeprocessors["toc"]).__name__ == "_QuickToc"
     for registry, plain_registry, known in (
         (quick.parser.blockprocessors, plain.parser.blockprocessors, _BLOCK_TRIGGERS),
         (quick.preprocessors, plain.preprocessors, _PREPROCESSOR_TRIGGERS),

@@ -6,7 +6,7 @@ import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import urljoin
 from xml.etree.ElementTree import Element
 
@@ -26,6 +26,7 @@ from markdown.extensions.def_list import DefListProcessor
 from markdown.extensions.fenced_code import FencedBlockPreprocessor
 from markdown.extensions.footnotes import FootnoteBlockProcessor
 from markdown.extensions.tables import TableProcessor
+from markdown.extensions.toc import TocExtension, TocTreeprocessor
 from markdown.inlinepatterns import Pattern
 from markdown.preprocessors import HtmlBlockPreprocessor, Preprocessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
@@ -165,7 +166,12 @@ class _QuickInline(InlineProcessor):
         apply: Callable[[Pattern, str, int, int], tuple[str, bool, int]]
         apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
         for index, pattern, triggers in candidates:
-            if index < patternIndex or not any(trigger in data for trigger in triggers):
+            if index < patternIndex:
+                continue
+            for trigger in triggers:
+                if trigger in data:
+                    break
+            else:
                 continue
             matched, start = True, 0
             while matched:
@@ -201,16 +207,8 @@ _PREPROCESSOR_TRIGGERS: dict[str, tuple[type[Preprocessor], tuple[str, ...]]] = 
 }
 
 
-def _holds(text: str, triggers: tuple[tuple[str, str], ...]) -> bool:
-    """Whether ``text`` holds one of the triggers, each given with its key: the key, one
-    character, is looked for first, which is much faster than a longer string."""
-    for key, trigger in triggers:  # noqa: SIM110 - a loop: any() and a generator cost more here
-        if key in text and (key is trigger or trigger in text):
-            return True
-    return False
-
-
 def _keyed(triggers: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each trigger with its key (itself if it is one character long)."""
     return tuple((trigger if len(trigger) == 1 else _key(trigger), trigger) for trigger in triggers)
 
 
@@ -223,7 +221,11 @@ class _GuardedBlocks(BlockProcessor):
         self.triggers = _keyed(triggers)
 
     def test(self, parent: Element, block: str) -> bool:
-        return _holds(block, self.triggers) and self.plain.test(parent, block)
+        # each trigger's key, one character, is looked for first: much faster than a string
+        for key, trigger in self.triggers:
+            if key in block and (key is trigger or trigger in block):
+                return self.plain.test(parent, block)
+        return False
 
     def run(self, parent: Element, blocks: list[str]) -> bool | None:
         return self.plain.run(parent, blocks)
@@ -238,7 +240,21 @@ class _GuardedLines(Preprocessor):
         self.triggers = _keyed(triggers)
 
     def run(self, lines: list[str]) -> list[str]:
-        return self.plain.run(lines) if _holds("\n".join(lines), self.triggers) else lines
+        text = "\n".join(lines)
+        for key, trigger in self.triggers:
+            if key in text and (key is trigger or trigger in text):
+                return self.plain.run(lines)
+        return lines
+
+
+class _QuickToc(TocTreeprocessor):
+    """The table of contents, which looks for its marker only in a document that holds it."""
+
+    def replace_marker(self, root: Element, elem: Element) -> None:
+        """Markdown's, which replaces each paragraph whose text is the marker (and walks the
+        whole document, joining the text of each element, to find them)."""
+        if any(element.text and self.marker in element.text for element in root.iter()):
+            super().replace_marker(root, elem)
 
 
 _Guardable = TypeVar("_Guardable", BlockProcessor, Preprocessor)
@@ -251,11 +267,14 @@ def _guard(
 ) -> None:
     """Put each known processor of ``registry`` behind its triggers, in its place; one that is
     not of the class its triggers are for stays as it is."""
-    items = registry._priority  # type: ignore[attr-defined] # private to Markdown, not in its stubs
-    priorities = {item.name: item.priority for item in items}
     for name, (kind, triggers) in known.items():
         if name in registry and type(registry[name]) is kind:
-            registry.register(guarded(registry[name], triggers), name, priorities[name])
+            registry.register(guarded(registry[name], triggers), name, _priority(registry, name))
+
+
+def _priority(registry: Registry[Any], name: str) -> float:
+    items = registry._priority  # type: ignore[attr-defined] # private to Markdown, not in its stubs
+    return next(item.priority for item in items if item.name == name)  # type: ignore[no-any-return]
 
 
 def _quicken(md: markdown.Markdown) -> None:
@@ -265,6 +284,13 @@ def _quicken(md: markdown.Markdown) -> None:
     preprocessors behind their triggers."""
     _guard(md.parser.blockprocessors, _BLOCK_TRIGGERS, _GuardedBlocks)
     _guard(md.preprocessors, _PREPROCESSOR_TRIGGERS, _GuardedLines)
+    for extension in md.registeredExtensions:
+        if (
+            isinstance(extension, TocExtension)
+            and type(md.treeprocessors["toc"]) is TocTreeprocessor
+        ):
+            toc = _QuickToc(md, extension.getConfigs())
+            md.treeprocessors.register(toc, "toc", _priority(md.treeprocessors, "toc"))
     if not all(
         hasattr(InlineProcessor, f"_InlineProcessor__{method}")
         for method in ("handleInline", "applyPattern")
