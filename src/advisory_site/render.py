@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -28,9 +29,9 @@ from markdown.extensions.footnotes import FootnoteBlockProcessor
 from markdown.extensions.tables import TableProcessor
 from markdown.extensions.toc import TocExtension, TocTreeprocessor
 from markdown.inlinepatterns import Pattern
-from markdown.preprocessors import HtmlBlockPreprocessor, Preprocessor
+from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace, Preprocessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
-from markdown.util import AtomicString, Registry
+from markdown.util import ETX, STX, AtomicString, Registry
 
 RENDERER_VERSION = "1"
 """Bump when the rendering of the same Markdown changes, so caches are invalidated."""
@@ -247,6 +248,29 @@ class _GuardedLines(Preprocessor):
         return lines
 
 
+class _QuickWhitespace(Preprocessor):
+    """Markdown's whitespace normalisation, which removes the characters it uses for its own
+    markers, makes every line end a newline, expands tabs, empties the lines that hold only
+    spaces and puts two blank lines at the end: of that, a text without those characters,
+    carriage returns, tabs and such lines needs only the blank lines. Markdown looks for these
+    lines with an expression that is slow on long texts."""
+
+    _SPACES_ONLY = re.compile(r"\n +(?:\n|\Z)")  # a line of spaces (after a first line)
+
+    def __init__(self, plain: Preprocessor) -> None:
+        super().__init__(plain.md)
+        self.plain = plain
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        for character in (STX, ETX, "\r", "\t"):
+            if character in text:
+                return self.plain.run(lines)
+        if self._SPACES_ONLY.search(text):
+            return self.plain.run(lines)
+        return (text + "\n\n").split("\n")
+
+
 class _QuickToc(TocTreeprocessor):
     """The table of contents, which looks for its marker only in a document that holds it."""
 
@@ -284,6 +308,10 @@ def _quicken(md: markdown.Markdown) -> None:
     preprocessors behind their triggers."""
     _guard(md.parser.blockprocessors, _BLOCK_TRIGGERS, _GuardedBlocks)
     _guard(md.preprocessors, _PREPROCESSOR_TRIGGERS, _GuardedLines)
+    if type(md.preprocessors["normalize_whitespace"]) is NormalizeWhitespace:
+        normalise = _QuickWhitespace(md.preprocessors["normalize_whitespace"])
+        priority = _priority(md.preprocessors, "normalize_whitespace")
+        md.preprocessors.register(normalise, "normalize_whitespace", priority)
     for extension in md.registeredExtensions:
         if (
             isinstance(extension, TocExtension)
