@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any, TypeVar, cast
@@ -30,7 +30,7 @@ from markdown.extensions.tables import TableProcessor
 from markdown.extensions.toc import TocExtension, TocTreeprocessor
 from markdown.inlinepatterns import Pattern
 from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace, Preprocessor
-from markdown.treeprocessors import InlineProcessor, Treeprocessor
+from markdown.treeprocessors import InlineProcessor, Treeprocessor, UnescapeTreeprocessor
 from markdown.util import ETX, STX, AtomicString, Registry
 
 RENDERER_VERSION = "1"
@@ -281,6 +281,39 @@ class _QuickToc(TocTreeprocessor):
             super().replace_marker(root, elem)
 
 
+class _QuickUnescape(UnescapeTreeprocessor):
+    """Markdown's restoring of escaped characters, which looks for its marker with an expression
+    in every text: only in the texts that hold the marker's first character."""
+
+    def unescape(self, text: str) -> str:
+        return super().unescape(text) if STX in text else text
+
+
+_T = TypeVar("_T")
+
+
+class _ListedRegistry(Registry[_T]):
+    """A registry that lists its items once, not on every iteration: the block parser goes
+    through its processors for every block."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listed: list[_T] | None = None
+
+    def __iter__(self) -> Iterator[_T]:
+        if self.listed is None:
+            self.listed = list(super().__iter__())
+        return iter(self.listed)
+
+    def register(self, item: _T, name: str, priority: float) -> None:
+        self.listed = None
+        super().register(item, name, priority)
+
+    def deregister(self, name: str, strict: bool = True) -> None:
+        self.listed = None
+        super().deregister(name, strict)
+
+
 _Guardable = TypeVar("_Guardable", BlockProcessor, Preprocessor)
 
 
@@ -296,9 +329,20 @@ def _guard(
             registry.register(guarded(registry[name], triggers), name, _priority(registry, name))
 
 
+def _listed(registry: Registry[_T]) -> _ListedRegistry[_T]:
+    listed = _ListedRegistry[_T]()
+    for name, priority in _items(registry):
+        listed.register(registry[name], name, priority)
+    return listed
+
+
 def _priority(registry: Registry[Any], name: str) -> float:
-    items = registry._priority  # type: ignore[attr-defined] # private to Markdown, not in its stubs
-    return next(item.priority for item in items if item.name == name)  # type: ignore[no-any-return]
+    return next(priority for item, priority in _items(registry) if item == name)
+
+
+def _items(registry: Registry[Any]) -> list[tuple[str, float]]:
+    """The names and priorities in ``registry`` (private to Markdown, and not in its stubs)."""
+    return [(item.name, item.priority) for item in registry._priority]  # type: ignore[attr-defined]
 
 
 def _quicken(md: markdown.Markdown) -> None:
@@ -307,11 +351,15 @@ def _quicken(md: markdown.Markdown) -> None:
     the plain pass stays: same output, slower); and the known block processors and
     preprocessors behind their triggers."""
     _guard(md.parser.blockprocessors, _BLOCK_TRIGGERS, _GuardedBlocks)
+    md.parser.blockprocessors = _listed(md.parser.blockprocessors)
     _guard(md.preprocessors, _PREPROCESSOR_TRIGGERS, _GuardedLines)
     if type(md.preprocessors["normalize_whitespace"]) is NormalizeWhitespace:
         normalise = _QuickWhitespace(md.preprocessors["normalize_whitespace"])
         priority = _priority(md.preprocessors, "normalize_whitespace")
         md.preprocessors.register(normalise, "normalize_whitespace", priority)
+    if type(md.treeprocessors["unescape"]) is UnescapeTreeprocessor:
+        unescape = _QuickUnescape(md)
+        md.treeprocessors.register(unescape, "unescape", _priority(md.treeprocessors, "unescape"))
     for extension in md.registeredExtensions:
         if (
             isinstance(extension, TocExtension)
