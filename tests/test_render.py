@@ -175,6 +175,7 @@ def test_quick_passes_are_in_place() -> None:
     assert type(quick.treeprocessors["smarty"]).__name__ == "_QuickInline"
     assert type(quick.treeprocessors["toc"]).__name__ == "_QuickToc"
     assert type(quick.treeprocessors["unescape"]).__name__ == "_QuickUnescape"
+    assert type(quick.postprocessors["raw_html"]).__name__ == "_QuickRawHtml"
     assert type(quick.preprocessors["normalize_whitespace"]).__name__ == "_QuickWhitespace"
     for registry, plain_registry, known in (
         (quick.parser.blockprocessors, plain.parser.blockprocessors, _BLOCK_TRIGGERS),

@@ -29,9 +29,10 @@ from markdown.extensions.footnotes import FootnoteBlockProcessor
 from markdown.extensions.tables import TableProcessor
 from markdown.extensions.toc import TocExtension, TocTreeprocessor
 from markdown.inlinepatterns import Pattern
+from markdown.postprocessors import Postprocessor, RawHtmlPostprocessor
 from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace, Preprocessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor, UnescapeTreeprocessor
-from markdown.util import ETX, STX, AtomicString, Registry
+from markdown.util import ETX, INLINE_PLACEHOLDER_PREFIX, STX, AtomicString, Registry
 
 RENDERER_VERSION = "1"
 """Bump when the rendering of the same Markdown changes, so caches are invalidated."""
@@ -179,6 +180,25 @@ class _QuickInline(InlineProcessor):
                 data, matched, start = apply(pattern, data, index, start)
         return data
 
+    def _InlineProcessor__processPlaceholders(  # noqa: N802 - overrides InlineProcessor's private method
+        self,
+        data: str | None,
+        parent: Element,
+        isText: bool = True,  # noqa: N803 - the same
+    ) -> list[tuple[Element, list[str]]]:
+        """Markdown's, which puts the elements that a text's placeholders stand for in its place
+        and its text around them: for a text without placeholders, that text alone."""
+        if not data or INLINE_PLACEHOLDER_PREFIX in data:
+            process: Callable[[str | None, Element, bool], list[tuple[Element, list[str]]]]
+            process = super()._InlineProcessor__processPlaceholders  # type: ignore[misc]
+            return process(data, parent, isText)
+        text = AtomicString(data) if isinstance(data, AtomicString) else data
+        if isText:
+            parent.text = parent.text + text if parent.text else text
+        else:
+            parent.tail = parent.tail + text if parent.tail else text
+        return []
+
 
 def _key(trigger: str) -> str:
     """A character that every text holding ``trigger`` holds, and few others: its first but
@@ -271,6 +291,29 @@ class _QuickWhitespace(Preprocessor):
         return (text + "\n\n").split("\n")
 
 
+class _QuickRawHtml(Postprocessor):
+    """Markdown's putting back of the raw HTML it set aside, on the lines from the first of its
+    placeholders to the last: its expression, slow on long texts, matches a placeholder (with
+    the paragraph tags around it) and never a line end."""
+
+    def __init__(self, plain: Postprocessor) -> None:
+        super().__init__()
+        self.plain = plain
+
+    def run(self, text: str) -> str:
+        first = text.find(STX)
+        if first < 0:
+            return text
+        last = text.rfind(ETX)
+        if last < first:
+            return self.plain.run(text)
+        start = text.rfind("\n", 0, first) + 1
+        end = text.find("\n", last)
+        if end < 0:
+            end = len(text)
+        return text[:start] + self.plain.run(text[start:end]) + text[end:]
+
+
 class _QuickToc(TocTreeprocessor):
     """The table of contents, which looks for its marker only in a document that holds it."""
 
@@ -357,6 +400,9 @@ def _quicken(md: markdown.Markdown) -> None:
         normalise = _QuickWhitespace(md.preprocessors["normalize_whitespace"])
         priority = _priority(md.preprocessors, "normalize_whitespace")
         md.preprocessors.register(normalise, "normalize_whitespace", priority)
+    if type(md.postprocessors["raw_html"]) is RawHtmlPostprocessor:
+        raw_html = _QuickRawHtml(md.postprocessors["raw_html"])
+        md.postprocessors.register(raw_html, "raw_html", _priority(md.postprocessors, "raw_html"))
     if type(md.treeprocessors["unescape"]) is UnescapeTreeprocessor:
         unescape = _QuickUnescape(md)
         md.treeprocessors.register(unescape, "unescape", _priority(md.treeprocessors, "unescape"))
