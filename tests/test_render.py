@@ -6,14 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisory_site.render import (
-    _BLOCK_TRIGGERS,
-    _PREPROCESSOR_TRIGGERS,
-    Renderer,
-    _FirstParagraph,
-    first_paragraph_text,
-    plain_text,
-)
+from advisory_site.quickmarkdown import _BLOCK_TRIGGERS, _PREPROCESSOR_TRIGGERS
+from advisory_site.render import Renderer, _FirstParagraph, first_paragraph_text, plain_text
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +84,7 @@ def test_links_keep_safe_schemes(renderer: Renderer) -> None:
     assert 'href="tel:+12025550100"' in html
 
 
-# Pieces of Markdown that hold every trigger of the quick passes (render._INLINE_TRIGGERS,
+# Pieces of Markdown that hold every trigger of the quick passes (quickmarkdown._INLINE_TRIGGERS,
 # _SMARTY_TRIGGERS, _BLOCK_TRIGGERS, _PREPROCESSOR_TRIGGERS, the toc marker, the characters that
 # whitespace normalisation changes), in and out of the places where they take effect, so that a
 # trigger a pattern or processor could do without is caught.
