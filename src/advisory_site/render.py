@@ -139,23 +139,30 @@ def sanitise(fragment: str, *, base_url: str = "") -> str:
     With ``base_url``, every link, image and citation address is also made absolute against it
     (for feeds, which are read away from the site).
     """
+    if not base_url:
+        return str(_CLEANER.clean(fragment))
 
     def absolute(_tag: str, attribute: str, value: str) -> str:
         return urljoin(base_url, value) if attribute in _LINK_ATTRIBUTES else value
 
-    return str(
-        nh3.clean(
-            fragment,
-            attribute_filter=absolute if base_url else None,
-            tags=set(_TAGS),
-            attributes=_ATTRIBUTES,
-            url_schemes=set(_SCHEMES),
-            allowed_classes=_CLASSES,
-            filter_style_properties={"text-align"},
-            link_rel="noopener noreferrer",
-            strip_comments=True,
-        )
+    return str(_cleaner(absolute).clean(fragment))
+
+
+def _cleaner(attribute_filter: Callable[[str, str, str], str] | None = None) -> nh3.Cleaner:
+    return nh3.Cleaner(
+        attribute_filter=attribute_filter,
+        tags=set(_TAGS),
+        attributes=_ATTRIBUTES,
+        url_schemes=set(_SCHEMES),
+        allowed_classes=_CLASSES,
+        filter_style_properties={"text-align"},
+        link_rel="noopener noreferrer",
+        strip_comments=True,
     )
+
+
+# Built once: nh3 builds a sanitiser for every call of nh3.clean, which took half its time.
+_CLEANER = _cleaner()
 
 
 def plain_text(fragment: str) -> str:
