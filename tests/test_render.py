@@ -94,6 +94,7 @@ _MARKDOWN_PIECES = st.lists(
             *"ab1 '\"-.*_`[]()!\n<>&;#s0^:|\\=~\t\r\x02\x03\N{EN DASH}\N{EM DASH}",
             "\r\n",
             "\n  \n",
+            "\n  ",
             "--",
             "---",
             "...",
