@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from advisory_site.quickmarkdown import _BLOCK_TRIGGERS, _PREPROCESSOR_TRIGGERS
 from advisory_site.render import Renderer, _FirstParagraph, first_paragraph_text, plain_text
 
 
@@ -83,51 +84,101 @@ def test_links_keep_safe_schemes(renderer: Renderer) -> None:
     assert 'href="tel:+12025550100"' in html
 
 
+# Pieces of Markdown that hold every trigger of the quick passes (quickmarkdown._INLINE_TRIGGERS,
+# _SMARTY_TRIGGERS, _BLOCK_TRIGGERS, _PREPROCESSOR_TRIGGERS, the toc marker, the characters that
+# whitespace normalisation changes), in and out of the places where they take effect, so that a
+# trigger a pattern or processor could do without is caught.
 _MARKDOWN_PIECES = st.lists(
     st.sampled_from(
         [
-            *"ab1 '\"-.*_`[]()!\n<>&;#s0^:|\\",
+            *"ab1 '\"-.*_`[]()!\n<>&;#s0^:|\\=~\t\r\x02\x03\N{EN DASH}\N{EM DASH}",
+            "\r\n",
+            "\n  \n",
+            "\n  ",
             "--",
+            "---",
             "...",
             "'80s",
+            "\"'a",
+            "'\"a",
+            "x'\" ",
+            "x\"' ",
+            " 's ",
+            ' " ',
+            "\N{EM DASH}'a",
+            '\N{EM DASH}"a',
             "&amp;",
+            "&amp",
             "&#8212;",
+            "&#123",
             "\n\n",
             "  \n",
             "**",
+            "`code`",
             "[a](https://x.gov/)",
             "![i](https://x.gov/i.png)",
             "[^1]",
             "\n\n[^1]: note\n",
             "[r]\n\n[r]: https://x.gov/\n",
+            "[r]: https://x.gov/",
+            "[a][r]",
+            "![i][r]",
+            "![r]",
             "<https://x.gov/>",
             "<a@b.gov>",
             "<b>",
             "</b>",
+            "\n<div>\nx\n</div>\n",
             "\n- item\n",
+            "\n1. item\n",
             "\n## head\n",
+            "# top",
+            "\nhead\n===\n",
+            "\nhead\n---\n",
+            "\n***\n",
+            "\n_ _ _\n",
             "\n> quote\n",
             "\n    code\n",
+            "\n```\ncode\n```\n",
+            "\n~~~ python\ncode\n~~~\n",
             "\n| a | b |\n|---|---|\n| c | d |\n",
+            "\n\n| a |\n|---|\n",
+            "\nterm\n: definition\n",
+            ":\tdefinition",
             "*[HTML]: Hyper Text\n",
             "HTML",
+            "[TOC]",
         ]
     ),
     max_size=40,
 ).map("".join)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(_MARKDOWN_PIECES)
-def test_quick_inline_passes_render_like_plain_markdown(text: str) -> None:
-    """Skipping the text that no inline pattern can match must never change the output."""
-    assert Renderer().render(text) == Renderer(quick=False).render(text)
+def test_quick_passes_render_like_plain_markdown(text: str) -> None:
+    """Skipping the patterns and processors that cannot match must never change Markdown's
+    output, nor what is made of it."""
+    quick, plain = Renderer(), Renderer(quick=False)
+    assert quick._markdown.convert(text) == plain._markdown.convert(text)
+    assert quick.render(text) == plain.render(text)
 
 
-def test_quick_inline_passes_are_in_place() -> None:
-    processors = Renderer()._markdown.treeprocessors
-    assert type(processors["inline"]).__name__ == "_QuickInline"
-    assert type(processors["smarty"]).__name__ == "_QuickInline"
+def test_quick_passes_are_in_place() -> None:
+    quick, plain = Renderer()._markdown, Renderer(quick=False)._markdown
+    assert type(quick.treeprocessors["inline"]).__name__ == "_QuickInline"
+    assert type(quick.treeprocessors["smarty"]).__name__ == "_QuickInline"
+    assert type(quick.treeprocessors["toc"]).__name__ == "_QuickToc"
+    assert type(quick.treeprocessors["unescape"]).__name__ == "_QuickUnescape"
+    assert type(quick.postprocessors["raw_html"]).__name__ == "_QuickRawHtml"
+    assert type(quick.preprocessors["normalize_whitespace"]).__name__ == "_QuickWhitespace"
+    for registry, plain_registry, known in (
+        (quick.parser.blockprocessors, plain.parser.blockprocessors, _BLOCK_TRIGGERS),
+        (quick.preprocessors, plain.preprocessors, _PREPROCESSOR_TRIGGERS),
+    ):
+        assert all(hasattr(registry[name], "plain") for name in known)
+        # in the same order as in plain Markdown
+        assert [type(getattr(p, "plain", p)) for p in registry] == [type(p) for p in plain_registry]
     text = "\"Ready,\" she said -- it's the '80s... 'Yes' *now* [here](https://x.gov/)"
     assert Renderer().render(text) == Renderer(quick=False).render(text)
     assert "“Ready,” she said – it’s the ’80s… ‘Yes’ <em>now</em>" in Renderer().render(text).html

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import html
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -14,7 +13,9 @@ from xml.etree.ElementTree import Element
 import markdown
 import nh3
 from markdown.extensions import Extension
-from markdown.treeprocessors import InlineProcessor, Treeprocessor
+from markdown.treeprocessors import Treeprocessor
+
+from advisory_site.quickmarkdown import quicken
 
 RENDERER_VERSION = "1"
 """Bump when the rendering of the same Markdown changes, so caches are invalidated."""
@@ -65,74 +66,6 @@ class _DemoteTitlesExtension(Extension):
         md.treeprocessors.register(_DemoteTitles(md), "demote_titles", 30)
 
 
-# The inline passes and the characters that each of their patterns needs to match at all.
-# Markdown's own pass: code, escapes, links, images and footnotes, autolinks and raw HTML,
-# entities, emphasis, and the two-space line break.
-_INLINE_TRIGGERS = {
-    "backtick": "`",
-    "escape": "\\\\",
-    "footnote": "\\[",
-    "reference": "\\[",
-    "link": "\\[",
-    "image_link": "\\[",
-    "image_reference": "\\[",
-    "short_reference": "\\[",
-    "short_image_ref": "\\[",
-    "autolink": "<",
-    "automail": "<",
-    "linebreak": "  \n",
-    "html": "<",
-    "entity": "&",
-    "em_strong": "[*_]",
-}
-# Smarty's pass (typographic quotes, dashes, ellipses): a quote, two hyphens or three dots.
-_SMARTY_TRIGGERS = "['\"]|--|\\.\\.\\."
-
-
-class _QuickInline(InlineProcessor):
-    """An inline pass that skips the text none of its patterns can match.
-
-    Markdown tries every inline pattern, one after the other, on every piece of text: with
-    smarty's second pass of 17 patterns, most of the time of rendering a release. Most
-    paragraphs of a release have no markup and no quotes at all; a text without any character
-    that a pattern needs is returned unchanged by all of them, so it is returned at once.
-    ``tests/test_render.py`` checks the output against plain Markdown.
-    """
-
-    def __init__(self, md: markdown.Markdown, triggers: re.Pattern[str]) -> None:
-        super().__init__(md)
-        self.triggers = triggers
-
-    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803 - overrides InlineProcessor's private method
-        if not self.triggers.search(data):
-            return data
-        handle: Callable[[str, int], str] = super()._InlineProcessor__handleInline  # type: ignore[misc]
-        return handle(data, patternIndex)
-
-
-def _quicken(md: markdown.Markdown) -> None:
-    """Put ``_QuickInline`` in place of Markdown's and smarty's inline passes, where this
-    Markdown has the method it overrides and exactly the patterns whose triggers are known
-    (else the plain passes stay: same output, slower)."""
-    if not hasattr(InlineProcessor, "_InlineProcessor__handleInline"):
-        return
-    for name, priority, triggers in (
-        ("inline", 20, "|".join(sorted(set(_INLINE_TRIGGERS.values())))),
-        ("smarty", 6, _SMARTY_TRIGGERS),
-    ):
-        plain = md.treeprocessors[name]
-        assert isinstance(plain, InlineProcessor)
-        patterns = plain.inlinePatterns
-        known = len(patterns) == len(_INLINE_TRIGGERS) and all(
-            p in patterns for p in _INLINE_TRIGGERS
-        )
-        if name == "inline" and not known:
-            continue
-        quick = _QuickInline(md, re.compile(triggers))
-        quick.inlinePatterns = plain.inlinePatterns
-        md.treeprocessors.register(quick, name, priority)
-
-
 @dataclass(frozen=True, slots=True)
 class Rendered:
     utf8: bytes  # the sanitised HTML, UTF-8 (kept for thousands of releases: see Release.body)
@@ -144,7 +77,11 @@ class Rendered:
 
 
 class Renderer:
-    """Turns release bodies into safe HTML. Not thread-safe: one per worker."""
+    """Turns release bodies into safe HTML. Not thread-safe: one per worker.
+
+    ``quick=False`` leaves out the shortcuts of ``quickmarkdown`` (the same output, slower), for
+    the tests that compare the two.
+    """
 
     def __init__(self, *, quick: bool = True) -> None:
         self._markdown = markdown.Markdown(
@@ -163,7 +100,7 @@ class Renderer:
             output_format="html",
         )
         if quick:
-            _quicken(self._markdown)
+            quicken(self._markdown)
 
     def render(self, text: str) -> Rendered:
         self._markdown.reset()

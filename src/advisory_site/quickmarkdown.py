@@ -1,0 +1,371 @@
+"""Shortcuts through Python-Markdown's passes: each skips only work that cannot change the output.
+
+Markdown tries every inline pattern on every piece of text, every block processor on every block
+and every preprocessor on the whole text, mostly with regular expression searches, most of which
+cannot match a given text: a pattern or processor whose expression needs a string (its trigger)
+that the text does not hold is skipped. The shortcuts take the place of Markdown's own processors
+where these are the classes (or patterns) they were written for; elsewhere Markdown's stay, with
+the same output, slower. ``tests/test_render.py`` checks the output against plain Markdown on
+generated texts that hold every trigger, so that a trigger a pattern could do without fails it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
+from typing import Any, TypeVar, cast
+from xml.etree.ElementTree import Element
+
+import markdown
+from markdown.blockprocessors import (
+    BlockProcessor,
+    BlockQuoteProcessor,
+    HashHeaderProcessor,
+    HRProcessor,
+    ReferenceProcessor,
+    SetextHeaderProcessor,
+)
+from markdown.extensions.abbr import AbbrBlockprocessor
+from markdown.extensions.def_list import DefListProcessor
+from markdown.extensions.fenced_code import FencedBlockPreprocessor
+from markdown.extensions.footnotes import FootnoteBlockProcessor
+from markdown.extensions.tables import TableProcessor
+from markdown.extensions.toc import TocExtension, TocTreeprocessor
+from markdown.inlinepatterns import Pattern
+from markdown.postprocessors import Postprocessor, RawHtmlPostprocessor
+from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace, Preprocessor
+from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
+from markdown.util import ETX, INLINE_PLACEHOLDER_PREFIX, STX, AtomicString, Registry
+
+_T = TypeVar("_T")
+
+# The patterns of the two inline passes, each with the strings of which any match of it holds at
+# least one: a pattern is only tried on a text that holds one of them. Markdown's own pass: code,
+# escapes, links, images and footnotes, autolinks and raw HTML, entities, emphasis, and the
+# two-space line break.
+_INLINE_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "backtick": ("`",),
+    "escape": ("\\",),
+    "footnote": ("[^",),
+    "reference": ("[",),
+    "link": ("[",),
+    "image_link": ("![",),
+    "image_reference": ("![",),
+    "short_reference": ("[",),
+    "short_image_ref": ("![",),
+    "autolink": ("<",),
+    "automail": ("<",),
+    "linebreak": ("  \n",),
+    "html": ("<",),
+    "entity": ("&",),
+    "em_strong": ("*", "_"),
+}
+# Smarty's pass: typographic dashes, ellipses and quotes. Quotes 2 to 5 need a quote next to one
+# of the other kind, quote 6 (the '80s) a single quote before a digit.
+_SMARTY_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "smarty-em-dashes": ("---",),
+    "smarty-en-dashes": ("--",),
+    "smarty-ellipses": ("...",),
+    "smarty-quotes-0": ("'",),
+    "smarty-quotes-1": ('"',),
+    "smarty-quotes-2": ("\"'",),
+    "smarty-quotes-3": ("'\"",),
+    "smarty-quotes-4": ("'\"",),
+    "smarty-quotes-5": ("\"'",),
+    "smarty-quotes-6": tuple(f"'{digit}" for digit in "0123456789"),
+    **{f"smarty-quotes-{index}": ("'",) for index in range(7, 11)},
+    **{f"smarty-quotes-{index}": ('"',) for index in range(11, 15)},
+}
+
+
+class _QuickInline(InlineProcessor):
+    """An inline pass that tries each pattern only on the texts it can match.
+
+    Markdown tries every inline pattern, one after the other, on every piece of text, each a
+    regular expression search over the whole text (smarty's second pass has 18 patterns). A
+    pattern none of whose triggers is in the text cannot match, and Markdown then goes on to
+    the next pattern, which this pass does at once.
+    """
+
+    def __init__(
+        self,
+        md: markdown.Markdown,
+        patterns: list[tuple[Pattern, tuple[str, ...]]],
+    ):
+        super().__init__(md)
+        self.patterns = patterns  # in the order of the pass, each with its triggers
+        # what a text holds of the triggers' keys picks the patterns worth trying on it, if any
+        self.keys = "".join(sorted({_key(t) for _, triggers in patterns for t in triggers}))
+        self.candidates: dict[str, list[tuple[int, Pattern, tuple[str, ...]]]] = {}
+
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803 - overrides InlineProcessor's private method
+        """Markdown's loop over the patterns, without the searches that cannot match.
+
+        Markdown tries pattern after pattern from ``patternIndex``, each again from where its
+        last match ended for as long as it matches. A pattern whose triggers are not in the text
+        does not match, and would not later: a match puts a placeholder, which holds no trigger,
+        in place of text, so triggers are never made, only removed.
+        """
+        if isinstance(data, AtomicString):
+            return data
+        keys = "".join([key for key in self.keys if key in data])
+        if not keys:
+            return data
+        candidates = self.candidates.get(keys)
+        if candidates is None:
+            candidates = self.candidates[keys] = [
+                (index, pattern, triggers)
+                for index, (pattern, triggers) in enumerate(self.patterns)
+                if any(_key(trigger) in keys for trigger in triggers)
+            ]
+        apply: Callable[[Pattern, str, int, int], tuple[str, bool, int]]
+        apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
+        for index, pattern, triggers in candidates:
+            if index < patternIndex:
+                continue
+            for trigger in triggers:
+                if trigger in data:
+                    break
+            else:
+                continue
+            matched, start = True, 0
+            while matched:
+                data, matched, start = apply(pattern, data, index, start)
+        return data
+
+    def _InlineProcessor__processPlaceholders(  # noqa: N802 - overrides InlineProcessor's private method
+        self,
+        data: str | None,
+        parent: Element,
+        isText: bool = True,  # noqa: N803 - the same
+    ) -> list[tuple[Element, list[str]]]:
+        """Markdown's, which puts the elements that a text's placeholders stand for in its place
+        and its text around them: for a text without placeholders, that text alone."""
+        if not data or INLINE_PLACEHOLDER_PREFIX in data:
+            process: Callable[[str | None, Element, bool], list[tuple[Element, list[str]]]]
+            process = super()._InlineProcessor__processPlaceholders  # type: ignore[misc]
+            return process(data, parent, isText)
+        text = AtomicString(data) if isinstance(data, AtomicString) else data
+        if isText:
+            parent.text = parent.text + text if parent.text else text
+        else:
+            parent.tail = parent.tail + text if parent.tail else text
+        return []
+
+
+def _key(trigger: str) -> str:
+    """A character that every text holding ``trigger`` holds, and few others: its first one
+    that is not a space or a line end (which nearly every text has), else its last."""
+    return trigger.strip(" \n")[:1] or trigger[-1]
+
+
+# Block processors that can only take a block holding one of these strings (their expressions
+# need them), with the class whose expressions those are. Footnote, abbreviation and link
+# definitions take every block on test and hand it back from run unless it matches.
+_BLOCK_TRIGGERS: dict[str, tuple[type[BlockProcessor], tuple[str, ...]]] = {
+    "table": (TableProcessor, ("|",)),
+    "hashheader": (HashHeaderProcessor, ("#",)),
+    "setextheader": (SetextHeaderProcessor, ("\n=", "\n-")),
+    "hr": (HRProcessor, ("-", "_", "*")),
+    "deflist": (DefListProcessor, (": ",)),
+    "quote": (BlockQuoteProcessor, (">",)),
+    "footnote": (FootnoteBlockProcessor, ("[^",)),
+    "abbr": (AbbrBlockprocessor, ("*[",)),
+    "reference": (ReferenceProcessor, ("]:",)),
+}
+# Preprocessors that return the lines they are given unless the text holds one of these: fenced
+# code needs a fence; raw HTML a tag, and its parser rewrites an entity without its ';'.
+_PREPROCESSOR_TRIGGERS: dict[str, tuple[type[Preprocessor], tuple[str, ...]]] = {
+    "fenced_code_block": (FencedBlockPreprocessor, ("```", "~~~")),
+    "html_block": (HtmlBlockPreprocessor, ("<", "&")),
+}
+
+
+def _keyed(triggers: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each trigger with its key (itself if it is one character long)."""
+    return tuple((trigger if len(trigger) == 1 else _key(trigger), trigger) for trigger in triggers)
+
+
+class _GuardedBlocks(BlockProcessor):
+    """A block processor that is only tested on the blocks that hold one of its triggers."""
+
+    def __init__(self, plain: BlockProcessor, triggers: tuple[str, ...]) -> None:
+        super().__init__(plain.parser)
+        self.plain = plain
+        self.triggers = _keyed(triggers)
+
+    def test(self, parent: Element, block: str) -> bool:
+        # each trigger's key, one character, is looked for first: much faster than a string
+        for key, trigger in self.triggers:
+            if key in block and (key is trigger or trigger in block):
+                return self.plain.test(parent, block)
+        return False
+
+    def run(self, parent: Element, blocks: list[str]) -> bool | None:
+        return self.plain.run(parent, blocks)
+
+
+class _GuardedLines(Preprocessor):
+    """A preprocessor that only runs on the texts that hold one of its triggers."""
+
+    def __init__(self, plain: Preprocessor, triggers: tuple[str, ...]) -> None:
+        super().__init__(plain.md)
+        self.plain = plain
+        self.triggers = _keyed(triggers)
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        for key, trigger in self.triggers:
+            if key in text and (key is trigger or trigger in text):
+                return self.plain.run(lines)
+        return lines
+
+
+class _QuickWhitespace(Preprocessor):
+    """Markdown's whitespace normalisation, which removes the characters it uses for its own
+    markers, makes every line end a newline, expands tabs, empties the lines that hold only
+    spaces and puts two blank lines at the end: of that, a text without those characters,
+    carriage returns, tabs and such lines needs only the blank lines. Markdown looks for these
+    lines with an expression that is slow on long texts."""
+
+    _SPACES_ONLY = re.compile(r"\n +(?:\n|\Z)")  # a line of spaces (after a first line)
+
+    def __init__(self, plain: Preprocessor) -> None:
+        super().__init__(plain.md)
+        self.plain = plain
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        for character in (STX, ETX, "\r", "\t"):
+            if character in text:
+                return self.plain.run(lines)
+        if self._SPACES_ONLY.search(text):
+            return self.plain.run(lines)
+        return (text + "\n\n").split("\n")
+
+
+class _QuickRawHtml(Postprocessor):
+    """Markdown's putting back of the raw HTML it set aside, on the lines from the first of its
+    placeholders to the last: its expression, slow on long texts, matches a placeholder (with
+    the paragraph tags around it) and never a line end."""
+
+    def __init__(self, plain: Postprocessor) -> None:
+        super().__init__()
+        self.plain = plain
+
+    def run(self, text: str) -> str:
+        first = text.find(STX)
+        if first < 0:
+            return text
+        last = text.rfind(ETX)
+        if last < first:
+            return self.plain.run(text)
+        start = text.rfind("\n", 0, first) + 1
+        end = text.find("\n", last)
+        if end < 0:
+            end = len(text)
+        return text[:start] + self.plain.run(text[start:end]) + text[end:]
+
+
+class _QuickToc(TocTreeprocessor):
+    """The table of contents, which looks for its marker only in a document that holds it."""
+
+    def replace_marker(self, root: Element, elem: Element) -> None:
+        """Markdown's, which replaces each paragraph whose text is the marker (and walks the
+        whole document, joining the text of each element, to find them)."""
+        if any(element.text and self.marker in element.text for element in root.iter()):
+            super().replace_marker(root, elem)
+
+
+class _QuickUnescape(UnescapeTreeprocessor):
+    """Markdown's restoring of escaped characters, which looks for its marker with an expression
+    in every text: only in the texts that hold the marker's first character."""
+
+    def unescape(self, text: str) -> str:
+        return super().unescape(text) if STX in text else text
+
+
+class _ListedRegistry(Registry[_T]):
+    """A registry that lists its items once, not on every iteration: the block parser goes
+    through its processors for every block."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listed: list[_T] | None = None
+
+    def __iter__(self) -> Iterator[_T]:
+        if self.listed is None:
+            self.listed = list(super().__iter__())
+        return iter(self.listed)
+
+    def register(self, item: _T, name: str, priority: float) -> None:
+        self.listed = None
+        super().register(item, name, priority)
+
+    def deregister(self, name: str, strict: bool = True) -> None:
+        self.listed = None
+        super().deregister(name, strict)
+
+
+def quicken(md: markdown.Markdown) -> None:
+    """Put the shortcuts in place of ``md``'s processors (where they are Markdown's own)."""
+    for name, (kind, triggers) in _PREPROCESSOR_TRIGGERS.items():
+        _replace(md.preprocessors, name, kind, partial(_GuardedLines, triggers=triggers))
+    _replace(md.preprocessors, "normalize_whitespace", NormalizeWhitespace, _QuickWhitespace)
+    for name, (block_kind, block_triggers) in _BLOCK_TRIGGERS.items():
+        guarded = partial(_GuardedBlocks, triggers=block_triggers)
+        _replace(md.parser.blockprocessors, name, block_kind, guarded)
+    md.parser.blockprocessors = _listed(md.parser.blockprocessors)
+    if all(hasattr(InlineProcessor, f"_InlineProcessor__{m}") for m in _INLINE_METHODS):
+        for name, patterns in (("inline", _INLINE_TRIGGERS), ("smarty", _SMARTY_TRIGGERS)):
+            quick = partial(_quick_inline, triggers=patterns)
+            _replace(md.treeprocessors, name, InlineProcessor, quick)
+    toc = [e.getConfigs() for e in md.registeredExtensions if isinstance(e, TocExtension)]
+    if toc:
+        _replace(md.treeprocessors, "toc", TocTreeprocessor, lambda _: _QuickToc(md, toc[0]))
+    _replace(md.treeprocessors, "unescape", UnescapeTreeprocessor, lambda _: _QuickUnescape(md))
+    _replace(md.postprocessors, "raw_html", RawHtmlPostprocessor, _QuickRawHtml)
+
+
+_INLINE_METHODS = ("handleInline", "applyPattern", "processPlaceholders")
+
+
+def _quick_inline(
+    plain: InlineProcessor, triggers: Mapping[str, tuple[str, ...]]
+) -> InlineProcessor:
+    """``_QuickInline`` for the patterns of ``plain``, or ``plain`` itself unless it has
+    exactly the patterns whose triggers are known."""
+    # (the stubs give the patterns the tree processor's class)
+    patterns = cast("Registry[Pattern]", plain.inlinePatterns)
+    if len(patterns) != len(triggers) or not all(name in patterns for name in triggers):
+        return plain
+    ordered = sorted(triggers, key=patterns.get_index_for_name)
+    quick = _QuickInline(plain.md, [(patterns[name], triggers[name]) for name in ordered])
+    quick.inlinePatterns = plain.inlinePatterns
+    return quick
+
+
+def _replace(
+    registry: Registry[_T], name: str, kind: type[Any], quick: Callable[[Any], _T]
+) -> None:
+    """Put ``quick(processor)`` in the place of the processor ``name``, at its priority, if that
+    is of the class ``kind`` and no subclass (which could match more than ``kind`` does)."""
+    if name in registry and type(registry[name]) is kind:
+        registry.register(quick(registry[name]), name, _priority(registry, name))
+
+
+def _listed(registry: Registry[_T]) -> _ListedRegistry[_T]:
+    listed = _ListedRegistry[_T]()
+    for name, priority in _items(registry):
+        listed.register(registry[name], name, priority)
+    return listed
+
+
+def _priority(registry: Registry[Any], name: str) -> float:
+    return next(priority for item, priority in _items(registry) if item == name)
+
+
+def _items(registry: Registry[Any]) -> list[tuple[str, float]]:
+    """The names and priorities in ``registry`` (private to Markdown, and not in its stubs)."""
+    return [(item.name, item.priority) for item in registry._priority]  # type: ignore[attr-defined]
