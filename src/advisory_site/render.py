@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -160,11 +159,6 @@ def _cleaner(base_url: str) -> nh3.Cleaner:
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
-
-
-def plain_text(fragment: str) -> str:
-    """The text of an HTML fragment, tags removed and entities decoded, whitespace folded."""
-    return " ".join(html.unescape(str(nh3.clean(fragment, tags=set()))).split())
 
 
 class _FirstParagraph(HTMLParser):
