@@ -53,17 +53,18 @@ _ASSET_ATTRIBUTES = frozenset(
     }
 )
 _LOADED_LINKS = frozenset({"stylesheet", "icon", "preload", "modulepreload", "manifest"})
-# Where a tag that matters can start: an element that loads something or carries a policy.
-# Matched in the lowercased page. (HTMLParser ends a tag name at whitespace, '/', '>' or NUL.)
+# Where a tag that matters can start (an element that loads something or carries a policy),
+# matched in the lowercased page. (HTMLParser ends a tag name at whitespace, '/', '>' or NUL.) A
+# plainly written one (quoted values, or unquoted ones without quotes or '=<>`') is matched whole
+# as "plain": HTMLParser ends such a tag where the match ends, so what it holds can be judged from
+# its text. A script never is: its content follows.
+_TAG_NAMES = "|".join(sorted({tag for tag, _ in _ASSET_ATTRIBUTES if tag != "script"} | {"meta"}))
 _TAG_START = re.compile(
-    rb"<(?:"
-    + "|".join(sorted({tag for tag, _ in _ASSET_ATTRIBUTES} | {"meta"})).encode()
+    rb"<(?P<name>"
+    + _TAG_NAMES.encode()
     + rb")(?=[\s/>\x00])"
-)
-# A plainly written start tag: quoted values, or unquoted ones without quotes or '=<>`'. For such
-# a tag HTMLParser ends where this does, so what it holds can be judged from its text.
-_PLAIN_TAG = re.compile(
-    rb"<([a-z]+)(?:\s+[^\s\"'>/=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>"
+    + rb"(?P<plain>(?:\s+[^\s\"'>/=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>)?"
+    rb"|<script(?=[\s/>\x00])"
 )
 # What a browser ignores in a URL: C0 controls and spaces around it, tabs and newlines anywhere.
 _URL_EDGES = "".join(map(chr, range(0x21)))
@@ -225,13 +226,19 @@ def _scan(page: bytes) -> _PageScanner:
         if start.start() < done:
             continue  # inside the chunk just parsed
         done = start.start()
-        plain = _PLAIN_TAG.match(lowered, done)
-        if plain is not None and plain.group(1) != b"script":
-            if not _harmless(plain.group(1), plain.group()):
-                policies, insecure = _tag_findings(page[done : plain.end()])
+        if start.group("plain") is not None:
+            tag = start.group()
+            if start.group("name") == b"meta":
+                harmless = b"http-equiv" not in tag
+            else:  # a character reference could spell 'http:'; browsers read "ht<tab>tp:" so
+                harmless = not (
+                    b"http:" in tag or b"&" in tag or b"\t" in tag or b"\n" in tag or b"\r" in tag
+                )
+            if not harmless:
+                policies, insecure = _tag_findings(page[done : start.end()])
                 scanner.policies.extend(policies)
                 scanner.insecure.extend(insecure)
-            done = plain.end()
+            done = start.end()
             continue
         while True:
             close = page.find(b">", done)
@@ -255,16 +262,6 @@ def _tag_findings(tag: bytes) -> tuple[tuple[str, ...], tuple[str, ...]]:
     scanner.feed(tag.decode("utf-8"))
     scanner.close()
     return tuple(scanner.policies), tuple(scanner.insecure)
-
-
-def _harmless(name: bytes, tag: bytes) -> bool:
-    """Whether a plainly written start tag (lowercased) can neither set a policy nor load
-    anything over plain HTTP, so that parsing it can be skipped. A page has a dozen such tags
-    (meta descriptions, stylesheets, icons) and parsing each costs. A character reference
-    could spell 'http:', and a browser reads "ht<tab>tp:" as "http:": such tags are parsed."""
-    if name == b"meta":
-        return b"http-equiv" not in tag
-    return not any(sign in tag for sign in (b"http:", b"&", b"\t", b"\n", b"\r"))
 
 
 def insecure_assets(fragment: str) -> list[str]:
