@@ -12,8 +12,10 @@ measurement is a fresh process:
 - memory: the peak, sampled every 50 ms, of the summed PSS (proportional set size: shared pages
   are split between the processes sharing them, so forked workers are not double counted) and of
   the summed RSS (which does count shared pages once per process) over the whole process tree.
-  Sampling can miss a spike shorter than 50 ms. (Reading smaps_rollup costs the kernel time in
-  proportion to a process's memory, on the same cores: every 10 ms slowed Hugo's 1.3 GB build.)
+  Sampling can miss a spike shorter than 50 ms. Reading smaps_rollup costs the kernel time in
+  proportion to a process's memory, on the same cores: it slowed our builds by ~1 s and Hugo's
+  1.3 GB one more. So memory is measured in a separate pass of the first round, and the timed
+  builds are never sampled.
 
 Figures are the median of the repeats (memory: the maximum). On a shared machine wall times are
 noisy; CPU times much less so.
@@ -85,7 +87,8 @@ def tree_memory(pid: int) -> tuple[int, int]:
     return pss, rss
 
 
-def measure(command: list[str], env: dict[str, str] | None = None) -> Sample:
+def measure(command: list[str], env: dict[str, str] | None = None, *, sampled: bool) -> Sample:
+    """Run ``command``; with ``sampled``, also sample its memory (which slows it: see above)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -99,11 +102,13 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> Sample:
             done.wait(INTERVAL)
 
     sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    if sampled:
+        sampler.start()
     _, stderr = process.communicate()
     wall = time.perf_counter() - started
     done.set()
-    sampler.join()
+    if sampled:
+        sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{stderr.decode()}")
@@ -185,7 +190,8 @@ def change_one_release(site: Path, round_number: int) -> None:
 
 def run_size(
     count: int, work: Path, repeat: int, *, build_args: tuple[str, ...] = ()
-) -> dict[str, dict[str, list[Sample]]]:
+) -> tuple[dict[str, dict[str, list[Sample]]], dict[str, dict[str, list[Sample]]]]:
+    """The timed samples and the memory samples of every generator and scenario at ``count``."""
     site = work / f"site-{count}"
     marker = site / ".generated"
     if not marker.exists() or marker.read_text() != str(count):
@@ -196,28 +202,39 @@ def run_size(
     ours = Advisory(site, work)
     ours.build_args = build_args
     generators: list[Generator] = [ours, Hugo(site, work)]
-    results: dict[str, dict[str, list[Sample]]] = {
+    timed: dict[str, dict[str, list[Sample]]] = {
         g.name: {s: [] for s in SCENARIOS} for g in generators
     }
-    for round_number in range(repeat):
-        order = generators if round_number % 2 == 0 else generators[::-1]
+    memory: dict[str, dict[str, list[Sample]]] = {
+        g.name: {s: [] for s in SCENARIOS} for g in generators
+    }
+    # Every round times the scenarios with nothing watching the builds; the first round then
+    # runs them all again with memory sampled, since sampling slows what it watches.
+    passes = [(round_number, False) for round_number in range(repeat)]
+    passes.insert(1, (0, True))
+    for number, (round_number, sampled) in enumerate(passes):
+        results = memory if sampled else timed
+        order = generators if number % 2 == 0 else generators[::-1]
         for generator in order:
             generator.clean()
-            results[generator.name]["clean"].append(measure(generator.command(), generator.env()))
+            results[generator.name]["clean"].append(
+                measure(generator.command(), generator.env(), sampled=sampled)
+            )
         # The first rebuild after a clean build writes a whole second folder (the spare that
         # later rebuilds update in place: output.py); press staff then rebuild many times.
         for scenario in ("first-rebuild", "no-change"):
             for generator in order:
                 results[generator.name][scenario].append(
-                    measure(generator.command(), generator.env())
+                    measure(generator.command(), generator.env(), sampled=sampled)
                 )
-        change_one_release(site, round_number)
+        change_one_release(site, number)
         for generator in order:
             results[generator.name]["one-change"].append(
-                measure(generator.command(), generator.env())
+                measure(generator.command(), generator.env(), sampled=sampled)
             )
-        print(f"N={count}: round {round_number + 1} of {repeat} done", file=sys.stderr)
-    return results
+        what = "memory" if sampled else "timed"
+        print(f"N={count}: round {round_number + 1} of {repeat} ({what}) done", file=sys.stderr)
+    return timed, memory
 
 
 def file_system(folder: Path) -> str:
@@ -250,8 +267,13 @@ def mib(value: float) -> str:
     return f"{value / 2**20:.0f}"
 
 
-def report(count: int, results: dict[str, dict[str, list[Sample]]], where: str) -> str:
-    hugo_clean = statistics.median(s.wall for s in results["hugo"]["clean"])
+def report(
+    count: int,
+    timed: dict[str, dict[str, list[Sample]]],
+    memory: dict[str, dict[str, list[Sample]]],
+    where: str,
+) -> str:
+    hugo_clean = statistics.median(s.wall for s in timed["hugo"]["clean"])
     lines = [
         f"### N = {count:,}",
         "",
@@ -260,12 +282,12 @@ def report(count: int, results: dict[str, dict[str, list[Sample]]], where: str) 
         "| generator | build | wall s | CPU s | peak PSS MiB | peak RSS MiB | wall / Hugo clean |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name, scenarios in results.items():
+    for name, scenarios in timed.items():
         for scenario, samples in scenarios.items():
             wall = statistics.median(s.wall for s in samples)
             cpu = statistics.median(s.cpu for s in samples)
-            pss = max(s.pss for s in samples)
-            rss = max(s.rss for s in samples)
+            pss = max(s.pss for s in memory[name][scenario])
+            rss = max(s.rss for s in memory[name][scenario])
             lines.append(
                 f"| {name} | {scenario} | {wall:.2f} | {cpu:.2f} | {mib(pss)} | {mib(rss)} "
                 f"| {wall / hugo_clean:.2f}x |"
@@ -296,12 +318,15 @@ def main() -> None:
     everything = {}
     for count in args.sizes:
         build_args = ("--no-search",) if args.no_search else ()
-        results = run_size(count, args.workdir, args.repeat, build_args=build_args)
+        timed, memory = run_size(count, args.workdir, args.repeat, build_args=build_args)
         everything[count] = {
-            name: {s: [asdict(x) for x in samples] for s, samples in scenarios.items()}
-            for name, scenarios in results.items()
+            kind: {
+                name: {s: [asdict(x) for x in samples] for s, samples in scenarios.items()}
+                for name, scenarios in results.items()
+            }
+            for kind, results in (("timed", timed), ("memory", memory))
         }
-        print(report(count, results, file_system(args.workdir)) + "\n", flush=True)
+        print(report(count, timed, memory, file_system(args.workdir)) + "\n", flush=True)
     if args.json:
         args.json.write_text(json.dumps(everything, indent=1))
 
