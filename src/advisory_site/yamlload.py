@@ -93,6 +93,7 @@ class _Loader(_Guarded, yaml.SafeLoader):
 
 _CParser: Any = getattr(yaml, "__with_libyaml__", False) and getattr(yaml.cyaml, "CParser", None)
 _FastLoader: Any = None
+_FastestLoader: Any = None
 if _CParser:
 
     class _CLoader(
@@ -112,7 +113,33 @@ if _CParser:
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
 
+    class _CComposer(
+        _CParser,  # type: ignore[misc]
+        yaml.constructor.SafeConstructor,
+        yaml.resolver.Resolver,
+    ):
+        """libyaml's parser and composer, both in C: the same nodes without the composer's
+        checks, so only for texts that cannot need them (``_unguarded``)."""
+
+        yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
     _FastLoader = _CLoader
+    _FastestLoader = _CComposer
+
+UNGUARDED_LENGTH = 4096
+"""The longest text composed without the guarded composer's checks (see ``_unguarded``)."""
+
+
+def _unguarded(text: str) -> bool:
+    """Whether ``text`` can be composed in C without the checks of ``_Guarded``: with no '&',
+    '*' or '!' it has no anchor, alias or tag, and a short text cannot nest deep enough to
+    exhaust the C composer's stack (``_build`` refuses more than MAX_DEPTH levels)."""
+    return len(text) <= UNGUARDED_LENGTH and "&" not in text and "*" not in text and "!" not in text
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,10 +181,10 @@ def load_yaml(text: str, *, path: str, first_line: int = 1) -> Loaded | ContentE
     # The pure reader's check of characters first, so libyaml never sees what it would refuse.
     if _FastLoader is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
         try:
-            fast = _FastLoader(text)
+            fast = (_FastestLoader if _unguarded(text) else _FastLoader)(text)
         except yaml.YAMLError:
             fast = None
-        loaded = _load(fast, path=path, first_line=first_line) if fast is not None else None
+        loaded = _load(fast, path=path, first_line=first_line, text=text) if fast else None
         if isinstance(loaded, Loaded):
             return loaded
     try:
@@ -171,10 +198,12 @@ def load_yaml(text: str, *, path: str, first_line: int = 1) -> Loaded | ContentE
             message=f"YAML cannot contain the character U+{exc.character:04X}",
             hint="delete it",
         )
-    return _load(loader, path=path, first_line=first_line)
+    return _load(loader, path=path, first_line=first_line, text=text)
 
 
-def _load(loader: Any, *, path: str, first_line: int) -> Loaded | ContentError:
+def _load(loader: Any, *, path: str, first_line: int, text: str) -> Loaded | ContentError:
+    # a value can only hold a character text cannot if the text does, or spells it with an escape
+    check = "\\" in text or UNPRINTABLE.search(text) is not None
     try:
         node = loader.get_single_node()
         positions = Positions()
@@ -189,12 +218,15 @@ def _load(loader: Any, *, path: str, first_line: int) -> Loaded | ContentError:
             errors=errors,
             file=path,
             first_line=first_line,
+            check=check,
         )
         if errors:
             return errors[0]
         return Loaded(data, positions)
     except yaml.MarkedYAMLError as exc:
         return _yaml_error(exc, path, first_line)
+    except _TooDeepError:  # only libyaml's composer lets it through; the reference says why
+        return ContentError(path=path, line=first_line, message="YAML nested too deep")
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML raises marked errors for text input
         return ContentError(path=path, line=first_line, message=f"YAML error: {exc}")
     finally:
@@ -214,11 +246,14 @@ def _build(
     errors: list[ContentError],
     file: str,
     first_line: int,
+    check: bool,
 ) -> Any:
+    if len(path) >= MAX_DEPTH:
+        raise _TooDeepError
     positions.values[path] = _position(node.start_mark, first_line)
     if isinstance(node, yaml.ScalarNode):
         value = loader.construct_object(node)
-        if isinstance(value, str) and UNPRINTABLE.search(value):
+        if check and isinstance(value, str) and UNPRINTABLE.search(value):
             errors.append(_unprintable(value, positions.values[path], file))
         return value
     if isinstance(node, yaml.SequenceNode):
@@ -231,6 +266,7 @@ def _build(
                 errors=errors,
                 file=file,
                 first_line=first_line,
+                check=check,
             )
             for index, child in enumerate(node.value)
         ]
@@ -249,7 +285,7 @@ def _build(
             )
             continue
         key = str(loader.construct_object(key_node))
-        if UNPRINTABLE.search(key):
+        if check and UNPRINTABLE.search(key):
             errors.append(_unprintable(key, where, file))
             continue
         if key in result:
@@ -274,8 +310,13 @@ def _build(
             errors=errors,
             file=file,
             first_line=first_line,
+            check=check,
         )
     return result
+
+
+class _TooDeepError(Exception):
+    """More than MAX_DEPTH levels: the guarded composers refuse them before ``_build`` sees them."""
 
 
 def _unprintable(text: str, where: Position, file: str) -> ContentError:
