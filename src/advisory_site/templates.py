@@ -230,17 +230,32 @@ class Templates:
         self.env.filters["long_date"] = self.long_date
         self.env.filters["iso"] = self.iso
         self.env.filters["absolute"] = config.absolute
-        self.env.filters["link"] = config.link
+        self.env.filters["link"] = self.link
+        # Each page formats a dozen dates and links, mostly the same ones as other pages: each
+        # is formatted once per build.
+        self._long_dates: dict[datetime, str] = {}
+        self._isos: dict[datetime, str] = {}
+        self._prefix = config.path_prefix
         self.env.filters["json_ld"] = self.json_ld
         self.env.globals["site_fragment"] = self.site_fragment
         self._fragments: dict[str, tuple[SiteView, Markup]] = {}
 
     def long_date(self, moment: datetime) -> str:
         """'October 7, 2016' for a moment, as a reader in the site's time zone sees it."""
-        return long_date(self.config.local_date(moment))
+        text = self._long_dates.get(moment)
+        if text is None:
+            text = self._long_dates[moment] = long_date(self.config.local_date(moment))
+        return text
 
     def iso(self, moment: datetime) -> str:
-        return moment.astimezone(self.config.tz).isoformat()
+        text = self._isos.get(moment)
+        if text is None:
+            text = self._isos[moment] = moment.astimezone(self.config.tz).isoformat()
+        return text
+
+    def link(self, url: str) -> str:
+        """``SiteConfig.link``, with the site's path prefix worked out once."""
+        return self._prefix + url if url.startswith("/") else url
 
     def json_ld(self, release: Release) -> Markup:
         """The release's schema.org NewsArticle, ready for <script type="application/ld+json">."""
