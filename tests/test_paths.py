@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from advisory_site import security
 from advisory_site.errors import OutputError
 from advisory_site.output import path_problem, write_site
 from advisory_site.urls import alias_problem, output_path
@@ -154,3 +156,26 @@ def test_huge_values_give_short_one_line_messages(make_site: MakeSite) -> None:
     first = result.stderr.splitlines()[0]
     assert first.startswith("content/releases/a.md:3:15: release_date: expected a date like")
     assert len(first) < 500
+
+
+def test_the_link_scan_finds_what_os_walk_finds_in_its_order(tmp_path: Path) -> None:
+    root = tmp_path / "content"
+    for folder in ("b/z", "b/a", "a", "c/d/e"):
+        (root / folder).mkdir(parents=True)
+    for file in ("b/z/1.md", "b/a/2.md", "a/3.md", "c/d/e/4.md", "top.md"):
+        (root / file).write_text("x", encoding="utf-8")
+    outside = tmp_path / "outside"
+    (outside / "inner").mkdir(parents=True)
+    (outside / "inner" / "link.md").symlink_to(tmp_path / "nowhere")
+    (root / "b" / "z" / "to-file.md").symlink_to(root / "top.md")
+    (root / "b" / "linked-folder").symlink_to(outside)  # not walked into
+    (root / "c" / "d" / "dangling").symlink_to(tmp_path / "missing")
+    (root / "a" / "0-first.md").symlink_to(root / "a" / "3.md")
+    expected = [
+        Path(parent, name)
+        for parent, folders, files in os.walk(root)
+        for name in sorted([*folders, *files])
+        if Path(parent, name).is_symlink()
+    ]
+    assert len(expected) == 4
+    assert list(security._links(root)) == expected

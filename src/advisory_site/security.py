@@ -317,8 +317,21 @@ def _links(folder: Path) -> Iterator[Path]:
     if folder.is_symlink():
         yield folder
         return
-    for parent, folders, files in os.walk(folder):
-        for name in sorted([*folders, *files]):
-            path = Path(parent, name)
-            if path.is_symlink():
-                yield path
+    yield from _walk_links(str(folder))
+
+
+def _walk_links(folder: str) -> Iterator[Path]:
+    """The symbolic links in ``folder`` and below, in the order of ``os.walk`` (each folder's
+    by name, then its subfolders'), from the directory listings alone: an lstat of each of
+    thousands of files took a tenth of a second."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except OSError:
+        return
+    for entry in sorted(entries, key=lambda entry: entry.name):
+        if entry.is_symlink():
+            yield Path(entry.path)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk_links(entry.path)
