@@ -71,7 +71,7 @@ from advisory_site.security import page_problems
 
 CHUNK = 32  # files per task sent to a worker
 MIN_PARALLEL = 2 * CHUNK  # below this, starting workers costs more than it saves
-GENERATION = 128  # chunks done by one set of workers (see _in_pool)
+GENERATION = 256  # chunks done by one set of workers (see _in_pool)
 FULL_COLLECTIONS = 1_000_000  # the garbage collector's third threshold during a build
 FEED_NAMES = ("rss.xml", "atom.xml", "feed.json")
 
