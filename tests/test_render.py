@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from advisory_site import quickmarkdown
 from advisory_site.quickmarkdown import _BLOCK_TRIGGERS, _PREPROCESSOR_TRIGGERS
 from advisory_site.render import Renderer, _FirstParagraph, first_paragraph_text
 
@@ -191,3 +192,14 @@ def test_first_paragraph_fed_in_parts_is_the_whole_parse(text: str) -> None:
     whole.feed(html)
     whole.close()
     assert first_paragraph_text(html) == " ".join("".join(whole.parts).split())
+
+
+def test_a_markdown_without_the_private_registry_it_reads_stays_plain(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A later Python-Markdown that renames Registry._priority must render, only slower."""
+    monkeypatch.setattr(quickmarkdown, "_PRIORITIES", "_renamed_priority")
+    renderer = Renderer()
+    assert type(renderer._markdown.treeprocessors["inline"]).__name__ == "InlineProcessor"
+    text = 'It\'s "done" -- *now*.\n\n| a |\n|---|\n| b |\n'
+    assert renderer.render(text) == Renderer(quick=False).render(text)

@@ -309,7 +309,13 @@ class _ListedRegistry(Registry[_T]):
 
 
 def quicken(md: markdown.Markdown) -> None:
-    """Put the shortcuts in place of ``md``'s processors (where they are Markdown's own)."""
+    """Put the shortcuts in place of ``md``'s processors (where they are Markdown's own).
+
+    A Markdown whose registries no longer keep their priorities where ``_items`` reads them
+    (a private attribute) is left as it is: the same output, slower.
+    """
+    if not hasattr(md.preprocessors, _PRIORITIES):
+        return
     for name, (kind, triggers) in _PREPROCESSOR_TRIGGERS.items():
         _replace(md.preprocessors, name, kind, partial(_GuardedLines, triggers=triggers))
     _replace(md.preprocessors, "normalize_whitespace", NormalizeWhitespace, _QuickWhitespace)
@@ -368,4 +374,7 @@ def _priority(registry: Registry[Any], name: str) -> float:
 
 def _items(registry: Registry[Any]) -> list[tuple[str, float]]:
     """The names and priorities in ``registry`` (private to Markdown, and not in its stubs)."""
-    return [(item.name, item.priority) for item in registry._priority]  # type: ignore[attr-defined]
+    return [(item.name, item.priority) for item in getattr(registry, _PRIORITIES)]
+
+
+_PRIORITIES = "_priority"  # where a Registry keeps its items' names and priorities
