@@ -24,6 +24,12 @@ MONTHS = (
 )
 
 
+def link_under(prefix: str, url: str) -> str:
+    """The href of ``url`` on a site served under the path ``prefix`` ('' at a domain's root):
+    site paths ('/news/') get the prefix, full addresses are left as they are."""
+    return prefix + url if url.startswith("/") else url
+
+
 def long_date(day: date) -> str:
     """'October 7, 2016', whatever the machine's locale."""
     return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
@@ -119,7 +125,7 @@ class SiteConfig:
 
     def link(self, url: str) -> str:
         """The href of a site path, honouring the path the site is served under."""
-        return self.path_prefix + url if url.startswith("/") else url
+        return link_under(self.path_prefix, url)
 
     def local_date(self, moment: datetime) -> date:
         return moment.astimezone(self.tz).date()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -10,7 +11,7 @@ import jinja2
 from markupsafe import Markup
 
 from advisory_site.metadata import news_article, script_safe_json
-from advisory_site.models import Page, Release, SiteConfig, Topic, long_date
+from advisory_site.models import Page, Release, SiteConfig, Topic, link_under, long_date
 from advisory_site.urls import paginated_url
 
 
@@ -230,12 +231,12 @@ class Templates:
         self.env.filters["long_date"] = self.long_date
         self.env.filters["iso"] = self.iso
         self.env.filters["absolute"] = config.absolute
-        self.env.filters["link"] = self.link
-        # Each page formats a dozen dates and links, mostly the same ones as other pages: each
-        # is formatted once per build.
+        # SiteConfig.link with the path prefix worked out once, not for each of a dozen links a page
+        self.env.filters["link"] = functools.partial(link_under, config.path_prefix)
+        # Each page formats several dates, mostly the same ones as other pages: each is
+        # formatted once per build.
         self._long_dates: dict[datetime, str] = {}
         self._isos: dict[datetime, str] = {}
-        self._prefix = config.path_prefix
         self.env.filters["json_ld"] = self.json_ld
         self.env.globals["site_fragment"] = self.site_fragment
         self._fragments: dict[str, tuple[SiteView, Markup]] = {}
@@ -252,10 +253,6 @@ class Templates:
         if text is None:
             text = self._isos[moment] = moment.astimezone(self.config.tz).isoformat()
         return text
-
-    def link(self, url: str) -> str:
-        """``SiteConfig.link``, with the site's path prefix worked out once."""
-        return self._prefix + url if url.startswith("/") else url
 
     def json_ld(self, release: Release) -> Markup:
         """The release's schema.org NewsArticle, ready for <script type="application/ld+json">."""
