@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -9,9 +11,11 @@ from typing import Any
 import jinja2
 import pytest
 
-from advisory_site.build import BuildOptions, build
+from advisory_site.build import RELATED_COUNT, BuildOptions, RelatedReleases, build
 from advisory_site.cli import main
+from advisory_site.models import Topic
 from tests.conftest import NOW, NOW_ISO, REPO, MakeSite, comparable_tree, read_tree, release
+from tests.test_lint import long_summary_release
 
 SEED_URL = (
     "news/2016/10/07/joint-statement-department-homeland-security-and-office-director-national/"
@@ -252,3 +256,24 @@ def test_a_site_fragment_is_rendered_once_and_cannot_use_the_page(
 def test_check_finds_problems_that_only_planning_reveals(make_site: MakeSite) -> None:
     site = make_site({"content/releases/a.md": release("Greedy", aliases="[/news/]", draft="true")})
     assert main(["check", "--site", str(site)]) == 1
+
+
+def test_related_releases_are_the_newest_others_sharing_a_topic() -> None:
+    """RelatedReleases looks only at the first few releases of each topic: the same answer as
+    comparing every release with every other."""
+    topics = [Topic(id=f"t{number}", name=f"Topic {number}") for number in range(6)]
+    chance = random.Random(7)  # noqa: S311 - a fixed sample, not a secret
+    releases = tuple(
+        dataclasses.replace(
+            long_summary_release(f"Release {number}"),
+            topics=tuple(chance.sample(topics, chance.choice((0, 1, 1, 2, 3)))),
+        )
+        for number in range(80)
+    )
+    related = RelatedReleases(releases)
+    for index, one in enumerate(releases):
+        expected = [
+            other for other in releases if other is not one and set(other.topics) & set(one.topics)
+        ][:RELATED_COUNT]
+        assert related(index) == tuple(expected)
+    assert any(len(related(index)) == RELATED_COUNT for index in range(len(releases)))
