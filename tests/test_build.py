@@ -277,3 +277,21 @@ def test_related_releases_are_the_newest_others_sharing_a_topic() -> None:
         ][:RELATED_COUNT]
         assert related(index) == tuple(expected)
     assert any(len(related(index)) == RELATED_COUNT for index in range(len(releases)))
+
+
+def test_search_indexes_a_summary_only_when_the_body_lacks_it(make_site: MakeSite) -> None:
+    site = make_site(
+        {
+            "content/releases/own.md": release("Own Summary", summary="Words found nowhere else."),
+            "content/releases/quoted.md": release("Quoted", summary="Body of Quoted."),
+            "content/releases/derived.md": release("Derived"),
+        }
+    )
+    files = build_files(site)
+    pages = {
+        name: text(files, f"news/2016/10/07/{name}/index.html")
+        for name in ("own-summary", "quoted", "derived")
+    }
+    assert 'data-summary="Words found nowhere else."' in pages["own-summary"]
+    assert "data-summary" not in pages["quoted"]
+    assert "data-summary" not in pages["derived"]

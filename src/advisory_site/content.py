@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from markupsafe import Markup
+
 from advisory_site.config import read_contact
 from advisory_site.errors import ContentError, suggest
 from advisory_site.fields import FieldReader, lookup_table
@@ -280,6 +282,7 @@ def parse_release(
         url=release_url(config.local_date(release_date), slug),
         withdrawal=withdrawal,
         superseded_by=superseded_by,
+        summary_in_body=not summary or summary in Markup(html).striptags(),  # noqa: S704 - sanitised
     )
 
 

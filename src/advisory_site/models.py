@@ -168,6 +168,9 @@ class Release:
     url: str  # site path, "/news/2016/10/07/<slug>/"
     withdrawal: Withdrawal | None = None
     superseded_by: str = ""  # site path of the release that replaces this one
+    # whether the body's text holds the summary (it does when the summary is its first
+    # paragraph): if not, search indexes the summary too
+    summary_in_body: bool = True
 
     @property
     def body_html(self) -> str:
