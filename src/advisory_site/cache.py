@@ -5,6 +5,9 @@ their Markdown, and for every HTML page of the last output the hash of everythin
 rendered from. Every key also covers the engine's own source code and library versions, so an
 upgraded engine never reuses what an older one made. Deleting the folder gives a clean build.
 
+Each release is stored pickled on its own (``pack_release``), by the worker process that loaded
+it: saving the cache copies bytes rather than pickling ten thousand releases again.
+
 The cache is one file written atomically (temporary file, then rename) after the output folder
 was swapped in: a build killed at any moment leaves either the previous cache or none. The file is
 signed with a key kept outside the site (in the user's cache folder), because it is a pickle:
@@ -23,16 +26,16 @@ import pickle
 import secrets
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from advisory_site.content import LoadedRelease
 from advisory_site.errors import ContentError
 from advisory_site.models import Release
 from advisory_site.render import RENDERER_VERSION, Rendered
-from advisory_site.yamlload import Position
 
 CACHE_DIR = ".cache"
 CACHE_FILE = "build-cache.pickle"
@@ -48,10 +51,9 @@ class CacheData:
     """What one build leaves for the next (only what that build used, so it never grows)."""
 
     engine: bytes
-    # release key -> the release, the key of its body, where its URL field stands, its lint
-    releases: dict[bytes, tuple[Release, bytes, Position, tuple[ContentError, ...]]] = field(
-        default_factory=dict
-    )
+    # release key -> the file loaded (release, lint findings, where its fields stand) and the
+    # key of its body, pickled by pack_release
+    releases: dict[bytes, bytes] = field(default_factory=dict)
     bodies: dict[bytes, Rendered] = field(default_factory=dict)
     output: str = ""  # the absolute output folder the pages below were written to
     pages: dict[str, tuple[bytes, Stat]] = field(default_factory=dict)  # path -> key, stat
@@ -196,6 +198,42 @@ class _ContextPickler(pickle.Pickler):
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def pack_release(loaded: LoadedRelease, body_key: bytes, body: Rendered) -> bytes:
+    """A release's cache entry: ``loaded`` and ``body_key`` pickled, but for the body the
+    release shares with ``body`` (its rendered body, stored in ``CacheData.bodies``)."""
+    buffer = io.BytesIO()
+    _EntryPickler(buffer, body.utf8, body_key).dump((loaded, body_key))
+    return buffer.getvalue()
+
+
+def unpack_release(
+    entry: bytes, bodies: Callable[[bytes], Rendered]
+) -> tuple[LoadedRelease, bytes]:
+    """The loaded release and body key of a ``pack_release`` entry; ``bodies`` finds a body by
+    its key."""
+    unpacked: tuple[LoadedRelease, bytes] = _EntryUnpickler(entry, bodies).load()
+    return unpacked
+
+
+class _EntryPickler(pickle.Pickler):
+    def __init__(self, buffer: io.BytesIO, body: bytes, body_key: bytes) -> None:
+        super().__init__(buffer, protocol=5)
+        self._body = body
+        self._body_key = body_key
+
+    def persistent_id(self, obj: object) -> bytes | None:
+        return self._body_key if obj is self._body else None
+
+
+class _EntryUnpickler(pickle.Unpickler):
+    def __init__(self, entry: bytes, bodies: Callable[[bytes], Rendered]) -> None:
+        super().__init__(io.BytesIO(entry))
+        self._bodies = bodies
+
+    def persistent_load(self, pid: Any) -> bytes:
+        return self._bodies(pid).utf8
 
 
 def cache_file(site_dir: Path, name: str = CACHE_FILE) -> Path:

@@ -49,8 +49,10 @@ from advisory_site.cache import (
     engine_digest,
     folder_digest,
     load_cache,
+    pack_release,
     same_cache,
     save_cache,
+    unpack_release,
     value_digest,
 )
 from advisory_site.content import (
@@ -327,8 +329,8 @@ def _render_pages(planned: Sequence[Planned], indices: list[int]) -> list[bytes]
 @dataclass(frozen=True, slots=True)
 class _Loaded:
     key: bytes | None  # None when the file could not be read
-    loaded: LoadedRelease
-    body_key: bytes | None
+    # the release as its cache entry (cache.pack_release) when valid, so that it is pickled once
+    loaded: LoadedRelease | bytes
     new_bodies: dict[bytes, Rendered]
 
 
@@ -349,12 +351,16 @@ def _load_files(work: _ReleaseWork, items: list[tuple[Path, str]]) -> list[_Load
     for file, path in items:
         raw = read_bytes(file, path)
         key = digest(work.prefix, path, raw) if isinstance(raw, bytes) else None
-        renderer.last_key = None
-        renderer.new = {}
+        renderer.forget()
         loaded = load_release(
             raw, path, config=work.config, lookups=work.lookups, renderer=renderer, lint=True
         )
-        results.append(_Loaded(key, loaded, renderer.last_key, renderer.new))
+        body_key = renderer.last_key
+        if loaded.release is None or key is None or body_key is None:
+            results.append(_Loaded(key, loaded, renderer.new))
+            continue
+        body = renderer.new.get(body_key) or work.bodies[body_key]
+        results.append(_Loaded(key, pack_release(loaded, body_key, body), renderer.new))
     return results
 
 
@@ -376,45 +382,48 @@ class _ReleaseLoader:
     ) -> list[Release]:
         prefix = digest(self._engine, value_digest(config))
         previous = self._previous
+        bodies = previous.bodies if previous is not None else {}
         files = list(content_files(site_dir, RELEASES_DIR))
         found: dict[int, LoadedRelease] = {}
         misses: list[int] = []
         for index, (file, path) in enumerate(files):
             raw = read_bytes(file, path) if previous is not None else None
-            hit = None
+            entry = None
             if previous is not None and isinstance(raw, bytes):
                 key = digest(prefix, path, raw)
-                hit = previous.releases.get(key)
-            if hit is None:
+                entry = previous.releases.get(key)
+            if entry is None:
                 misses.append(index)
                 continue
-            release, body_key, url_field, warnings = hit
-            found[index] = LoadedRelease(release, (), url_field)
-            self.keys[id(release)] = (release, key)
-            self.warnings[path] = warnings
-            self._saved.releases[key] = hit
-            if previous is not None and body_key in previous.bodies:
-                self._saved.bodies[body_key] = previous.bodies[body_key]
-        bodies = previous.bodies if previous is not None else {}
+            found[index] = self._keep(key, entry, bodies)
         work = _ReleaseWork(prefix, config, Lookups.of(config), self._engine, bodies)
         loaded = _parallel(_load_files, [files[index] for index in misses], self._jobs, work)
         for index, item in zip(misses, loaded, strict=True):
-            found[index] = item.loaded
             self._saved.bodies.update(item.new_bodies)
-            valid = item.loaded.release
-            if valid is not None:
-                self.warnings[valid.source] = item.loaded.warnings
-            if valid is not None and item.key is not None and item.body_key is not None:
-                self._saved.releases[item.key] = (
-                    valid,
-                    item.body_key,
-                    item.loaded.url_field,
-                    item.loaded.warnings,
-                )
-                self.keys[id(valid)] = (valid, item.key)
-                if item.body_key in bodies:
-                    self._saved.bodies[item.body_key] = bodies[item.body_key]
+            if isinstance(item.loaded, bytes):
+                assert item.key is not None
+                found[index] = self._keep(item.key, item.loaded, bodies)
+            else:
+                found[index] = item.loaded
+                if item.loaded.release is not None:
+                    self.warnings[item.loaded.release.source] = item.loaded.warnings
         return checked_releases((found[index] for index in range(len(files))), errors)
+
+    def _keep(self, key: bytes, entry: bytes, previous: dict[bytes, Rendered]) -> LoadedRelease:
+        """The release of a cache entry, which the cache this build saves keeps as it is, with
+        its body (rendered by this build, or found in the ``previous`` cache's bodies)."""
+        saved = self._saved
+
+        def body(body_key: bytes) -> Rendered:
+            return saved.bodies.get(body_key) or previous[body_key]
+
+        loaded, body_key = unpack_release(entry, body)
+        assert loaded.release is not None
+        self.keys[id(loaded.release)] = (loaded.release, key)
+        self.warnings[loaded.release.source] = loaded.warnings
+        saved.releases[key] = entry
+        saved.bodies[body_key] = body(body_key)
+        return loaded
 
 
 # -- processes ----------------------------------------------------------------------------------

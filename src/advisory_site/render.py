@@ -125,6 +125,11 @@ class MemoRenderer(Renderer):
         self.new: dict[bytes, Rendered] = {}
         self.last_key: bytes | None = None
 
+    def forget(self) -> None:
+        """Start afresh for the next file: no last key, nothing new (the renderer is kept)."""
+        self.last_key = None
+        self.new = {}
+
     def render(self, text: str) -> Rendered:
         key = self.last_key = self.key(text)
         found = self.known.get(key) or self.new.get(key)
