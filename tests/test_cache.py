@@ -179,3 +179,20 @@ def test_lint_findings_come_from_the_workers_and_the_cache(
     assert warnings() == first  # from the cache
     replace_in(site / "content/releases/2016/r6.md", "click here", "the advisory")
     assert [w for w in warnings() if "r6.md" in w] == []
+
+
+def test_a_release_from_the_cache_is_reported_where_its_fields_stand(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A release the cache gives back unchanged is checked against the others anew: its
+    problems name the lines of its own file, as in a clean build."""
+    files = {f"content/releases/2016/r{n}.md": numbered(n) for n in range(COUNT)}
+    files["content/releases/2016/r0.md"] = numbered(0).replace(
+        "agencies: [dhs]\n", "agencies: [dhs]\nsuperseded_by: /news/2016/02/02/release-number-1/\n"
+    )
+    site = make_site(files)
+    assert main(["build", "--no-search", "--site", str(site), "--now", NOW_ISO]) == 0
+    (site / "content" / "releases" / "2016" / "r1.md").unlink()
+    capsys.readouterr()
+    assert main(["build", "--no-search", "--site", str(site), "--now", NOW_ISO]) != 0
+    assert "content/releases/2016/r0.md:6:16: superseded_by: no release" in capsys.readouterr().err
