@@ -3,17 +3,25 @@ byte for byte a clean build of the same content."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import pickle
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
+from advisory_site.build import load_site
 from advisory_site.cache import cache_file
 from advisory_site.cli import main
-from tests.conftest import NOW_ISO, SITE_YAML, MakeSite, read_tree
+from advisory_site.errors import ContentError
+from advisory_site.models import Withdrawal
+from advisory_site.yamlload import Position
+from tests.conftest import NOW, NOW_ISO, REPO, SITE_YAML, MakeSite, read_tree
 
+T = TypeVar("T")
 COUNT = 70  # enough files and pages for the work to be spread over worker processes
 
 
@@ -196,3 +204,23 @@ def test_a_release_from_the_cache_is_reported_where_its_fields_stand(
     capsys.readouterr()
     assert main(["build", "--no-search", "--site", str(site), "--now", NOW_ISO]) != 0
     assert "content/releases/2016/r0.md:6:16: superseded_by: no release" in capsys.readouterr().err
+
+
+def round_trip(value: T) -> T:
+    copy: T = pickle.loads(pickle.dumps(value, protocol=5))  # noqa: S301 - made just above
+    return copy
+
+
+def test_releases_and_findings_survive_pickling_whole() -> None:
+    """Releases cross between processes and sit in the cache pickled (pickling.quick_pickle)."""
+    releases = load_site(REPO).releases
+    assert any(release.updates for release in releases)
+    withdrawn = dataclasses.replace(releases[0], withdrawal=Withdrawal(reason="An error", date=NOW))
+    copies = round_trip((*releases, withdrawn))
+    assert copies == (*releases, withdrawn)
+    assert all(copy is not release for copy, release in zip(copies, releases, strict=False))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        copies[0].title = "Changed"  # type: ignore[misc]
+    finding = ContentError(path="a.md", message="is wrong", line=3, column=2, hint="fix it")
+    assert round_trip(finding) == finding
+    assert round_trip(Position(4, 5)) == Position(4, 5)

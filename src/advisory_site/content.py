@@ -26,6 +26,7 @@ from advisory_site.models import (
     Update,
     Withdrawal,
 )
+from advisory_site.pickling import quick_pickle
 from advisory_site.render import Renderer
 from advisory_site.security import insecure_assets
 from advisory_site.urls import (
@@ -126,6 +127,7 @@ def document_of(raw: bytes, path: str, errors: list[ContentError]) -> Document |
 NOWHERE = Position(1, 1)
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class LoadedRelease:
     """One release file, validated on its own: the release, or the problems found in it."""

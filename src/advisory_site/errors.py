@@ -6,7 +6,10 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from advisory_site.pickling import quick_pickle
 
+
+@quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContentError:
     """One problem in one file, reported as ``path:line:column: field: message``.

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from advisory_site.pickling import quick_pickle
+
 DEFAULT_PHONE_FORMAT = r"^\d{3}-\d{3}-\d{4}$"
 
 MONTHS = (
@@ -35,6 +37,7 @@ def long_date(day: date) -> str:
     return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Topic:
     id: str
@@ -42,6 +45,7 @@ class Topic:
     description: str = ""
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Agency:
     id: str
@@ -54,12 +58,14 @@ class Agency:
         return self.short_name or self.name
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Kind:
     id: str
     name: str
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Contact:
     office: str
@@ -131,6 +137,7 @@ class SiteConfig:
         return moment.astimezone(self.tz).date()
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Update:
     """One entry of a release's public change log."""
@@ -140,6 +147,7 @@ class Update:
     major: bool = True
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Withdrawal:
     """Why and when a release was withdrawn; its page stays online under a notice."""
@@ -148,6 +156,7 @@ class Withdrawal:
     date: datetime | None = None
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Release:
     source: str  # path relative to the site folder

@@ -14,6 +14,7 @@ import nh3
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
+from advisory_site.pickling import quick_pickle
 from advisory_site.quickmarkdown import quicken
 
 RENDERER_VERSION = "1"
@@ -65,6 +66,7 @@ class _DemoteTitlesExtension(Extension):
         md.treeprocessors.register(_DemoteTitles(md), "demote_titles", 30)
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Rendered:
     utf8: bytes  # the sanitised HTML, UTF-8 (kept for thousands of releases: see Release.body)

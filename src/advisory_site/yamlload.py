@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from advisory_site.errors import ContentError
+from advisory_site.pickling import quick_pickle
 
 MAX_DEPTH = 16
 """Deepest nesting accepted; real front matter needs 3."""
@@ -142,6 +143,7 @@ def _unguarded(text: str) -> bool:
     return len(text) <= UNGUARDED_LENGTH and "&" not in text and "*" not in text and "!" not in text
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Position:
     line: int
