@@ -18,7 +18,7 @@ from xml.etree import ElementTree
 from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 
-from advisory_site.models import Release, Site, SiteConfig, long_date
+from advisory_site.models import Release, Site, SiteConfig, grouped, long_date
 from advisory_site.render import sanitise
 from advisory_site.urls import agency_url, topic_url
 
@@ -124,6 +124,8 @@ def site_feeds(site: Site) -> tuple[Feed, ...]:
         )
 
     releases = list(site.releases)
+    by_topic = grouped(releases, lambda release: release.topics)
+    by_agency = grouped(releases, lambda release: release.agencies)
     feeds = [
         feed(
             "/",
@@ -140,7 +142,7 @@ def site_feeds(site: Site) -> tuple[Feed, ...]:
                 topic.name,
                 f"{topic.name} | {config.title}",
                 topic.description or f"Releases about {topic.name}.",
-                [release for release in releases if topic in release.topics],
+                by_topic.get(topic.id, []),
             )
         )
     for agency in config.agencies:
@@ -150,7 +152,7 @@ def site_feeds(site: Site) -> tuple[Feed, ...]:
                 agency.name,
                 f"{agency.name} | {config.title}",
                 f"Releases from {agency.name}.",
-                [release for release in releases if agency in release.agencies],
+                by_agency.get(agency.id, []),
             )
         )
     return tuple(feeds)

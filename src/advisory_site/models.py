@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -218,3 +219,16 @@ class Site:
     config: SiteConfig
     releases: tuple[Release, ...]  # newest first
     pages: tuple[Page, ...]
+
+
+def grouped(
+    releases: Iterable[Release], terms: Callable[[Release], tuple[Topic | Agency, ...]]
+) -> dict[str, list[Release]]:
+    """The releases that name each topic (or agency), by its id, in the order of ``releases``.
+
+    One pass, comparing ids: a pass per term comparing dataclasses cost a tenth of a second."""
+    groups: dict[str, list[Release]] = {}
+    for release in releases:
+        for term_id in dict.fromkeys(term.id for term in terms(release)):
+            groups.setdefault(term_id, []).append(release)
+    return groups
