@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 from advisory_site.assets import build_assets
 from advisory_site.config import load_config
@@ -70,30 +71,37 @@ class OutputFile:
     data: bytes
 
 
+class Maker(Protocol):
+    """What makes a pending file from its context: the templates (a page), or a feed format."""
+
+    def render(self, context: Any, view: SiteView, /) -> bytes: ...
+
+
 @dataclass(frozen=True, slots=True)
-class PageFile:
-    """An HTML page planned but not rendered yet: rendering is the costly part of a build, so it
-    is done later, spread over processes and skipped when a cache holds the same page."""
+class Pending:
+    """A file planned but not made yet, an HTML page or a feed: making them is the costly part
+    of a build, so it is done later, spread over processes and skipped when a cache holds the
+    same file (made by the same engine from an equal context, view and templates)."""
 
     path: str
-    context: Context
+    context: Context | Feed
     view: SiteView
-    templates: Templates
-    rank: int = 0  # the order in which the page was planned (errors name the first page)
+    maker: Maker
+    rank: int = 0  # the order in which the file was planned (errors name the first page)
 
     def render(self) -> OutputFile:
-        return OutputFile(self.path, self.templates.render(self.context, self.view))
+        return OutputFile(self.path, self.maker.render(self.context, self.view))
 
 
-Planned = OutputFile | PageFile
+Planned = OutputFile | Pending
 
 
 def rank(file: Planned) -> int:
-    return file.rank if isinstance(file, PageFile) else 0
+    return file.rank if isinstance(file, Pending) else 0
 
 
 def rendered(file: Planned) -> OutputFile:
-    return file.render() if isinstance(file, PageFile) else file
+    return file.render() if isinstance(file, Pending) else file
 
 
 ReleasesLoader = Callable[[Path, SiteConfig, list[ContentError]], list[Release]]
@@ -234,7 +242,7 @@ def plan_site(
     preview_now: datetime | None = None,
     now: datetime | None = None,
 ) -> list[Planned]:
-    """Every output file, in path order; HTML pages as PageFile, to be rendered by the writer."""
+    """Every output file, in path order; HTML pages and feeds Pending, made by the writer."""
     templates = Templates(site_dir / "templates", site.config)
     feeds = site_feeds(site)
     assets = build_assets(site_dir)
@@ -249,7 +257,9 @@ def plan_site(
     files: dict[str, Planned] = {}
     errors: list[ContentError] = []
 
-    def add(path: str, data: bytes | Context, owner: str = "") -> None:
+    def add(
+        path: str, data: bytes | Context | Feed, owner: str = "", maker: Maker = templates
+    ) -> None:
         if path in files:
             errors.append(
                 ContentError(
@@ -262,7 +272,7 @@ def plan_site(
         if isinstance(data, bytes):
             files[path] = OutputFile(path, data)
         else:
-            files[path] = PageFile(path, data, view, templates, rank=len(files))
+            files[path] = Pending(path, data, view, maker, rank=len(files))
 
     sitemap: list[tuple[str, datetime | None]] = []
     for context in html_contexts(site, feeds, preview_now=preview_now):
@@ -275,8 +285,8 @@ def plan_site(
             sitemap.append((context.meta.url, updated))
     # Feeds (RSS, Atom, JSON Feed) are planned here, from the same published releases.
     for feed in feeds:
-        for path, data in feed_files(feed):
-            add(path, data)
+        for path, writer in feed_files(feed):
+            add(path, feed, maker=writer)
     add(OPML_URL.lstrip("/"), opml(site.config, feeds))
     for release in site.releases:
         for alias in release.aliases:

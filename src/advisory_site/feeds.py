@@ -339,13 +339,23 @@ def _json_item(item: FeedItem) -> dict[str, Any]:
 # -- every file ---------------------------------------------------------------------------------
 
 
-def feed_files(feed: Feed) -> tuple[tuple[str, bytes], ...]:
-    """(output path, bytes) of the feed in every format."""
-    return (
-        (feed.path(RSS).lstrip("/"), rss_xml(feed)),
-        (feed.path(ATOM).lstrip("/"), atom_xml(feed)),
-        (feed.path(JSON_FEED).lstrip("/"), json_feed(feed)),
-    )
+@dataclass(frozen=True, slots=True)
+class FeedWriter:
+    """Writes a feed in one format. The build plans a feed file with its writer (a ``Maker``)
+    and has it written later, where pages are rendered (``build.Pending``)."""
+
+    feed_format: FeedFormat
+
+    def render(self, feed: Feed, view: object = None, /) -> bytes:
+        return _WRITE[self.feed_format.file](feed)
+
+
+_WRITE = {RSS.file: rss_xml, ATOM.file: atom_xml, JSON_FEED.file: json_feed}
+
+
+def feed_files(feed: Feed) -> tuple[tuple[str, FeedWriter], ...]:
+    """(output path, writer) of the feed in every format."""
+    return tuple((feed.path(form).lstrip("/"), FeedWriter(form)) for form in FORMATS)
 
 
 def opml(config: SiteConfig, feeds: tuple[Feed, ...]) -> bytes:

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 from advisory_site.build import (
     BuildOptions,
     OutputFile,
-    PageFile,
+    Pending,
     Planned,
     Planning,
     UnsafePages,
@@ -161,7 +161,7 @@ def _build_into(
     todo: list[int] = []
     unchanged: set[int] = set()
     for index, file in enumerate(planned):
-        if not isinstance(file, PageFile):
+        if not isinstance(file, Pending):
             continue
         if not reusable:  # every page is rendered; workers hash those the cache keeps
             todo.append(index)
@@ -202,8 +202,8 @@ def _build_into(
         warnings=planning.warnings,
         pages=sum(1 for file in planned if file.path.endswith(".html")),
         feeds=sum(1 for file in planned if file.path.endswith(FEED_NAMES)),
-        rendered=len(todo),
-        reused=len(unchanged),
+        rendered=sum(1 for index in todo if planned[index].path.endswith(".html")),
+        reused=sum(1 for index in unchanged if planned[index].path.endswith(".html")),
     )
 
 
@@ -223,7 +223,7 @@ def verify(
     planned = plan(
         options, releases_loader=_ReleaseLoader(engine_digest(), None, CacheData(engine=b""), jobs)
     ).files
-    pages = [index for index, file in enumerate(planned) if isinstance(file, PageFile)]
+    pages = [index for index, file in enumerate(planned) if isinstance(file, Pending)]
     problems = []
     expected: set[str] = set()
     for file in _output_files(planned, pages, jobs):
@@ -302,7 +302,7 @@ def _render_and_write(
     results = []
     for index in indices:
         page = work.planned[index]
-        assert isinstance(page, PageFile)
+        assert isinstance(page, Pending)
         data = page.render().data
         stat = write_new(work.staging, page.path, data)
         problems = tuple(page_problems(data)) if page.path.endswith(".html") else ()
@@ -320,7 +320,7 @@ def _output_files(planned: Sequence[Planned], pages: list[int], jobs: int) -> It
 
 def _render_pages(planned: Sequence[Planned], indices: list[int]) -> list[bytes]:
     pages = [planned[index] for index in indices]
-    return [page.render().data for page in pages if isinstance(page, PageFile)]
+    return [page.render().data for page in pages if isinstance(page, Pending)]
 
 
 # -- releases -----------------------------------------------------------------------------------
