@@ -5,9 +5,6 @@ their Markdown, and for every HTML page of the last output the hash of everythin
 rendered from. Every key also covers the engine's own source code and library versions, so an
 upgraded engine never reuses what an older one made. Deleting the folder gives a clean build.
 
-Each release is stored pickled on its own (``pack_release``), by the worker process that loaded
-it: saving the cache copies bytes rather than pickling ten thousand releases again.
-
 The cache is one file written atomically (temporary file, then rename) after the output folder
 was swapped in: a build killed at any moment leaves either the previous cache or none. The file is
 signed with a key kept outside the site (in the user's cache folder), because it is a pickle:
@@ -26,7 +23,7 @@ import pickle
 import secrets
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -51,9 +48,9 @@ class CacheData:
     """What one build leaves for the next (only what that build used, so it never grows)."""
 
     engine: bytes
-    # release key -> the file loaded (release, lint findings, where its fields stand) and the
-    # key of its body, pickled by pack_release
-    releases: dict[bytes, bytes] = field(default_factory=dict)
+    # release key -> the file loaded (release, lint findings, where its fields stand), the key
+    # of its body
+    releases: dict[bytes, tuple[LoadedRelease, bytes]] = field(default_factory=dict)
     bodies: dict[bytes, Rendered] = field(default_factory=dict)
     output: str = ""  # the absolute output folder the pages below were written to
     pages: dict[str, tuple[bytes, Stat]] = field(default_factory=dict)  # path -> key, stat
@@ -178,11 +175,15 @@ def _release_digest(key: bytes) -> None:
 
 
 class _ContextPickler(pickle.Pickler):
-    """Pickles a template context to hash it: releases by their key, and dataclasses as their
-    class and field values (dataclasses' own pickling looks up the fields of every object)."""
+    """Pickles a template context (or a feed) to hash it: releases by their key, and
+    dataclasses as their class and field values (dataclasses' own pickling looks up the fields
+    of every object). Without a memo ("fast" mode): an object met twice is written twice, so
+    the bytes depend on values alone, not on which equal values happen to be one object (a
+    feed's strings come from releases unpickled from workers, or from the cache)."""
 
     def __init__(self, buffer: io.BytesIO, keys: PageKeys) -> None:
         super().__init__(buffer, protocol=5)
+        self.fast = True
         self._keys = keys
 
     def reducer_override(self, obj: Any) -> Any:
@@ -198,42 +199,6 @@ class _ContextPickler(pickle.Pickler):
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def pack_release(loaded: LoadedRelease, body_key: bytes, body: Rendered) -> bytes:
-    """A release's cache entry: ``loaded`` and ``body_key`` pickled, but for the body the
-    release shares with ``body`` (its rendered body, stored in ``CacheData.bodies``)."""
-    buffer = io.BytesIO()
-    _EntryPickler(buffer, body.utf8, body_key).dump((loaded, body_key))
-    return buffer.getvalue()
-
-
-def unpack_release(
-    entry: bytes, bodies: Callable[[bytes], Rendered]
-) -> tuple[LoadedRelease, bytes]:
-    """The loaded release and body key of a ``pack_release`` entry; ``bodies`` finds a body by
-    its key."""
-    unpacked: tuple[LoadedRelease, bytes] = _EntryUnpickler(entry, bodies).load()
-    return unpacked
-
-
-class _EntryPickler(pickle.Pickler):
-    def __init__(self, buffer: io.BytesIO, body: bytes, body_key: bytes) -> None:
-        super().__init__(buffer, protocol=5)
-        self._body = body
-        self._body_key = body_key
-
-    def persistent_id(self, obj: object) -> bytes | None:
-        return self._body_key if obj is self._body else None
-
-
-class _EntryUnpickler(pickle.Unpickler):
-    def __init__(self, entry: bytes, bodies: Callable[[bytes], Rendered]) -> None:
-        super().__init__(io.BytesIO(entry))
-        self._bodies = bodies
-
-    def persistent_load(self, pid: Any) -> bytes:
-        return self._bodies(pid).utf8
 
 
 def cache_file(site_dir: Path, name: str = CACHE_FILE) -> Path:

@@ -49,10 +49,8 @@ from advisory_site.cache import (
     engine_digest,
     folder_digest,
     load_cache,
-    pack_release,
     same_cache,
     save_cache,
-    unpack_release,
     value_digest,
 )
 from advisory_site.content import (
@@ -329,8 +327,8 @@ def _render_pages(planned: Sequence[Planned], indices: list[int]) -> list[bytes]
 @dataclass(frozen=True, slots=True)
 class _Loaded:
     key: bytes | None  # None when the file could not be read
-    # the release as its cache entry (cache.pack_release) when valid, so that it is pickled once
-    loaded: LoadedRelease | bytes
+    loaded: LoadedRelease
+    body_key: bytes | None
     new_bodies: dict[bytes, Rendered]
 
 
@@ -355,12 +353,7 @@ def _load_files(work: _ReleaseWork, items: list[tuple[Path, str]]) -> list[_Load
         loaded = load_release(
             raw, path, config=work.config, lookups=work.lookups, renderer=renderer, lint=True
         )
-        body_key = renderer.last_key
-        if loaded.release is None or key is None or body_key is None:
-            results.append(_Loaded(key, loaded, renderer.new))
-            continue
-        body = renderer.new.get(body_key) or work.bodies[body_key]
-        results.append(_Loaded(key, pack_release(loaded, body_key, body), renderer.new))
+        results.append(_Loaded(key, loaded, renderer.last_key, renderer.new))
     return results
 
 
@@ -388,41 +381,38 @@ class _ReleaseLoader:
         misses: list[int] = []
         for index, (file, path) in enumerate(files):
             raw = read_bytes(file, path) if previous is not None else None
-            entry = None
+            hit = None
             if previous is not None and isinstance(raw, bytes):
                 key = digest(prefix, path, raw)
-                entry = previous.releases.get(key)
-            if entry is None:
+                hit = previous.releases.get(key)
+            if hit is None:
                 misses.append(index)
                 continue
-            found[index] = self._keep(key, entry, bodies)
+            found[index] = self._keep(key, *hit, bodies)
         work = _ReleaseWork(prefix, config, Lookups.of(config), self._engine, bodies)
         loaded = _parallel(_load_files, [files[index] for index in misses], self._jobs, work)
         for index, item in zip(misses, loaded, strict=True):
+            found[index] = item.loaded
             self._saved.bodies.update(item.new_bodies)
-            if isinstance(item.loaded, bytes):
-                assert item.key is not None
-                found[index] = self._keep(item.key, item.loaded, bodies)
+            if item.loaded.release is None:
+                continue
+            if item.key is None or item.body_key is None:
+                self.warnings[item.loaded.release.source] = item.loaded.warnings
             else:
-                found[index] = item.loaded
-                if item.loaded.release is not None:
-                    self.warnings[item.loaded.release.source] = item.loaded.warnings
+                self._keep(item.key, item.loaded, item.body_key, bodies)
         return checked_releases((found[index] for index in range(len(files))), errors)
 
-    def _keep(self, key: bytes, entry: bytes, previous: dict[bytes, Rendered]) -> LoadedRelease:
-        """The release of a cache entry, which the cache this build saves keeps as it is, with
-        its body (rendered by this build, or found in the ``previous`` cache's bodies)."""
-        saved = self._saved
-
-        def body(body_key: bytes) -> Rendered:
-            return saved.bodies.get(body_key) or previous[body_key]
-
-        loaded, body_key = unpack_release(entry, body)
+    def _keep(
+        self, key: bytes, loaded: LoadedRelease, body_key: bytes, previous: dict[bytes, Rendered]
+    ) -> LoadedRelease:
+        """A release loaded from the file of ``key``, for the cache this build saves, with its
+        body (rendered by this build, or found in the ``previous`` cache's bodies)."""
         assert loaded.release is not None
         self.keys[id(loaded.release)] = (loaded.release, key)
         self.warnings[loaded.release.source] = loaded.warnings
-        saved.releases[key] = entry
-        saved.bodies[body_key] = body(body_key)
+        self._saved.releases[key] = (loaded, body_key)
+        if body_key not in self._saved.bodies and body_key in previous:
+            self._saved.bodies[body_key] = previous[body_key]
         return loaded
 
 
