@@ -224,3 +224,20 @@ def test_releases_and_findings_survive_pickling_whole() -> None:
     finding = ContentError(path="a.md", message="is wrong", line=3, column=2, hint="fix it")
     assert round_trip(finding) == finding
     assert round_trip(Position(4, 5)) == Position(4, 5)
+
+
+def test_a_failed_build_leaves_no_half_written_cache(make_site: MakeSite) -> None:
+    """A clean build writes the releases into a temporary cache file as it loads them: when a
+    page then fails to render, that file goes, and the next build starts clean again."""
+    site = make_site({f"content/releases/r{n}.md": numbered(n) for n in range(COUNT)})
+    template = site / "templates" / "release.html"
+    good = template.read_text()
+    template.write_text(good.replace("{{ release.title }}", "{{ release.no_such_field }}", 1))
+    assert main(["build", "--no-search", "--site", str(site), "--now", NOW_ISO]) != 0
+    assert not list((site / ".cache").iterdir())
+    template.write_text(good)
+    assert main(["build", "--no-search", "--site", str(site), "--now", NOW_ISO]) == 0
+    assert [file.name for file in (site / ".cache").iterdir()] == [cache_file(site).name]
+    assert (
+        main(["build", "--no-search", "--site", str(site), "--now", NOW_ISO, "--verify-cache"]) == 0
+    )

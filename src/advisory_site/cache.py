@@ -5,11 +5,12 @@ their Markdown, and for every HTML page of the last output the hash of everythin
 rendered from. Every key also covers the engine's own source code and library versions, so an
 upgraded engine never reuses what an older one made. Deleting the folder gives a clean build.
 
-The cache is one file written atomically (temporary file, then rename) after the output folder
-was swapped in: a build killed at any moment leaves either the previous cache or none. The file is
-signed with a key kept outside the site (in the user's cache folder), because it is a pickle:
-a ``.cache`` folder slipped into a pull request must never run code in CI. A file that is
-truncated, unsigned, of another format or another engine is ignored.
+The cache is one file written atomically (a temporary file, renamed once the output folder was
+swapped in; a clean build writes the releases into it as it loads them): a build killed at any
+moment leaves either the previous cache or none. The file is signed with a key kept outside the
+site (in the user's cache folder), because it is a pickle: a ``.cache`` folder slipped into a
+pull request must never run code in CI. A file that is truncated, unsigned, of another format or
+another engine is ignored.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from advisory_site.render import RENDERER_VERSION, Rendered
 CACHE_DIR = ".cache"
 CACHE_FILE = "build-cache.pickle"
 PREVIEW_CACHE_FILE = "preview-cache.pickle"  # the preview server's builds (drafts, its own URL)
-_MAGIC = b"advisory-site build cache 1\n"
+_MAGIC = b"advisory-site build cache 2\n"
 _LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "pyyaml", "python-slugify", "tzdata")
 
 Stat = tuple[int, int, int]  # inode, size, modification time (ns) of an output file
@@ -245,12 +246,29 @@ def load_cache(site_dir: Path, engine: bytes, name: str = CACHE_FILE) -> CacheDa
     if not hmac.compare_digest(signature, hmac.new(key, payload, hashlib.sha256).digest()):
         return None
     try:
-        data = pickle.loads(payload)  # noqa: S301 - signed by this user's key, checked above
+        return _read_parts(raw, signature_end, engine)
     except Exception:  # a cache that cannot be read is simply not used
         return None
-    if not isinstance(data, CacheData) or data.engine != engine:
+
+
+def _read_parts(raw: bytes, start: int, engine: bytes) -> CacheData | None:
+    """What ``CacheWriter`` wrote from ``start``, part after part: the engine (the cache of
+    another is left unread), then parts of releases, bodies and lint findings ({kind: entries}),
+    and last the output folder and its pages."""
+    stream = io.BytesIO(raw)  # shares the bytes of ``raw``: no copy of tens of megabytes
+    stream.seek(start)
+    if pickle.load(stream) != engine:  # noqa: S301 - signed by this user's key, checked
         return None
-    return data
+    data = CacheData(engine=engine)
+    while True:
+        part = pickle.load(stream)  # noqa: S301 - as above
+        if not isinstance(part, dict):
+            data.output, data.pages = part
+            return data
+        for kind, items in part.items():
+            if kind not in _PARTS:
+                return None
+            getattr(data, kind).update(items)
 
 
 class _Signed:
@@ -281,28 +299,98 @@ def same_cache(old: CacheData, new: CacheData) -> bool:
     )
 
 
-def save_cache(site_dir: Path, data: CacheData, name: str = CACHE_FILE) -> bool:
-    """Write the cache atomically; False (and no cache) if it cannot be written."""
-    key = _signing_key()
-    target = cache_file(site_dir, name)
-    if key is None:
-        return False
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=".build-cache-", dir=target.parent)
+_PARTS = ("releases", "bodies", "lint")  # the CacheData dictionaries written in parts
+
+
+class CacheWriter:
+    """Writes a cache file part by part. A clean build ``write``s releases and their bodies as
+    they are loaded, in the main process, while workers load the next ones; ``finish`` writes
+    the rest once the output is in place, signs the file and renames it over the cache. Until
+    then the file is a temporary one, which ``discard`` removes: a build that fails leaves the
+    previous cache. The file is signed as it is written, never held whole in memory.
+
+    Objects are shared within a part (a release and its body), not across parts: the pickler
+    forgets them after each, or its memory of every object pickled would outgrow the rest.
+    """
+
+    def __init__(self, site_dir: Path, engine: bytes, name: str = CACHE_FILE) -> None:
+        self._target = cache_file(site_dir, name)
+        self._engine = engine
+        self._key = _signing_key()
+        self._file: BinaryIO | None = None
+        self._temporary = ""
+        self._signer: hmac.HMAC | None = None
+        self._pickler: pickle.Pickler | None = None
+        self._failed = self._key is None
+        self._written: set[str] = set()  # the parts written as they came (see finish)
+
+    def write(self, part: dict[str, list[tuple[bytes, Any]]]) -> None:
+        """Write these entries of CacheData's dictionaries now ({"releases": [(key, entry)...],
+        ...}). A kind written so is left out by ``finish``: every entry of it must be."""
+        self._written.update(part)
+        if self._open():
+            try:
+                self._dump(part)
+            except OSError:
+                self._fail()
+
+    def finish(self, data: CacheData) -> bool:
+        """Write what ``write`` did not of ``data``, and put the file in place; False if the
+        cache could not be written (the build goes on without)."""
+        left = {
+            kind: list(getattr(data, kind).items()) for kind in _PARTS if kind not in self._written
+        }
+        if not self._open():
+            return False
+        assert self._file is not None and self._signer is not None
         try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(_MAGIC)
-                handle.write(bytes(32))  # the signature, once the payload is written
-                signer = hmac.new(key, digestmod=hashlib.sha256)
-                # streamed: the pickle of a large site is tens of megabytes, never held whole
-                pickle.dump(data, _Signed(handle, signer), protocol=5)
-                handle.seek(len(_MAGIC))
-                handle.write(signer.digest())
-            Path(temporary).replace(target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError:
-        return False
-    return True
+            self._dump(left)
+            self._dump((data.output, data.pages))
+            self._file.seek(len(_MAGIC))
+            self._file.write(self._signer.digest())
+            self._file.close()
+            Path(self._temporary).replace(self._target)
+        except OSError:
+            self._fail()
+            return False
+        self._file, self._temporary = None, ""
+        return True
+
+    def discard(self) -> None:
+        """Remove the file unless ``finish`` put it in place (the previous cache stays)."""
+        if self._file is not None:
+            self._fail()
+
+    def _open(self) -> bool:
+        if self._failed or self._file is not None:
+            return not self._failed
+        assert self._key is not None
+        try:
+            self._target.parent.mkdir(parents=True, exist_ok=True)
+            descriptor, self._temporary = tempfile.mkstemp(
+                prefix=".build-cache-", dir=self._target.parent
+            )
+            self._file = os.fdopen(descriptor, "wb")
+            self._file.write(_MAGIC)
+            self._file.write(bytes(32))  # the signature, once the payload is written
+            self._signer = hmac.new(self._key, digestmod=hashlib.sha256)
+            self._pickler = pickle.Pickler(_Signed(self._file, self._signer), protocol=5)
+            self._dump(self._engine)
+        except OSError:
+            self._fail()
+        return not self._failed
+
+    def _dump(self, part: object) -> None:
+        """Pickle ``part`` whole, sharing no object with the parts before (they are unpickled
+        apart: see _read_parts)."""
+        assert self._pickler is not None
+        self._pickler.dump(part)
+        self._pickler.clear_memo()
+
+    def _fail(self) -> None:
+        self._failed = True
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self._temporary:
+            Path(self._temporary).unlink(missing_ok=True)

@@ -42,6 +42,7 @@ from advisory_site.build import (
 from advisory_site.cache import (
     CACHE_FILE,
     CacheData,
+    CacheWriter,
     LintMemo,
     PageKeys,
     Stat,
@@ -50,7 +51,6 @@ from advisory_site.cache import (
     folder_digest,
     load_cache,
     same_cache,
-    save_cache,
     value_digest,
 )
 from advisory_site.content import (
@@ -113,11 +113,20 @@ def build_into(
     """
     thresholds = gc.get_threshold()
     gc.set_threshold(thresholds[0], thresholds[1], FULL_COLLECTIONS)  # see _build_into
+    engine = engine_digest()
+    writer = CacheWriter(options.site_dir, engine, cache_name)
     try:
         return _build_into(
-            options, output, use_cache=use_cache, jobs=jobs, prepare=prepare, cache=cache_name
+            options,
+            output,
+            engine=engine,
+            writer=writer if use_cache else None,
+            jobs=jobs,
+            prepare=prepare,
+            cache=cache_name,
         )
     finally:
+        writer.discard()  # unless the build finished it: a failed build leaves the last cache
         gc.unfreeze()
         gc.set_threshold(*thresholds)
 
@@ -126,7 +135,8 @@ def _build_into(
     options: BuildOptions,
     output: Path,
     *,
-    use_cache: bool,
+    engine: bytes,
+    writer: CacheWriter | None,  # None: no cache is used or saved
     jobs: int | None,
     prepare: Callable[[Planning], Callable[[Path], None] | None] | None,
     cache: str,
@@ -138,14 +148,16 @@ def _build_into(
     # (FULL_COLLECTIONS), and what exists is frozen after loading and before workers are forked
     # (no collection visits it then, so none copies it into a worker either).
     jobs = jobs or default_jobs()
-    engine = engine_digest()
+    use_cache = writer is not None
     previous = load_cache(options.site_dir, engine, cache) if use_cache else None
     gc.freeze()
     saved = CacheData(engine=engine)
     lint_memo = LintMemo(
         _settings_digest(options, engine), previous.lint if previous is not None else {}
     )
-    loader = _ReleaseLoader(engine, previous, saved, jobs)
+    # Without a previous cache, everything is new: each release is written to the cache as it
+    # is loaded (CacheWriter), rather than all of them once the pages are written.
+    loader = _ReleaseLoader(engine, previous, saved, jobs, writer if previous is None else None)
     planning = plan(options, releases_loader=loader, lint_memo=lint_memo, linted=loader.warnings)
     saved.lint = lint_memo.used
     planned = planning.files
@@ -192,8 +204,8 @@ def _build_into(
             stat = kept.get(path) or written.stats.get(path)
             if stat is not None:
                 saved.pages[path] = (key, stat)
-        if previous is None or not same_cache(previous, saved):
-            save_cache(options.site_dir, saved, cache)
+        if writer is not None and (previous is None or not same_cache(previous, saved)):
+            writer.finish(saved)
     return Outcome(
         site=planning.site,
         next_release_at=planning.next_release_at,
@@ -361,12 +373,18 @@ class _ReleaseLoader:
     """Loads releases as ``content.load_releases`` does, from the cache or in parallel."""
 
     def __init__(
-        self, engine: bytes, previous: CacheData | None, saved: CacheData, jobs: int
+        self,
+        engine: bytes,
+        previous: CacheData | None,
+        saved: CacheData,
+        jobs: int,
+        writer: CacheWriter | None = None,
     ) -> None:
         self._engine = engine
         self._previous = previous
         self._saved = saved
         self._jobs = jobs
+        self._writer = writer  # when set, what ``saved`` gets is written as it comes
         self.keys: dict[int, tuple[Release, bytes]] = {}  # id(release) -> it, its file's key
         self.warnings: dict[str, tuple[ContentError, ...]] = {}  # path -> its lint findings
 
@@ -391,15 +409,22 @@ class _ReleaseLoader:
             found[index] = self._keep(key, *hit, bodies)
         work = _ReleaseWork(prefix, config, Lookups.of(config), self._engine, bodies)
         loaded = _parallel(_load_files, [files[index] for index in misses], self._jobs, work)
-        for index, item in zip(misses, loaded, strict=True):
+        new_releases: list[tuple[bytes, tuple[LoadedRelease, bytes]]] = []
+        new_bodies: list[tuple[bytes, Rendered]] = []
+        for count, (index, item) in enumerate(zip(misses, loaded, strict=True), start=1):
             found[index] = item.loaded
             self._saved.bodies.update(item.new_bodies)
+            new_bodies.extend(item.new_bodies.items())
             if item.loaded.release is None:
-                continue
-            if item.key is None or item.body_key is None:
+                pass
+            elif item.key is None or item.body_key is None:
                 self.warnings[item.loaded.release.source] = item.loaded.warnings
             else:
                 self._keep(item.key, item.loaded, item.body_key, bodies)
+                new_releases.append((item.key, (item.loaded, item.body_key)))
+            if self._writer is not None and (count % CHUNK == 0 or count == len(misses)):
+                self._writer.write({"bodies": new_bodies, "releases": new_releases})
+                new_releases, new_bodies = [], []
         return checked_releases((found[index] for index in range(len(files))), errors)
 
     def _keep(
