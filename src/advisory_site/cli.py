@@ -37,7 +37,6 @@ from advisory_site.incremental import build_into, verify
 from advisory_site.lint import LintWarning, lint_site
 from advisory_site.models import Site
 from advisory_site.search import INDEX_FOLDER, index_site
-from advisory_site.serve import serve
 from advisory_site.urls import make_slug, release_url
 
 T = TypeVar("T")
@@ -169,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in CI_COMMANDS:
             return run_ci_command(args)
         if args.command == "serve":
+            from advisory_site.serve import serve  # noqa: PLC0415 - its watcher: 40 ms a build
+
             return serve(args.site, host=args.host, port=args.port)
         return run_new(args)
     except BuildError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from xml.sax.saxutils import escape
+from html import escape
 
 from advisory_site.models import SiteConfig
 
@@ -17,7 +17,7 @@ def sitemap_xml(config: SiteConfig, entries: Iterable[tuple[str, datetime | None
     ]
     for url, updated in sorted(entries, key=lambda entry: entry[0]):
         lines.append(
-            f"  <url><loc>{escape(config.absolute(url))}</loc>"
+            f"  <url><loc>{escape(config.absolute(url), quote=False)}</loc>"
             + (f"<lastmod>{config.local_date(updated).isoformat()}</lastmod>" if updated else "")
             + "</url>"
         )
