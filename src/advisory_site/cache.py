@@ -192,10 +192,13 @@ class _ContextPickler(pickle.Pickler):
         if kind is Release:
             return (_release_digest, (self._keys.release(obj),))
         names = _FIELD_NAMES.get(kind)
-        if names is None:
-            if not dataclasses.is_dataclass(kind):
-                return NotImplemented
-            names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
+        if names is None:  # first met: () for what is not a dataclass (a date, a time zone...)
+            dataclass = dataclasses.is_dataclass(kind)
+            names = _FIELD_NAMES[kind] = (
+                tuple(f.name for f in dataclasses.fields(kind)) if dataclass else ()
+            )
+        if not names:
+            return NotImplemented  # pickled as usual
         return (kind, tuple(getattr(obj, name) for name in names))
 
 
