@@ -53,20 +53,18 @@ _ASSET_ATTRIBUTES = frozenset(
     }
 )
 _LOADED_LINKS = frozenset({"stylesheet", "icon", "preload", "modulepreload", "manifest"})
-# Where a tag that matters can start (an element that loads something or carries a policy),
-# matched in the lowercased page. (HTMLParser ends a tag name at whitespace, '/', '>' or NUL.) A
-# plainly written one (quoted values, or unquoted ones without quotes or '=<>`') is matched whole
-# as "plain": HTMLParser ends such a tag where the match ends, so what it holds can be judged from
-# its text. A script never is: its content follows.
-_TAG_NAMES = "|".join(sorted({tag for tag, _ in _ASSET_ATTRIBUTES if tag != "script"} | {"meta"}))
-# The '<' leads, outside the alternatives, so that the engine jumps from '<' to '<' (a fifth
-# faster than trying both alternatives at every character).
+# Where a tag that matters can start (an element that loads something, runs or carries a
+# policy), matched in the lowercased page. (HTMLParser ends a tag name at whitespace, '/', '>' or
+# NUL.) A plainly written one (quoted values, or unquoted ones without quotes or '=<>`') is
+# matched whole as "plain": HTMLParser ends such a tag where the match ends, so what it holds can
+# be judged from its text. The '<' leads, outside the alternatives: the regular expression engine
+# then jumps from '<' to '<'.
+_TAG_NAMES = "|".join(sorted({tag for tag, _ in _ASSET_ATTRIBUTES} | {"meta"}))
 _TAG_START = re.compile(
-    rb"<(?:(?P<name>"
+    rb"<(?P<name>"
     + _TAG_NAMES.encode()
     + rb")(?=[\s/>\x00])"
     + rb"(?P<plain>(?:\s+[^\s\"'>/=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>)?"
-    rb"|script(?=[\s/>\x00]))"
 )
 # What a browser ignores in a URL: C0 controls and spaces around it, tabs and newlines anywhere.
 _URL_EDGES = "".join(map(chr, range(0x21)))
@@ -228,9 +226,10 @@ def _scan(page: bytes) -> _PageScanner:
         if start.start() < done:
             continue  # inside the chunk just parsed
         done = start.start()
-        if start.group("plain") is not None:
+        name, plain = start.group("name", "plain")
+        if plain is not None and name != b"script":
             tag = start.group()
-            if start.group("name") == b"meta":
+            if name == b"meta":
                 harmless = b"http-equiv" not in tag
             else:  # a character reference could spell 'http:'; browsers read "ht<tab>tp:" so
                 harmless = not (
@@ -240,6 +239,11 @@ def _scan(page: bytes) -> _PageScanner:
                 policies, insecure = _tag_findings(page[done : start.end()])
                 scanner.policies.extend(policies)
                 scanner.insecure.extend(insecure)
+            done = start.end()
+            continue
+        if plain is not None and _opens_data_block(page[done : start.end()]):
+            # JSON-LD, say: it neither loads nor runs. Its content is read on as text, where a
+            # tag start found makes the check stricter, never laxer.
             done = start.end()
             continue
         while True:
@@ -254,6 +258,32 @@ def _scan(page: bytes) -> _PageScanner:
                 break
     scanner.close()
     return scanner
+
+
+@functools.lru_cache(maxsize=64)
+def _opens_data_block(tag: bytes) -> bool:
+    """Whether a plainly written script start tag opens a data block: a type that is not
+    JavaScript's, and no src (parsed once: every release page has the same JSON-LD tag)."""
+    opening = _StartTag()
+    opening.feed(tag.decode("utf-8"))
+    attributes = opening.attributes
+    return (
+        attributes is not None
+        and "src" not in attributes
+        and attributes.get("type", "").strip().lower() not in _EXECUTABLE_TYPES
+    )
+
+
+class _StartTag(HTMLParser):
+    """The attributes of the first start tag fed."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.attributes: dict[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.attributes is None:
+            self.attributes = {name: value or "" for name, value in attrs}
 
 
 @functools.lru_cache(maxsize=256)
