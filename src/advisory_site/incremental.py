@@ -427,13 +427,12 @@ class _ReleaseLoader:
             found[index] = item.loaded
             self._saved.bodies.update(item.new_bodies)
             new_bodies.extend(item.new_bodies.items())
-            if item.loaded.release is None:
-                pass
-            elif item.key is None or item.body_key is None:
-                self.warnings[item.loaded.release.source] = item.loaded.warnings
-            else:
+            release = item.loaded.release
+            if release is not None and item.key is not None and item.body_key is not None:
                 self._keep(item.key, item.loaded, item.body_key, bodies)
                 new_releases.append((item.key, (item.loaded, item.body_key)))
+            elif release is not None:
+                self.warnings[release.source] = item.loaded.warnings
             if self._writer is not None and (count % CHUNK == 0 or count == len(misses)):
                 self._writer.write({"bodies": new_bodies, "releases": new_releases})
                 new_releases, new_bodies = [], []
