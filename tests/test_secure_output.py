@@ -79,6 +79,13 @@ def test_an_inline_script_without_a_hash_fails_the_build(make_site: MakeSite) ->
     assert not (site / "_site").exists()
 
 
+def test_a_script_is_judged_by_its_first_type_as_browsers_do() -> None:
+    page = '<script type="text/javascript" type="application/json">track()</script>'
+    assert list(page_problems(page.encode())) != []
+    data = '<script type="application/json" type="text/javascript">{"a": 1}</script>'
+    assert list(page_problems(data.encode())) == []
+
+
 def test_data_scripts_and_hashed_inline_scripts_are_allowed() -> None:
     script = "document.documentElement.className = 'js';"
     policy = content_security_policy([script])

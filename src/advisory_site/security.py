@@ -174,7 +174,7 @@ class _PageScanner(HTMLParser):
         self._script: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {name: value or "" for name, value in attrs}
+        values = _first_values(attrs)
         if tag == "meta" and values.get("http-equiv", "").lower() == "content-security-policy":
             self.policies.append(values.get("content", ""))
         for name, value in values.items():
@@ -192,6 +192,14 @@ class _PageScanner(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._script is not None:
             self._script.append(data)
+
+
+def _first_values(attrs: list[tuple[str, str | None]]) -> dict[str, str]:
+    """A tag's attributes by name; of a name written twice, the first, as browsers read it."""
+    values: dict[str, str] = {}
+    for name, value in attrs:
+        values.setdefault(name, value or "")
+    return values
 
 
 def _plain_http_urls(tag: str, name: str, attrs: dict[str, str], value: str) -> list[str]:
@@ -283,7 +291,7 @@ class _StartTag(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self.attributes is None:
-            self.attributes = {name: value or "" for name, value in attrs}
+            self.attributes = _first_values(attrs)
 
 
 @functools.lru_cache(maxsize=256)
