@@ -180,8 +180,7 @@ class _PageScanner(HTMLParser):
         for name, value in values.items():
             if (tag, name) in _ASSET_ATTRIBUTES:
                 self.insecure.extend(_plain_http_urls(tag, name, values, value))
-        is_data = values.get("type", "").strip().lower() not in _EXECUTABLE_TYPES
-        if tag == "script" and "src" not in values and not is_data:
+        if tag == "script" and "src" not in values and _is_javascript(values):
             self._script = []
 
     def handle_endtag(self, tag: str) -> None:
@@ -192,6 +191,11 @@ class _PageScanner(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._script is not None:
             self._script.append(data)
+
+
+def _is_javascript(script: dict[str, str]) -> bool:
+    """Whether a script element's type makes browsers run it (else it is a data block)."""
+    return script.get("type", "").strip().lower() in _EXECUTABLE_TYPES
 
 
 def _first_values(attrs: list[tuple[str, str | None]]) -> dict[str, str]:
@@ -275,11 +279,7 @@ def _opens_data_block(tag: bytes) -> bool:
     opening = _StartTag()
     opening.feed(tag.decode("utf-8"))
     attributes = opening.attributes
-    return (
-        attributes is not None
-        and "src" not in attributes
-        and attributes.get("type", "").strip().lower() not in _EXECUTABLE_TYPES
-    )
+    return attributes is not None and "src" not in attributes and not _is_javascript(attributes)
 
 
 class _StartTag(HTMLParser):
