@@ -281,7 +281,7 @@ def run_build(args: argparse.Namespace) -> int:
     upcoming = outcome.next_release_at
     print(
         "Next scheduled release: "
-        + (upcoming.astimezone(outcome.site.config.tz).isoformat() if upcoming else "none")
+        + (outcome.site.config.local_iso(upcoming) if upcoming else "none")
     )
     if args.verify_cache:
         problems = verify(options, output, made_after=(f"{INDEX_FOLDER}/",))

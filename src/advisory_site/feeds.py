@@ -198,7 +198,7 @@ def _major_updates(release: Release, config: SiteConfig) -> str:
     if not major:
         return ""
     lines = "".join(
-        f'<li><time datetime="{update.date.astimezone(config.tz).isoformat()}">'
+        f'<li><time datetime="{config.local_iso(update.date)}">'
         f"{long_date(config.local_date(update.date))}</time>: {html.escape(update.note)}</li>\n"
         for update in major
     )

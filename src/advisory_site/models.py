@@ -137,6 +137,10 @@ class SiteConfig:
     def local_date(self, moment: datetime) -> date:
         return moment.astimezone(self.tz).date()
 
+    def local_iso(self, moment: datetime) -> str:
+        """``moment`` in ISO 8601 with the site's offset: '2016-10-07T00:00:00-04:00'."""
+        return moment.astimezone(self.tz).isoformat()
+
 
 @quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)

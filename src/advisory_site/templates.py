@@ -251,7 +251,7 @@ class Templates:
     def iso(self, moment: datetime) -> str:
         text = self._isos.get(moment)
         if text is None:
-            text = self._isos[moment] = moment.astimezone(self.config.tz).isoformat()
+            text = self._isos[moment] = self.config.local_iso(moment)
         return text
 
     def json_ld(self, release: Release) -> Markup:
