@@ -8,7 +8,7 @@ written, it times:
 - the issue's "Python floor" row: read each file, load its front matter with libyaml, convert
   its body with a plain ``markdown.Markdown()``;
 - the same with this site's Markdown: its extensions (tables, footnotes, toc, smarty, ...) and
-  the quick inline passes (``render._QuickInline``), nothing else;
+  the shortcuts of ``quickmarkdown``, nothing else;
 - the whole of loading a release as a build does it: the front matter with positions, validation,
   this site's Markdown, sanitising (nh3), summaries, content lint.
 
@@ -31,8 +31,7 @@ import yaml
 from advisory_site.config import load_config
 from advisory_site.content import Lookups, load_release
 from advisory_site.render import Renderer
-from bench.generate import generate
-from bench.run import default_workdir
+from bench.run import corpus, default_workdir
 
 _plain: markdown.Markdown | None = None
 _ours: Renderer | None = None
@@ -101,18 +100,14 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=default_workdir())
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    site = args.workdir / f"site-{args.size}"
-    marker = site / ".generated"
-    if not marker.exists() or marker.read_text() != str(args.size):
-        generate(args.size, site)
-        marker.write_text(str(args.size))
+    site = corpus(args.size, args.workdir)
     files = sorted(str(path) for path in (site / "content" / "releases").rglob("*.md"))
     print(f"{len(files):,} releases, {args.jobs} processes, nothing written\n")
     print("| step | wall s | CPU s | CPU ms a release |")
     print("|---|---|---|---|")
     for label, work in (
         ("read + YAML + plain Python-Markdown (the issue's floor)", issue_floor),
-        ("read + this site's Markdown (extensions, quick inline passes)", site_markdown),
+        ("read + this site's Markdown (extensions, quickmarkdown)", site_markdown),
         ("loading a release as a build does (all of it)", _Loading(site)),
     ):
         wall, cpu = timed(work, files, args.jobs)

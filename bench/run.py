@@ -188,17 +188,24 @@ def change_one_release(site: Path, round_number: int) -> None:
     file.write_text(f"{text}\n\nEdited in round {round_number}.\n", encoding="utf-8")
 
 
-def run_size(
-    count: int, work: Path, repeat: int, *, build_args: tuple[str, ...] = ()
-) -> tuple[dict[str, dict[str, list[Sample]]], dict[str, dict[str, list[Sample]]]]:
-    """The timed samples and the memory samples of every generator and scenario at ``count``."""
+def corpus(count: int, work: Path) -> Path:
+    """The site of ``count`` synthetic releases under ``work``, generated unless it already is,
+    with this checkout's settings, templates and static files (even for a corpus made earlier)."""
     site = work / f"site-{count}"
     marker = site / ".generated"
     if not marker.exists() or marker.read_text() != str(count):
         shutil.rmtree(site, ignore_errors=True)
         generate(count, site)
         marker.write_text(str(count))
-    copy_site_files(site)  # the templates of this checkout, even for a corpus made earlier
+    copy_site_files(site)
+    return site
+
+
+def run_size(
+    count: int, work: Path, repeat: int, *, build_args: tuple[str, ...] = ()
+) -> tuple[dict[str, dict[str, list[Sample]]], dict[str, dict[str, list[Sample]]]]:
+    """The timed samples and the memory samples of every generator and scenario at ``count``."""
+    site = corpus(count, work)
     ours = Advisory(site, work)
     ours.build_args = build_args
     generators: list[Generator] = [ours, Hugo(site, work)]
