@@ -98,6 +98,67 @@ class _QuickInline(InlineProcessor):
         # what a text holds of the triggers' keys picks the patterns worth trying on it, if any
         self.keys = "".join(sorted({_key(t) for _, triggers in patterns for t in triggers}))
         self.candidates: dict[str, list[tuple[int, Pattern, tuple[str, ...]]]] = {}
+        # a text holding none of these (nor a placeholder) is left as it is by the pass
+        every = {trigger for _, triggers in patterns for trigger in triggers}
+        self.wanted = (
+            INLINE_PLACEHOLDER_PREFIX,
+            *sorted(t for t in every if not any(o != t and o in t for o in every)),
+        )
+
+    def run(self, tree: Element, ancestors: list[str] | None = None) -> Element:
+        """Markdown's pass over the tree, which hands every text and tail to the patterns (and
+        every tail to a throwaway element): a text that holds no trigger and no placeholder is
+        left where it is, which is what the pass would make of it."""
+        self.stashed_nodes: dict[str, Element | str] = {}
+        tree_parents = [] if ancestors is None else ancestors[:]
+        self.parent_map = {c: p for p in tree.iter() for c in p}
+        stack = [(tree, tree_parents)]
+        self._InlineProcessor__build_ancestors(tree, tree_parents)  # type: ignore[attr-defined]
+        handle: Callable[[str], str] = self._InlineProcessor__handleInline
+        place: Callable[..., list[tuple[Element, list[str]]]]
+        place = self._InlineProcessor__processPlaceholders
+        wanted = self.wanted
+        while stack:
+            element, parents = stack.pop(0)
+            self.ancestors = parents
+            if element is not tree:
+                self.ancestors.append(element.tag.lower())
+            queue = []
+            for child in element:
+                text = child.text
+                if (
+                    text
+                    and not isinstance(text, AtomicString)
+                    and any(trigger in text for trigger in wanted)
+                ):
+                    self.ancestors.append(child.tag.lower())
+                    child.text = None
+                    found = place(handle(text), child)
+                    for item in found:
+                        self.parent_map[item[0]] = child
+                    stack += found
+                    queue.append((child, found))
+                    self.ancestors.pop()
+                tail = child.tail
+                if tail and any(trigger in tail for trigger in wanted):
+                    tail = handle(tail)
+                    holder = Element("d")
+                    child.tail = None
+                    results = place(tail, holder, False)
+                    if holder.tail:
+                        child.tail = holder.tail
+                    position = list(element).index(child) + 1
+                    results.reverse()
+                    for made in results:
+                        self.parent_map[made[0]] = element
+                        element.insert(position, made[0])
+                if len(child):
+                    self.parent_map[child] = element
+                    stack.append((child, self.ancestors[:]))
+            for parent, found in queue:
+                for index, item in enumerate(found):
+                    parent.insert(index, item[0])
+        return tree
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803 - overrides InlineProcessor's private method
         """Markdown's loop over the patterns, without the searches that cannot match.
@@ -334,7 +395,7 @@ def quicken(md: markdown.Markdown) -> None:
     _replace(md.postprocessors, "raw_html", RawHtmlPostprocessor, _QuickRawHtml)
 
 
-_INLINE_METHODS = ("handleInline", "applyPattern", "processPlaceholders")
+_INLINE_METHODS = ("handleInline", "applyPattern", "processPlaceholders", "build_ancestors")
 
 
 def _quick_inline(
