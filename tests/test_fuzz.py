@@ -160,6 +160,33 @@ def test_escapes_cannot_smuggle_unprintable_characters(text: str, escape: str) -
 
 
 @BOUNDED
+@given(
+    st.text(
+        st.one_of(
+            st.characters(exclude_categories=["Cs"]), st.sampled_from("\x07\x7f\x85\ufffe\r\t")
+        ),
+        max_size=60,
+    )
+)
+def test_decoding_finds_the_first_unprintable_character(text: str) -> None:
+    """decode looks at the text's non-ASCII and control characters alone, to be quick: it finds
+    what the expression finds in the whole text, at the same place."""
+    decoded = decode(text.encode(), PATH)
+    bad = UNPRINTABLE.search(text)
+    if bad is None:
+        assert decoded == text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    else:
+        assert isinstance(decoded, ContentError)
+        assert f"U+{ord(bad.group()):04X}" in decoded.message
+        before = text[: bad.start()]
+        if "\r" not in before:
+            assert (decoded.line, decoded.column) == (
+                before.count("\n") + 1,
+                len(before) - before.rfind("\n"),
+            )
+
+
+@BOUNDED
 @given(st.text(max_size=500), st.integers(min_value=1, max_value=50))
 def test_yaml_loader_never_raises(text: str, first_line: int) -> None:
     loaded = load_yaml(text, path=PATH, first_line=first_line)

@@ -26,6 +26,7 @@ UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufff
 Path = tuple[str | int, ...]
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_STR = "tag:yaml.org,2002:str"  # constructed as the scalar's text (SafeConstructor's own way)
 _BOOL = "tag:yaml.org,2002:bool"
 _ALLOWED_TAGS = frozenset(
     {
@@ -254,7 +255,7 @@ def _build(
         raise _TooDeepError
     positions.values[path] = _position(node.start_mark, first_line)
     if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_object(node)
+        value = node.value if node.tag == _STR else loader.construct_object(node)
         if check and isinstance(value, str) and UNPRINTABLE.search(value):
             errors.append(_unprintable(value, positions.values[path], file))
         return value
@@ -286,7 +287,7 @@ def _build(
                 )
             )
             continue
-        key = str(loader.construct_object(key_node))
+        key = key_node.value if key_node.tag == _STR else str(loader.construct_object(key_node))
         if check and UNPRINTABLE.search(key):
             errors.append(_unprintable(key, where, file))
             continue
