@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from markupsafe import Markup
 
@@ -88,26 +88,27 @@ class Lookups:
         )
 
 
-def content_files(site_dir: Path, folder: str) -> Iterator[tuple[Path, str]]:
-    """Every Markdown file under ``folder``, in a stable order, with its site-relative name."""
+def content_files(site_dir: Path, folder: str) -> Iterator[tuple[str, str]]:
+    """Every Markdown file under ``folder`` (its file system path), in a stable order, with its
+    site-relative name."""
     root = site_dir / folder
     if not root.is_dir():
         return
     found = []
-    # os.walk rather than Path.rglob: a site has thousands of files, and a Path made and taken
-    # apart for each one costs more than reading the folders. Hidden files and folders are
-    # skipped; links to folders are not followed.
+    # os.walk and strings rather than Path.rglob: a site has thousands of files, and a Path
+    # made (and pickled for a worker) for each one costs more than reading the folders. Hidden
+    # files and folders are skipped; links to folders are not followed.
     for parent, folders, files in os.walk(root):
         folders[:] = [name for name in folders if not name.startswith(".")]
         prefix = folder + parent[len(str(root)) :].replace(os.sep, "/") + "/"
         for name in files:
             if name.endswith(".md") and not name.startswith("."):
-                found.append((Path(parent, name), prefix + name))
+                found.append((os.path.join(parent, name), prefix + name))  # noqa: PTH118 - see above
     found.sort(key=lambda item: item[1])
     yield from found
 
 
-def read_document(file: Path, path: str, errors: list[ContentError]) -> Document | None:
+def read_document(file: str, path: str, errors: list[ContentError]) -> Document | None:
     raw = read_bytes(file, path)
     if isinstance(raw, ContentError):
         errors.append(raw)
@@ -152,9 +153,10 @@ def load_releases(
     return checked_releases(loaded, errors)
 
 
-def read_bytes(file: Path, path: str) -> bytes | ContentError:
+def read_bytes(file: str, path: str) -> bytes | ContentError:
     try:
-        return file.read_bytes()
+        with open(file, "rb") as handle:  # noqa: PTH123 - a str (see content_files)
+            return handle.read()
     except OSError as exc:
         return ContentError(path=path, message=f"cannot be read: {exc.strerror}")
 
@@ -460,8 +462,8 @@ def load_pages(
 ) -> list[Page]:
     pages = []
     for file, path in content_files(site_dir, PAGES_DIR):
-        name = file.stem
-        if file.parent != site_dir / PAGES_DIR:
+        name = PurePosixPath(path).stem
+        if path.count("/") != PAGES_DIR.count("/") + 1:
             errors.append(
                 ContentError(
                     path=path,

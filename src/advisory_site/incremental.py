@@ -367,7 +367,7 @@ class _ReleaseWork:
         return renderer
 
 
-def _load_files(work: _ReleaseWork, items: list[tuple[Path, str]]) -> list[_Loaded]:
+def _load_files(work: _ReleaseWork, items: list[tuple[str, str]]) -> list[_Loaded]:
     renderer = work.renderer()
     results = []
     for file, path in items:
