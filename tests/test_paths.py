@@ -179,3 +179,22 @@ def test_the_link_scan_finds_what_os_walk_finds_in_its_order(tmp_path: Path) -> 
     ]
     assert len(expected) == 4
     assert list(security._links(root)) == expected
+
+
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        (
+            "content/pages/team/about.md",
+            "pages must sit directly in content/pages/, not in a sub-folder",
+        ),
+        ("content/pages/News Room.md", "'News Room' cannot be a page name"),
+        ("content/pages/news.md", "'news' cannot be a page name"),
+    ],
+)
+def test_pages_are_named_for_their_url(make_site: MakeSite, page: str, message: str) -> None:
+    site = make_site({page: "---\ntitle: About\n---\nText.\n"})
+    result = run_cli("check", "--site", str(site))
+    assert result.returncode == 1
+    assert f"{page}: {message}" in result.stderr
+    assert "Traceback" not in result.stderr
