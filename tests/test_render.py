@@ -137,6 +137,8 @@ _MARKDOWN_PIECES = st.lists(
             "\nhead\n---\n",
             "\n***\n",
             "\n_ _ _\n",
+            "\n-  -  -\n",
+            "\n* *  *\n",
             "\n> quote\n",
             "\n    code\n",
             "\n```\ncode\n```\n",

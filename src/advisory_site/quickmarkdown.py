@@ -126,11 +126,7 @@ class _QuickInline(InlineProcessor):
             queue = []
             for child in element:
                 text = child.text
-                if (
-                    text
-                    and not isinstance(text, AtomicString)
-                    and any(trigger in text for trigger in wanted)
-                ):
+                if text and not isinstance(text, AtomicString) and _holds_any(text, wanted):
                     self.ancestors.append(child.tag.lower())
                     child.text = None
                     found = place(handle(text), child)
@@ -140,7 +136,7 @@ class _QuickInline(InlineProcessor):
                     queue.append((child, found))
                     self.ancestors.pop()
                 tail = child.tail
-                if tail and any(trigger in tail for trigger in wanted):
+                if tail and _holds_any(tail, wanted):
                     tail = handle(tail)
                     holder = Element("d")
                     child.tail = None
@@ -215,6 +211,15 @@ class _QuickInline(InlineProcessor):
         return []
 
 
+def _holds_any(text: str, strings: tuple[str, ...]) -> bool:
+    """``any(string in text for string in strings)``, without a generator (which costs more
+    than the searches on most texts)."""
+    for string in strings:  # noqa: SIM110 - see above
+        if string in text:
+            return True
+    return False
+
+
 def _key(trigger: str) -> str:
     """A character that every text holding ``trigger`` holds, and few others: its first one
     that is not a space or a line end (which nearly every text has), else its last."""
@@ -228,7 +233,8 @@ _BLOCK_TRIGGERS: dict[str, tuple[type[BlockProcessor], tuple[str, ...]]] = {
     "table": (TableProcessor, ("|",)),
     "hashheader": (HashHeaderProcessor, ("#",)),
     "setextheader": (SetextHeaderProcessor, ("\n=", "\n-")),
-    "hr": (HRProcessor, ("-", "_", "*")),
+    # three of one of the characters, each followed by up to two spaces
+    "hr": (HRProcessor, tuple(c + gap + c for c in "-_*" for gap in ("", " ", "  "))),
     "deflist": (DefListProcessor, (": ",)),
     "quote": (BlockQuoteProcessor, (">",)),
     "footnote": (FootnoteBlockProcessor, ("[^",)),
