@@ -214,11 +214,13 @@ def report_warnings(warnings: Sequence[LintWarning], args: argparse.Namespace) -
     """Print lint findings; with --strict they stop the command as errors."""
     if args.strict and warnings:
         raise BuildError([warning.problem for warning in warnings])
-    for warning in warnings:
-        if args.format == "github":
-            print(annotation("warning", warning.problem, args.site))
-        else:
-            print(warning, file=sys.stderr)
+    if args.format == "github":
+        lines, stream = [annotation("warning", w.problem, args.site) for w in warnings], sys.stdout
+    else:
+        lines, stream = [str(warning) for warning in warnings], sys.stderr
+    if lines:  # written at once: standard error is line-buffered, a write for each line
+        stream.write("\n".join(lines) + "\n")
+        stream.flush()
 
 
 def annotation(level: str, problem: ContentError, site_dir: Path) -> str:

@@ -227,6 +227,9 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,  # a build never sees a template change: no stat per page
+            # every template of a site kept, in a dict: the bounded cache takes a lock for each
+            # of the three or so lookups a page makes (its template, the one it extends...)
+            cache_size=-1,
         )
         self.env.filters["long_date"] = self.long_date
         self.env.filters["iso"] = self.iso
