@@ -239,12 +239,22 @@ def test_a_site_fragment_is_rendered_once_and_cannot_use_the_page(
         return get_template(env, name, *args, **kwargs)
 
     monkeypatch.setattr(jinja2.Environment, "get_template", counting)
-    pages = [file.data.decode() for file in build(BuildOptions(site_dir=site, now=NOW)).files]
-    pages = [page for page in pages if "usa-identifier" in page]
+    files = {
+        file.path: file.data.decode() for file in build(BuildOptions(site_dir=site, now=NOW)).files
+    }
+    pages = [page for page in files.values() if "usa-identifier" in page]
     assert len(pages) > 5
     assert all("<p>Test Press Room</p>\n</body>" in page for page in pages)
     assert loaded.count("_footer.html") == 1
     assert loaded.count("base.html") > 5  # what the count above is measured against
+    # the header, once for each section and each page a section's navigation marks
+    urls = [
+        f"/{path.removesuffix('index.html')}" for path, page in files.items() if "<header" in page
+    ]
+    headers = {
+        (url.split("/")[1], url if url in ("/", f"/{url.split('/')[1]}/") else "") for url in urls
+    }
+    assert 5 < loaded.count("_header.html") == len(headers) < len(urls)
 
     footer.write_text(footer.read_text() + "{{ page.meta.title }}\n", encoding="utf-8")
     assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 1

@@ -242,7 +242,7 @@ class Templates:
         self._isos: dict[datetime, str] = {}
         self.env.filters["json_ld"] = self.json_ld
         self.env.globals["site_fragment"] = self.site_fragment
-        self._fragments: dict[str, tuple[SiteView, Markup]] = {}
+        self._fragments: dict[tuple[object, ...], tuple[SiteView, Markup]] = {}
 
     def long_date(self, moment: datetime) -> str:
         """'October 7, 2016' for a moment, as a reader in the site's time zone sees it."""
@@ -262,15 +262,20 @@ class Templates:
         return Markup(script_safe_json(news_article(release, self.config)))  # noqa: S704 - escaped JSON
 
     @jinja2.pass_context
-    def site_fragment(self, context: jinja2.runtime.Context, name: str) -> Markup:
-        """The template ``name`` rendered with ``site`` alone, once for all the pages of a build
-        (like Hugo's partialCached): for the parts of every page that no page changes, such as
-        the footer. A fragment that uses ``page`` fails the build (``page`` is undefined)."""
+    def site_fragment(
+        self, context: jinja2.runtime.Context, name: str, **values: str | int | bool
+    ) -> Markup:
+        """The template ``name`` rendered with ``site`` and ``values`` alone, once for all the
+        pages of a build that give it the same values (like Hugo's partialCached): for the parts
+        of pages that no page changes, such as the footer, or that a few values decide, such as
+        the header (by section). A fragment that uses ``page`` fails the build (``page`` is
+        undefined)."""
         site = context["site"]
-        known = self._fragments.get(name)
+        key = (name, *sorted(values.items()))
+        known = self._fragments.get(key)
         if known is None or known[0] is not site:
-            html = Markup(self.env.get_template(name).render(site=site))  # noqa: S704 - autoescaped template output
-            known = self._fragments[name] = (site, html)
+            html = Markup(self.env.get_template(name).render(site=site, **values))  # noqa: S704 - autoescaped template output
+            known = self._fragments[key] = (site, html)
         return known[1]
 
     def render(self, context: Context, site: SiteView) -> bytes:
