@@ -255,3 +255,28 @@ def test_deep_nesting_is_refused_quickly(make_site: MakeSite) -> None:
         make_site, {PATH: f"---\ntitle: T\nrelease_date: 2016-10-07\nsummary: {deep}\n---\n"}
     )
     assert errors == [f"{PATH}:4:25: YAML syntax: values are nested more than 16 levels deep"]
+
+
+@pytest.mark.parametrize(
+    ("body", "url"),
+    [
+        ("Intro.\n\n![Map](http://maps.example.gov/a.png)\n", "http://maps.example.gov/a.png"),
+        (
+            'Intro.\n\n<IMG ALT="Map" SRC="http://maps.example.gov/b.png">\n',
+            "http://maps.example.gov/b.png",
+        ),
+    ],
+)
+def test_a_body_that_loads_over_plain_http_is_refused(
+    make_site: MakeSite, body: str, url: str
+) -> None:
+    site = make_site({PATH: release("Mixed").replace("Body of Mixed.\n", body)})
+    with pytest.raises(BuildError) as caught:
+        load_site(site)
+    message = f"{url} would be loaded over plain HTTP (mixed content) (use its https:// address)"
+    assert [str(e) for e in caught.value.errors] == [f"{PATH}:10:1: body: {message}"]
+
+
+def test_a_body_that_only_names_an_image_tag_loads_nothing(make_site: MakeSite) -> None:
+    site = make_site({PATH: release("Named").replace("Body of Named.\n", "Write `<img src>`.\n")})
+    assert load_site(site).releases[0].title == "Named"

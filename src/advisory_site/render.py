@@ -16,6 +16,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from advisory_site.pickling import quick_pickle
 from advisory_site.quickmarkdown import quicken
+from advisory_site.security import ASSET_TAGS
 
 RENDERER_VERSION = "1"
 """Bump when the rendering of the same Markdown changes, so caches are invalidated."""
@@ -31,6 +32,9 @@ _TAGS = frozenset(
         "time", "tr", "u", "ul", "var", "wbr",
     }
 )  # fmt: skip
+LOADING_TAGS = tuple(sorted(_TAGS & ASSET_TAGS))
+"""The elements the sanitiser keeps that can load something (an image): a body holds none of
+these start tags ("<img", in lower case as the sanitiser writes them) unless it loads something."""
 _HEADINGS = ("h2", "h3", "h4", "h5", "h6")
 _ATTRIBUTES: dict[str, set[str]] = {
     "a": {"href", "title", "hreflang"},

@@ -52,6 +52,8 @@ _ASSET_ATTRIBUTES = frozenset(
         ("link", "href"),
     }
 )
+ASSET_TAGS = frozenset(tag for tag, _ in _ASSET_ATTRIBUTES)
+"""The elements that can load something into a page (see ``insecure_assets``)."""
 _LOADED_LINKS = frozenset({"stylesheet", "icon", "preload", "modulepreload", "manifest"})
 # Where a tag that matters can start (an element that loads something, runs or carries a
 # policy), matched in the lowercased page. (HTMLParser ends a tag name at whitespace, '/', '>' or
