@@ -10,8 +10,9 @@ build.
 Releases are loaded, rendered and linted, then pages rendered, checked and written, by forked
 worker processes and the main process together (one Markdown instance and one compiled set of
 templates each); workers write pages straight into the staging folder, so no page crosses
-between processes and no build holds every page in memory. Workers are forked afresh every few
-thousand files, since a forked process slowly copies the memory it shares (see ``_in_pool``).
+between processes and no build holds every page in memory. Workers that render pages are forked
+afresh every few thousand, since a forked process slowly copies the memory it shares (see
+``_in_pool``).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ from advisory_site.security import page_problems
 # at 32 files a task took 0.4 CPU s more than at 64 in a build of 10,000 releases.
 CHUNK = 64
 MIN_PARALLEL = 64  # below this, starting workers costs more than it saves
-GENERATION = 128  # chunks done by one set of workers (see _in_pool)
+GENERATION = 128  # chunks of pages done by one set of workers (see _in_pool)
 FULL_COLLECTIONS = 1_000_000  # the garbage collector's third threshold during a build
 FEED_NAMES = ("rss.xml", "atom.xml", "feed.json")
 
@@ -420,7 +421,11 @@ class _ReleaseLoader:
                 continue
             found[index] = self._keep(key, *hit, bodies)
         work = _ReleaseWork(prefix, config, Lookups.of(config), self._engine, bodies)
-        loaded = _parallel(_load_files, [files[index] for index in misses], self._jobs, work)
+        # One set of workers loads them all: forked before the releases are, they share none
+        # of them, so their memory does not grow with what they touch (see _in_pool).
+        loaded = _parallel(
+            _load_files, [files[index] for index in misses], self._jobs, work, generation=None
+        )
         new_releases: list[tuple[bytes, tuple[LoadedRelease, bytes]]] = []
         new_bodies: list[tuple[bytes, Rendered]] = []
         for count, (index, item) in enumerate(zip(misses, loaded, strict=True), start=1):
@@ -470,9 +475,15 @@ def _in_worker(task: Callable[[Any, list[Any]], list[T]], items: list[Any]) -> l
 
 
 def _parallel(
-    task: Callable[[Any, list[Any]], list[T]], items: Iterable[Any], jobs: int, state: object
+    task: Callable[[Any, list[Any]], list[T]],
+    items: Iterable[Any],
+    jobs: int,
+    state: object,
+    *,
+    generation: int | None = GENERATION,
 ) -> Iterator[T]:
-    """``task(state, chunk)`` over ``items`` in chunks, results in order, lazily.
+    """``task(state, chunk)`` over ``items`` in chunks, results in order, lazily; workers are
+    forked afresh every ``generation`` chunks (None: never).
 
     With few items, one job or no ``fork`` (Windows, some macOS set-ups), everything runs here.
     At most a few chunks are in flight, so results never pile up in memory. If a worker fails,
@@ -490,8 +501,9 @@ def _parallel(
             yield from task(state, chunk)
         return
     done = 0
-    for first in range(0, len(chunks), GENERATION):
-        last = min(first + GENERATION, len(chunks))
+    size = generation or max(1, len(chunks))
+    for first in range(0, len(chunks), size):
+        last = min(first + size, len(chunks))
         try:
             for number, results in _in_pool(
                 task, chunks, first=first, last=last, jobs=jobs, state=state
