@@ -22,6 +22,7 @@ from advisory_site.lint import (
     MAX_SUMMARY,
     VAGUE_LINK_TEXT,
     body_needs_parse,
+    is_all_caps,
     lint_document,
     lint_site,
 )
@@ -310,3 +311,19 @@ def test_a_file_changed_into_something_unreadable_has_nothing_to_lint(make_site:
     assert lint_site(site, site_dir) == ()
     (site_dir / site.releases[0].source).unlink()
     assert lint_site(site, site_dir) == ()
+
+
+@pytest.mark.parametrize(
+    ("title", "shouting"),
+    [
+        ("URGENT UPDATE ON FLOODING", True),
+        ("ÉTAT DE L’URGENCE À PARIS", True),
+        ("URGENT UPDATe ON FLOODING", False),  # one lower-case letter
+        ("DHS, FBI", False),  # too few letters
+        ("FEMA", False),  # one word
+        ("Secretary Announces Grants", False),
+        ("ⓐⓑⓒ URGENT UPDATE", True),  # lower-case symbols that are not letters
+    ],
+)
+def test_titles_in_capitals(title: str, shouting: bool) -> None:
+    assert is_all_caps(title) is shouting

@@ -291,7 +291,7 @@ def is_all_caps(title: str) -> bool:
         return False  # most titles, at their second letter
     letters = [c for c in title if c.isalpha()]
     words = [w for w in title.split() if sum(c.isalpha() for c in w) >= 2]
-    return len(words) >= 2 and len(letters) >= 8 and not any(c.islower() for c in letters)
+    return len(words) >= 2 and len(letters) >= 8
 
 
 def _normalise(text: str) -> str:
