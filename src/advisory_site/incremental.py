@@ -64,6 +64,7 @@ from advisory_site.content import (
     read_bytes,
 )
 from advisory_site.errors import ContentError
+from advisory_site.feeds import FORMATS
 from advisory_site.lint import LintWarning
 from advisory_site.models import Release, Site, SiteConfig
 from advisory_site.output import Deferred, Unchanged, write_new, write_site
@@ -76,7 +77,7 @@ CHUNK = 64
 MIN_PARALLEL = 64  # below this, starting workers costs more than it saves
 GENERATION = 128  # chunks of pages done by one set of workers (see _in_pool)
 FULL_COLLECTIONS = 1_000_000  # the garbage collector's third threshold during a build
-FEED_NAMES = ("rss.xml", "atom.xml", "feed.json")
+FEED_NAMES = tuple(form.file for form in FORMATS)  # "rss.xml", "atom.xml", "feed.json"
 
 T = TypeVar("T")
 

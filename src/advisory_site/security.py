@@ -61,7 +61,7 @@ _LOADED_LINKS = frozenset({"stylesheet", "icon", "preload", "modulepreload", "ma
 # matched whole as "plain": HTMLParser ends such a tag where the match ends, so what it holds can
 # be judged from its text. The '<' leads, outside the alternatives: the regular expression engine
 # then jumps from '<' to '<'.
-_TAG_NAMES = "|".join(sorted({tag for tag, _ in _ASSET_ATTRIBUTES} | {"meta"}))
+_TAG_NAMES = "|".join(sorted(ASSET_TAGS | {"meta"}))
 _TAG_START = re.compile(
     rb"<(?P<name>"
     + _TAG_NAMES.encode()
