@@ -133,7 +133,10 @@ def test_preview_serves_marks_reloads_shows_errors_and_recovers(
     status, home = running.get("/")
     assert status == 200
     assert "<h1>Test Press Room</h1>" in home
-    assert 'new EventSource("/__reload")' in home
+    assert '<script src="/__reload.js" data-generation="1"></script>' in home
+    status, script = running.get("/__reload.js")
+    assert status == 200
+    assert 'new EventSource("/__reload")' in script  # the browser test runs it
 
     status, draft = running.get(DRAFT_PATH)
     assert status == 200
@@ -171,7 +174,7 @@ def test_preview_serves_marks_reloads_shows_errors_and_recovers(
         assert "got &#x27;&lt;b&gt;soon&lt;/b&gt;&#x27;" in page
         assert "<b>soon</b>" not in page
         assert running.get("/")[0] == 500
-        assert 'new EventSource("/__reload")' in page
+        assert '<script src="/__reload.js" data-generation=' in page
 
         # fixed: the site is back at the next build
         source.write_text(release("Hello"))

@@ -5,8 +5,10 @@ page) into a temporary folder, serves it on 127.0.0.1 with the standard library'
 server, and watches content/, templates/ and static/ with watchfiles. Release bodies are rendered
 once per distinct text, so a rebuild renders only the files that changed. While the content has
 errors every page shows them instead of the site; the first clean rebuild brings the site back.
-Open tabs follow along through Server-Sent Events on /__reload: a script injected into each page
-as it is served (never into a normal build) reloads the tab when the build generation changes.
+Open tabs follow along through Server-Sent Events on /__reload: a script tag added to each page
+as it is served (never to a normal build) loads /__reload.js, which reloads the tab when the build
+generation changes. A file from the page's own origin, because the site's Content-Security-Policy
+(rightly) forbids inline scripts.
 """
 
 from __future__ import annotations
@@ -40,14 +42,22 @@ from advisory_site.incremental import build_into
 RELOAD_PATH = "/__reload"
 WATCHED = ("content", "templates", "static")
 HEARTBEAT_SECONDS = 5.0
+RELOAD_SCRIPT_PATH = "/__reload.js"
+# The generation the page was built in travels with the tag; the script compares it with the stream.
+RELOAD_TAG = '<script src="' + RELOAD_SCRIPT_PATH + '" data-generation="{generation}"></script>\n'
 RELOAD_SCRIPT = (
-    "<script>(function () {{"
-    ' var seen = "{generation}";'
-    ' var events = new EventSource("' + RELOAD_PATH + '");'
-    " events.onmessage = function (event) {{"
-    " if (event.data !== seen) {{ events.close(); window.location.reload(); }} }};"
-    " }})();</script>\n"
-)
+    "(function () {\n"
+    '  "use strict";\n'
+    '  var seen = document.currentScript.getAttribute("data-generation");\n'
+    '  var events = new EventSource("' + RELOAD_PATH + '");\n'
+    "  events.onmessage = function (event) {\n"
+    "    if (event.data !== seen) {\n"
+    "      events.close();\n"
+    "      window.location.reload();\n"
+    "    }\n"
+    "  };\n"
+    "})();\n"
+).encode()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -212,8 +222,8 @@ def source_line(site_dir: Path, error: ContentError) -> str | None:
 
 
 def with_reload_script(page: str, generation: int) -> bytes:
-    """``page`` with the live-reload script before its closing body tag."""
-    script = RELOAD_SCRIPT.format(generation=generation)
+    """``page`` with the live-reload script's tag before its closing body tag."""
+    script = RELOAD_TAG.format(generation=generation)
     at = page.lower().rfind("</body>")
     if at < 0:
         return (page + script).encode("utf-8")
@@ -249,6 +259,11 @@ class PreviewHandler(BaseHTTPRequestHandler):
         path = unquote(urlsplit(self.path).path)
         if path == RELOAD_PATH:
             self.stream_reloads(preview)
+            return
+        if path == RELOAD_SCRIPT_PATH:
+            self.send(
+                HTTPStatus.OK, "text/javascript; charset=utf-8", RELOAD_SCRIPT, with_body=with_body
+            )
             return
         outcome = preview.latest()
         if outcome.errors and not path.startswith("/static/"):
