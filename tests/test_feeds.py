@@ -167,7 +167,32 @@ def test_rss_follows_rss_2_rules(sample_site: Path) -> None:
             assert parsedate_to_datetime(item.findtext("pubDate")).tzinfo is not None
             assert item.findtext("description")  # the summary
             assert item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded")  # the body
-            assert item.findtext("{http://purl.org/dc/elements/1.1/}creator")  # the office
+
+
+DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
+
+
+def test_rss_items_name_their_office_once(sample_site: Path) -> None:
+    """One author per RSS item: <author> ("email (name)", as RSS 2.0 defines it) when the office
+    has an e-mail address, otherwise <dc:creator>; never both (the W3C feed validator's
+    DuplicateItemSemantics). Checked on every RSS feed, and read back by feedparser."""
+    files = build_files(sample_site)
+    feeds = [path for path in files if path.endswith("rss.xml")]
+    assert len(feeds) == len(FEED_FOLDERS)
+    seen = set()
+    for path in feeds:
+        channel = etree.fromstring(files[path]).find("channel")
+        items = channel.findall("item")
+        entries = parsed(files[path]).entries
+        assert len(entries) == len(items)
+        for item, entry in zip(items, entries, strict=True):
+            authors, creators = item.findall("author"), item.findall(DC_CREATOR)
+            assert len(authors) + len(creators) == 1, (path, item.findtext("title"))
+            office = (entry.author_detail.name, entry.author_detail.get("email"))
+            if authors:
+                assert authors[0].text == f"{office[1]} ({office[0]})"
+            seen.add(office)
+    assert seen == {("Test Press Office", None), ("Regional Office", "r@example.gov")}
 
 
 def test_json_feed_has_the_fields_of_version_1_1(sample_site: Path) -> None:
