@@ -13,8 +13,29 @@ def test_build_succeeds_with_a_summary_line(make_site: MakeSite) -> None:
     site = make_site({"content/releases/a.md": release("Hello")})
     result = run_cli("build", "--site", str(site), "--now", NOW_ISO)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Built 13 pages and 15 feeds from 1 releases")
+    assert result.stdout.startswith(
+        "Built 13 pages and 15 feeds from 1 release (0 drafts and 0 scheduled left out) into"
+    )
     assert (site / "_site/news/2016/10/07/hello/index.html").is_file()
+
+
+def test_the_summary_line_counts_the_drafts_and_scheduled_releases_left_out(
+    make_site: MakeSite,
+) -> None:
+    site = make_site(
+        {
+            "content/releases/a.md": release("Hello"),
+            "content/releases/b.md": release("Plans", "2016-10-08", draft="true"),
+            "content/releases/c.md": release("Later", "2026-11-25T09:00:00-05:00"),
+            "content/releases/d.md": release("Much Later", "2099-01-01"),
+            "content/releases/e.md": release("Later Draft", "2099-01-02", draft="true"),
+        }
+    )
+    result = run_cli("build", "--site", str(site), "--now", NOW_ISO)
+    assert result.returncode == 0, result.stderr
+    assert "from 1 release (2 drafts and 2 scheduled left out) into" in result.stdout
+    result = run_cli("build", "--site", str(site), "--now", NOW_ISO, "--drafts", "--future")
+    assert "from 5 releases (0 drafts and 0 scheduled left out) into" in result.stdout
 
 
 def test_content_errors_exit_1_with_lines_and_no_traceback(make_site: MakeSite) -> None:

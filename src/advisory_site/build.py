@@ -118,6 +118,26 @@ class BuildOptions:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LeftOut:
+    """How many releases the publishing gate kept out of a build, for its summary line."""
+
+    drafts: int = 0
+    scheduled: int = 0  # not drafts, dated after the build's moment (embargoed)
+
+    def __str__(self) -> str:
+        drafts = "1 draft" if self.drafts == 1 else f"{self.drafts} drafts"
+        return f"{drafts} and {self.scheduled} scheduled left out"
+
+
+def left_out(everything: Site, site: Site) -> LeftOut:
+    """What ``published`` removed from ``everything`` to make ``site``."""
+    kept = {id(release) for release in site.releases}
+    gone = [release for release in everything.releases if id(release) not in kept]
+    drafts = sum(1 for release in gone if release.draft)
+    return LeftOut(drafts=drafts, scheduled=len(gone) - drafts)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     site: Site  # what is published
     files: tuple[OutputFile, ...]
@@ -205,6 +225,7 @@ class Planning:
     files: tuple[Planned, ...]
     next_release_at: datetime | None = None
     warnings: tuple[LintWarning, ...] = ()
+    left_out: LeftOut = dataclasses.field(default_factory=LeftOut)
 
 
 def plan(
@@ -231,7 +252,13 @@ def plan(
         now=options.now,
     )
     warnings = lint_site(everything, options.site_dir, lint_memo, linted)
-    return Planning(site=site, files=tuple(files), next_release_at=upcoming, warnings=warnings)
+    return Planning(
+        site=site,
+        files=tuple(files),
+        next_release_at=upcoming,
+        warnings=warnings,
+        left_out=left_out(everything, site),
+    )
 
 
 def plan_site(

@@ -250,6 +250,11 @@ def workspace_path(file: Path) -> str:
     return Path(relative).as_posix() if not relative.startswith("..") else file.as_posix()
 
 
+def count(number: int, noun: str) -> str:
+    """``number`` and ``noun``, in the plural unless it is one."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def run_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     site_dir: Path = args.site
@@ -271,8 +276,10 @@ def run_build(args: argparse.Namespace) -> int:
     search = not args.no_search and searchable(outcome.site) > 0
     elapsed = time.perf_counter() - started
     print(
-        f"Built {outcome.pages} pages and {outcome.feeds} feeds from {len(outcome.site.releases)} "
-        f"releases into {output} in {elapsed:.2f} s ({outcome.reused} pages unchanged)."
+        f"Built {outcome.pages} pages and {outcome.feeds} feeds from "
+        f"{count(len(outcome.site.releases), 'release')} ({outcome.left_out}) into {output} "
+        f"in {elapsed:.2f} s "
+        f"({outcome.reused} pages unchanged)."
     )
     if args.no_search:
         print("Search was skipped (--no-search): the search page finds nothing in this build.")

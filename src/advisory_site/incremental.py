@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from advisory_site.build import (
     BuildOptions,
+    LeftOut,
     OutputFile,
     Pending,
     Planned,
@@ -87,6 +88,7 @@ class Outcome:
     site: Site
     next_release_at: datetime | None
     warnings: tuple[LintWarning, ...]
+    left_out: LeftOut
     pages: int
     feeds: int
     rendered: int  # pages rendered by this build
@@ -214,6 +216,7 @@ def _build_into(
         site=planning.site,
         next_release_at=planning.next_release_at,
         warnings=planning.warnings,
+        left_out=planning.left_out,
         pages=sum(1 for file in planned if file.path.endswith(".html")),
         feeds=sum(1 for file in planned if file.path.endswith(FEED_NAMES)),
         rendered=sum(1 for index in todo if planned[index].path.endswith(".html")),
