@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from datetime import UTC, datetime
+import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import lxml.html
 import pytest
 
 from advisory_site.build import RELATED_COUNT, BuildOptions, RelatedReleases, build
 from advisory_site.cli import main
-from advisory_site.models import Topic
+from advisory_site.models import Agency, Release, Topic
 from tests.conftest import NOW, NOW_ISO, REPO, MakeSite, comparable_tree, read_tree, release
 from tests.test_lint import long_summary_release
 
@@ -268,25 +270,76 @@ def test_check_finds_problems_that_only_planning_reveals(make_site: MakeSite) ->
     assert main(["check", "--site", str(site)]) == 1
 
 
-def test_related_releases_are_the_newest_others_sharing_a_topic() -> None:
-    """RelatedReleases looks only at the first few releases of each topic: the same answer as
-    comparing every release with every other."""
-    topics = [Topic(id=f"t{number}", name=f"Topic {number}") for number in range(6)]
+def test_related_releases_share_the_most_then_are_nearest_in_time() -> None:
+    """RelatedReleases compares a few groups and their members nearest in time: the same answer
+    as ranking every other release by topics and agencies shared, then distance, then newness."""
+    topics = [Topic(id=f"t{number}", name=f"Topic {number}") for number in range(5)]
+    agencies = [Agency(id=f"a{number}", name=f"Agency {number}") for number in range(4)]
     chance = random.Random(7)  # noqa: S311 - a fixed sample, not a secret
+    days = sorted((chance.randrange(3000) for _ in range(150)), reverse=True)  # newest first
     releases = tuple(
         dataclasses.replace(
             long_summary_release(f"Release {number}"),
+            release_date=datetime(2016, 1, 1, tzinfo=UTC) + timedelta(days=day),
             topics=tuple(chance.sample(topics, chance.choice((0, 1, 1, 2, 3)))),
+            agencies=tuple(chance.sample(agencies, chance.choice((0, 1, 1, 2)))),
         )
-        for number in range(80)
+        for number, day in enumerate(days)
     )
+
+    def shared(one: Release, other: Release) -> int:
+        return len(set(one.topics) & set(other.topics)) + len(
+            set(one.agencies) & set(other.agencies)
+        )
+
     related = RelatedReleases(releases)
     for index, one in enumerate(releases):
-        expected = [
-            other for other in releases if other is not one and set(other.topics) & set(one.topics)
-        ][:RELATED_COUNT]
-        assert related(index) == tuple(expected)
-    assert any(len(related(index)) == RELATED_COUNT for index in range(len(releases)))
+        ranked = sorted(
+            (
+                (-shared(one, other), abs(other.release_date - one.release_date), position)
+                for position, other in enumerate(releases)
+                if other is not one and shared(one, other)
+            ),
+        )
+        expected = tuple(releases[position] for *_, position in ranked[:RELATED_COUNT])
+        assert related(index) == expected, index
+    assert all(len(related(index)) == RELATED_COUNT for index in range(10))
+
+
+def test_the_seeds_related_releases_keep_the_joint_statement_after_a_new_release(
+    tmp_path: Path,
+) -> None:
+    """The 2016 joint statement (the seed) and the 2020 one share both topics and two agencies:
+    a new cybersecurity release must not push the 2020 one out of the seed's list."""
+    site = tmp_path / "site"
+    for folder in ("content", "templates", "static", "assets"):
+        if (REPO / folder).is_dir():
+            shutil.copytree(REPO / folder, site / folder)
+    (site / "node_modules").symlink_to(REPO / "node_modules")
+    seed = (
+        "news/2016/10/07/joint-statement-department-homeland-security-and-office-director-national/"
+    )
+    joint_2020 = (
+        "/news/2020/11/07/"
+        "joint-statement-on-the-continuing-work-of-election-officials-after-election-day/"
+    )
+
+    def related_on_the_seed() -> list[str]:
+        files = {file.path: file.data for file in build(BuildOptions(site_dir=site, now=NOW)).files}
+        page = lxml.html.fromstring(files[seed + "index.html"])
+        return [link.get("href") for link in page.xpath("//aside[contains(@class, 'related')]//a")]
+
+    before = related_on_the_seed()
+    assert before[0] == joint_2020, before
+    (site / "content/releases/2026/new-cybersecurity-grants.md").parent.mkdir(parents=True)
+    (site / "content/releases/2026/new-cybersecurity-grants.md").write_text(
+        "---\ntitle: Secretary Announces New Cybersecurity Grants\nrelease_date: 2026-11-20\n"
+        "agencies: [CISA]\ntopics: [Cybersecurity]\n---\nThe grants open today.\n",
+        encoding="utf-8",
+    )
+    after = related_on_the_seed()
+    assert after[0] == joint_2020, after
+    assert len(after) == RELATED_COUNT
 
 
 def test_search_indexes_a_summary_only_when_the_body_lacks_it(make_site: MakeSite) -> None:

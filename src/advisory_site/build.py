@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
-import itertools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -612,26 +612,74 @@ def preview_notices(release: Release, now: datetime, config: SiteConfig) -> tupl
 
 
 class RelatedReleases:
-    """The newest other releases that share a topic with each of ``releases`` (newest first).
+    """The releases most related to each of ``releases``: those sharing the most topics and
+    agencies (at least one), then the closest in time, then the newer.
 
-    The answer for a release is among the first few others of each of its topics, so each
-    topic's releases are listed once, rather than every release compared with every other.
+    Releases with the same topics and agencies form a group, sorted by date, so each release
+    compares a few groups, and takes from each only the few members nearest its date, rather than
+    being compared with every other release.
     """
 
     def __init__(self, releases: tuple[Release, ...]) -> None:
         self._releases = releases
-        self._by_topic: dict[str, list[int]] = {}
+        groups: dict[tuple[frozenset[str], frozenset[str]], list[int]] = {}
         for index, release in enumerate(releases):
-            for topic_id in dict.fromkeys(topic.id for topic in release.topics):
-                self._by_topic.setdefault(topic_id, []).append(index)
+            key = (
+                frozenset(topic.id for topic in release.topics),
+                frozenset(agency.id for agency in release.agencies),
+            )
+            groups.setdefault(key, []).append(index)
+        self._keys = list(groups)
+        self._group_of = {
+            index: number for number, key in enumerate(groups) for index in groups[key]
+        }
+        # each group's members and their moments, earliest first (ties: the newer-listed first)
+        self._members = [
+            sorted(members, key=lambda index: (self._moment(index), index))
+            for members in groups.values()
+        ]
+        self._moments = [[self._moment(index) for index in members] for members in self._members]
+        self._levels: dict[int, list[list[int]]] = {}
+
+    def _moment(self, index: int) -> float:
+        return self._releases[index].release_date.timestamp()
+
+    def _levels_of(self, group: int) -> list[list[int]]:
+        """The groups sharing something with ``group``, in sets of equal sharing, most first."""
+        if group not in self._levels:
+            topics, agencies = self._keys[group]
+            by_score: dict[int, list[int]] = {}
+            for other, (other_topics, other_agencies) in enumerate(self._keys):
+                score = len(topics & other_topics) + len(agencies & other_agencies)
+                if score:
+                    by_score.setdefault(score, []).append(other)
+            self._levels[group] = [by_score[score] for score in sorted(by_score, reverse=True)]
+        return self._levels[group]
+
+    def _nearest(
+        self, group: int, moment: float, exclude: int, count: int
+    ) -> list[tuple[float, int]]:
+        """Up to ``count`` members of ``group`` nearest ``moment`` on each side, with distances."""
+        members, moments = self._members[group], self._moments[group]
+        at = bisect.bisect_left(moments, moment)
+        window = range(max(0, at - count - 1), min(len(members), at + count + 1))
+        return [(abs(moments[i] - moment), members[i]) for i in window if members[i] != exclude]
 
     def __call__(self, index: int) -> tuple[Release, ...]:
-        """Those of ``releases[index]``."""
-        nearest: set[int] = set()
-        for topic in self._releases[index].topics:
-            others = (other for other in self._by_topic[topic.id] if other != index)
-            nearest.update(itertools.islice(others, RELATED_COUNT))
-        return tuple(self._releases[other] for other in sorted(nearest)[:RELATED_COUNT])
+        """Those of ``releases[index]``, most related first."""
+        moment = self._moment(index)
+        chosen: list[int] = []
+        for level in self._levels_of(self._group_of[index]):
+            wanted = RELATED_COUNT - len(chosen)
+            candidates = sorted(
+                candidate
+                for group in level
+                for candidate in self._nearest(group, moment, index, wanted)
+            )
+            chosen.extend(other for _, other in candidates[:wanted])
+            if len(chosen) == RELATED_COUNT:
+                break
+        return tuple(self._releases[other] for other in chosen)
 
 
 def listing_contexts(
