@@ -33,6 +33,7 @@ from advisory_site.templates import (
     Crumb,
     FeedLink,
     FilterOption,
+    Follow,
     HomeContext,
     IndexContext,
     IndexEntry,
@@ -413,6 +414,7 @@ class Group:
     description: str
     intro: str
     releases: tuple[Release, ...]
+    follow: Follow | None = None
 
 
 def taxonomy_contexts(
@@ -444,7 +446,38 @@ def taxonomy_contexts(
             crumbs=(HOME, index),
             intro=group.intro,
             feeds=feeds_of.get(group.url, ()),
+            follow=group.follow,
         )
+
+
+def email_signup(config: SiteConfig, url: str) -> tuple[str, bool]:
+    """The e-mail sign-up page for the listing at ``url`` ('/', a topic's, an agency's), and
+    whether it is that listing's own list (or the one for every release); ('', False) if none."""
+    email = config.email_updates
+    if email is None:
+        return "", False
+    own = {"/": email.everything}
+    own.update((topic_url(topic_id), page) for topic_id, page in email.topics)
+    own.update((agency_url(agency_id), page) for agency_id, page in email.agencies)
+    return (own[url], True) if url in own else (email.everything, False)
+
+
+def follow_box(
+    config: SiteConfig, what: str, label: str, url: str, feeds: dict[str, Feed]
+) -> Follow | None:
+    """The "Follow this topic" (or agency) box of the listing at ``url``."""
+    feed = feeds.get(url)
+    if feed is None:
+        return None
+    email, own = email_signup(config, url)
+    return Follow(
+        what=what,
+        label=label,
+        links=feed_links(feed, short=True),
+        email=email,
+        email_own=own,
+        provider=config.email_updates.provider if config.email_updates else "",
+    )
 
 
 def html_contexts(
@@ -457,6 +490,7 @@ def html_contexts(
     config = site.config
     releases = tuple(r for r in site.releases if not r.withdrawn)
     feeds_of = {feed.folder: feed_links(feed) for feed in feeds}
+    feed_at = {feed.folder: feed for feed in feeds}
     yield HomeContext(
         meta=Meta(title=config.title, url="/", description=config.description),
         latest=releases[: config.home_size],
@@ -498,6 +532,7 @@ def html_contexts(
                 description=topic.description,
                 intro=topic.description,
                 releases=tuple(by_topic.get(topic.id, ())),
+                follow=follow_box(config, "topic", topic.name, topic_url(topic.id), feed_at),
             )
             for topic in config.topics
         ),
@@ -513,6 +548,7 @@ def html_contexts(
                 description=agency.short_name,
                 intro=f"Releases from {agency.name}.",
                 releases=tuple(by_agency.get(agency.id, ())),
+                follow=follow_box(config, "agency", agency.name, agency_url(agency.id), feed_at),
             )
             for agency in config.agencies
         ),
@@ -543,7 +579,7 @@ def html_contexts(
 
 
 def subscribe_context(config: SiteConfig, feeds: tuple[Feed, ...]) -> SubscribeContext:
-    """/subscribe/: every feed, what it follows and its formats."""
+    """/subscribe/: every feed, what it follows and its formats, and e-mail sign-up."""
     subscriptions = [
         Subscription(
             name=feed.name,
@@ -551,8 +587,11 @@ def subscribe_context(config: SiteConfig, feeds: tuple[Feed, ...]) -> SubscribeC
             url=feed.folder,
             count=feed.total,
             links=feed_links(feed, short=True),
+            label="every release" if number == 0 else feed.name,
+            email=email_signup(config, feed.folder)[0],
+            email_own=email_signup(config, feed.folder)[1],
         )
-        for feed in feeds
+        for number, feed in enumerate(feeds)
     ]
     return SubscribeContext(
         meta=Meta(
@@ -566,6 +605,7 @@ def subscribe_context(config: SiteConfig, feeds: tuple[Feed, ...]) -> SubscribeC
         agencies=tuple(s for s in subscriptions if s.url.startswith("/agencies/")),
         feed_size=config.feed_size,
         opml_url=OPML_URL,
+        email=config.email_updates,
     )
 
 
@@ -692,6 +732,7 @@ def listing_contexts(
     intro: str,
     years: tuple[int, ...] = (),
     feeds: tuple[FeedLink, ...] = (),
+    follow: Follow | None = None,
 ) -> Iterator[ListingContext]:
     """The pages of one listing, ``config.page_size`` releases each; at least one page.
 
@@ -714,6 +755,7 @@ def listing_contexts(
             releases=releases[(number - 1) * size : number * size],
             pagination=Pagination(number=number, count=count, first_url=url),
             years=years,
+            follow=follow,
         )
 
 

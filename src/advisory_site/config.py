@@ -12,8 +12,10 @@ from advisory_site.fields import FieldReader, describe
 from advisory_site.frontmatter import decode
 from advisory_site.models import (
     DEFAULT_PHONE_FORMAT,
+    GOVDELIVERY_SIGNUP,
     Agency,
     Contact,
+    EmailUpdates,
     Kind,
     Link,
     SiteConfig,
@@ -45,7 +47,9 @@ _SITE_KEYS = (
     "phone_format",
     "security",
     "search",
+    "email_updates",
 )
+GOVDELIVERY_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def load_config(site_dir: Path, errors: list[ContentError]) -> SiteConfig | None:
@@ -106,6 +110,8 @@ def _read_config(reader: FieldReader) -> SiteConfig:
             f"'{default_kind}' is not one of the declared kinds",
             "declare it under kinds, or set default_kind to one of them",
         )
+    topics = tuple(_read_topics(reader))
+    agencies = tuple(_read_agencies(reader))
     return SiteConfig(
         title=reader.text("title", required=True),
         description=reader.text("description"),
@@ -115,8 +121,8 @@ def _read_config(reader: FieldReader) -> SiteConfig:
         organisation=reader.text("organisation", required=True),
         default_contact=read_contact(reader, "default_contact", required=True)
         or Contact(office=""),
-        topics=tuple(_read_topics(reader)),
-        agencies=tuple(_read_agencies(reader)),
+        topics=topics,
+        agencies=agencies,
         kinds=kinds,
         default_kind=default_kind,
         footer_links=tuple(_read_links(reader)),
@@ -127,7 +133,81 @@ def _read_config(reader: FieldReader) -> SiteConfig:
         phone_format=_read_pattern(reader, "phone_format", DEFAULT_PHONE_FORMAT),
         security=read_security(reader),
         searchgov_affiliate=_read_search(reader),
+        email_updates=_read_email_updates(reader, topics, agencies),
     )
+
+
+def _read_email_updates(
+    reader: FieldReader, topics: tuple[Topic, ...], agencies: tuple[Agency, ...]
+) -> EmailUpdates | None:
+    """The optional ``email_updates:`` block: a GovDelivery account or any sign-up form, for
+    every release and, optionally, for each topic and agency."""
+    block = reader.mapping("email_updates")
+    if block is None:
+        return None
+    block.check_keys(("govdelivery", "form", "topic", "topics", "agencies"))
+    account, form, topic = block.text("govdelivery"), block.text("form"), block.text("topic")
+    if account and not GOVDELIVERY_CODE.fullmatch(account):
+        block.error(
+            "govdelivery",
+            f"'{account}' is not a GovDelivery account code",
+            "use the code in your GovDelivery sign-up address, such as USDHS",
+        )
+        account = ""
+    if form and not _is_https(form):
+        block.error("form", f"'{form}' must be an https:// address of a sign-up page")
+        form = ""
+    if bool(block.has("govdelivery")) == bool(block.has("form")):
+        block.error(
+            "govdelivery",
+            "name exactly one provider: govdelivery (an account code) or form (a sign-up page)",
+            at_key=True,
+        )
+        return None
+    if topic and not account:
+        block.error("topic", "a GovDelivery topic needs govdelivery: ACCOUNT_CODE")
+
+    def signup(where: FieldReader, key: str, value: str) -> str:
+        """A sign-up page: an https:// address, or a GovDelivery topic code of the account."""
+        if _is_https(value):
+            return value
+        if account and GOVDELIVERY_CODE.fullmatch(value):
+            return GOVDELIVERY_SIGNUP.format(account=account) + f"?topic_id={value}"
+        where.error(
+            key,
+            f"'{value}' is not an https:// sign-up page"
+            + (" or a GovDelivery topic code" if account else ""),
+            "for example USDHS_123 (with govdelivery:) or https://lists.example.gov/join",
+        )
+        return ""
+
+    everything = form or GOVDELIVERY_SIGNUP.format(account=account)
+    if topic:
+        everything = signup(block, "topic", topic) or everything
+
+    def per(key: str, declared: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+        pages = block.mapping(key)
+        if pages is None:
+            return ()
+        pages.check_keys(declared)
+        found = []
+        for item in declared:
+            value = pages.text(item)
+            if value and (address := signup(pages, item, value)):
+                found.append((item, address))
+        return tuple(found)
+
+    return EmailUpdates(
+        provider="GovDelivery" if account else (urlsplit(form).hostname or form),
+        everything=everything,
+        topics=per("topics", tuple(topic.id for topic in topics)),
+        agencies=per("agencies", tuple(agency.id for agency in agencies)),
+    )
+
+
+def _is_https(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" and bool(parts.netloc) and not parts.fragment
 
 
 def _read_pattern(reader: FieldReader, key: str, default: str) -> str:

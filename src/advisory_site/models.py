@@ -90,6 +90,29 @@ class SecurityPolicy:
     preferred_languages: str = ""
 
 
+GOVDELIVERY_SIGNUP = "https://public.govdelivery.com/accounts/{account}/subscriber/new"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailUpdates:
+    """Where readers sign up for releases by e-mail: site.yaml's ``email_updates``.
+
+    Every address is a sign-up page of the provider (a GovDelivery account's, or any form), so
+    the site sends no e-mail and holds no address itself.
+    """
+
+    provider: str  # named next to the links: "GovDelivery", or the sign-up page's host
+    everything: str  # the sign-up page for every release
+    topics: tuple[tuple[str, str], ...] = ()  # (topic id, its own sign-up page)
+    agencies: tuple[tuple[str, str], ...] = ()  # (agency id, its own sign-up page)
+
+    def for_topic(self, topic_id: str) -> str:
+        return dict(self.topics).get(topic_id, "")
+
+    def for_agency(self, agency_id: str) -> str:
+        return dict(self.agencies).get(agency_id, "")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SiteConfig:
     """content/site.yaml, validated."""
@@ -113,6 +136,7 @@ class SiteConfig:
     phone_format: str = DEFAULT_PHONE_FORMAT  # a regular expression, checked by content lint
     security: SecurityPolicy | None = None
     searchgov_affiliate: str = ""  # Search.gov site handle for searching without JavaScript
+    email_updates: EmailUpdates | None = None  # e-mail sign-up, when a provider is named
 
     @property
     def tz(self) -> ZoneInfo:

@@ -11,7 +11,15 @@ import jinja2
 from markupsafe import Markup
 
 from advisory_site.metadata import news_article, script_safe_json
-from advisory_site.models import Page, Release, SiteConfig, Topic, link_under, long_date
+from advisory_site.models import (
+    EmailUpdates,
+    Page,
+    Release,
+    SiteConfig,
+    Topic,
+    link_under,
+    long_date,
+)
 from advisory_site.urls import paginated_url
 
 
@@ -86,6 +94,18 @@ class ReleaseContext:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Follow:
+    """The "Follow this topic" (or agency) box of a listing: its feed and e-mail sign-up."""
+
+    what: str  # "topic" or "agency"
+    label: str  # its name
+    links: tuple[FeedLink, ...]  # its feed in every format, RSS first
+    email: str = ""  # the sign-up page, when site.yaml names a provider
+    email_own: bool = False  # a list for this one alone (else: the one for every release)
+    provider: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ListingContext:
     meta: Meta
     heading: str
@@ -93,6 +113,7 @@ class ListingContext:
     releases: tuple[Release, ...]
     pagination: Pagination
     years: tuple[int, ...] = ()
+    follow: Follow | None = None
     template: str = "listing.html"
 
 
@@ -144,6 +165,9 @@ class Subscription:
     url: str  # the listing page it follows
     count: int  # releases in that listing
     links: tuple[FeedLink, ...]
+    label: str  # in link text: "every release", or the topic's or agency's name
+    email: str = ""  # its e-mail sign-up page, when site.yaml names a provider
+    email_own: bool = False  # a list for this one alone (else: the one for every release)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,6 +178,7 @@ class SubscribeContext:
     agencies: tuple[Subscription, ...]
     feed_size: int
     opml_url: str
+    email: EmailUpdates | None = None
     template: str = "subscribe.html"
 
 
