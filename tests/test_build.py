@@ -272,7 +272,7 @@ def test_check_finds_problems_that_only_planning_reveals(make_site: MakeSite) ->
 
 def test_related_releases_share_the_most_then_are_nearest_in_time() -> None:
     """RelatedReleases compares a few groups and their members nearest in time: the same answer
-    as ranking every other release by topics and agencies shared, then distance, then newness."""
+    as ranking every other release by topics shared, agencies shared, distance, then newness."""
     topics = [Topic(id=f"t{number}", name=f"Topic {number}") for number in range(5)]
     agencies = [Agency(id=f"a{number}", name=f"Agency {number}") for number in range(4)]
     chance = random.Random(7)  # noqa: S311 - a fixed sample, not a secret
@@ -287,21 +287,26 @@ def test_related_releases_share_the_most_then_are_nearest_in_time() -> None:
         for number, day in enumerate(days)
     )
 
-    def shared(one: Release, other: Release) -> int:
-        return len(set(one.topics) & set(other.topics)) + len(
-            set(one.agencies) & set(other.agencies)
-        )
+    def shared(one: Release, other: Release) -> tuple[int, int]:
+        topics = len(set(one.topics) & set(other.topics))
+        return topics, len(set(one.agencies) & set(other.agencies))
 
     related = RelatedReleases(releases)
     for index, one in enumerate(releases):
-        ranked = sorted(
-            (
-                (-shared(one, other), abs(other.release_date - one.release_date), position)
-                for position, other in enumerate(releases)
-                if other is not one and shared(one, other)
+        others = [
+            position
+            for position, other in enumerate(releases)
+            if other is not one and any(shared(one, other))
+        ]
+        topics_agencies_time_newness = sorted(
+            others,
+            key=lambda position: (
+                tuple(-count for count in shared(one, releases[position])),
+                abs(releases[position].release_date - one.release_date),
+                position,
             ),
         )
-        expected = tuple(releases[position] for *_, position in ranked[:RELATED_COUNT])
+        expected = tuple(releases[p] for p in topics_agencies_time_newness[:RELATED_COUNT])
         assert related(index) == expected, index
     assert all(len(related(index)) == RELATED_COUNT for index in range(10))
 
@@ -340,6 +345,11 @@ def test_the_seeds_related_releases_keep_the_joint_statement_after_a_new_release
     after = related_on_the_seed()
     assert after[0] == joint_2020, after
     assert len(after) == RELATED_COUNT
+    # then the 2018 CISA release (Cybersecurity and DHS), then the nearest sharing a topic
+    assert after[1:] == [
+        "/news/2018/12/04/cisa-expands-vulnerability-scanning-local-governments/",
+        "/news/2021/05/10/advisory-on-exploitation-of-unpatched-remote-access-appliances/",
+    ]
 
 
 def test_search_indexes_a_summary_only_when_the_body_lacks_it(make_site: MakeSite) -> None:

@@ -652,8 +652,10 @@ def preview_notices(release: Release, now: datetime, config: SiteConfig) -> tupl
 
 
 class RelatedReleases:
-    """The releases most related to each of ``releases``: those sharing the most topics and
-    agencies (at least one), then the closest in time, then the newer.
+    """The releases most related to each of ``releases``: those sharing the most topics, then
+    the most agencies (at least one of either), then the closest in time, then the newer.
+
+    Topics come first: on a department's site most releases share its agency, few a subject.
 
     Releases with the same topics and agencies form a group, sorted by date, so each release
     compares a few groups, and takes from each only the few members nearest its date, rather than
@@ -688,10 +690,10 @@ class RelatedReleases:
         """The groups sharing something with ``group``, in sets of equal sharing, most first."""
         if group not in self._levels:
             topics, agencies = self._keys[group]
-            by_score: dict[int, list[int]] = {}
+            by_score: dict[tuple[int, int], list[int]] = {}
             for other, (other_topics, other_agencies) in enumerate(self._keys):
-                score = len(topics & other_topics) + len(agencies & other_agencies)
-                if score:
+                score = (len(topics & other_topics), len(agencies & other_agencies))
+                if any(score):
                     by_score.setdefault(score, []).append(other)
             self._levels[group] = [by_score[score] for score in sorted(by_score, reverse=True)]
         return self._levels[group]
