@@ -326,8 +326,8 @@ def run_check(args: argparse.Namespace) -> int:
         f" ({len(warnings)} {'warning' if len(warnings) == 1 else 'warnings'})" if warnings else ""
     )
     print(
-        f"No problems found in {len(site.releases)} releases ({drafts} drafts) and "
-        f"{len(site.pages)} pages{noted}."
+        f"No problems found in {count(len(site.releases), 'release')} "
+        f"({count(drafts, 'draft')}) and {count(len(site.pages), 'page')}{noted}."
     )
     return EXIT_OK
 
