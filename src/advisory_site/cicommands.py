@@ -1,4 +1,4 @@
-"""The commands CI runs on a built site: check-links, diff and release-due.
+"""The commands CI runs: check-links, diff, release-due and schedule.
 
 ``cli.py`` adds them to its parser and hands them their parsed arguments.
 """
@@ -8,17 +8,20 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from advisory_site import schedule
+from advisory_site.build import load_site
 from advisory_site.deploystate import read_deployed, release_due
+from advisory_site.errors import UsageError
 from advisory_site.linkcheck import check_links
 from advisory_site.sitediff import diff_sites, plural, summary_markdown
 
 EXIT_OK = 0
 EXIT_BROKEN = 1
 
-CI_COMMANDS = ("check-links", "diff", "release-due")
+CI_COMMANDS = ("check-links", "diff", "release-due", "schedule")
 
 
 def add_ci_commands(
@@ -58,8 +61,92 @@ def add_ci_commands(
     )
     due.add_argument("--now", type=parse_now, metavar="ISO-8601", help="pin the clock")
 
+    timed = commands.add_parser(
+        "schedule",
+        help="print when each embargoed release goes live and how long to wait for it",
+    )
+    timed.add_argument(
+        "--site", type=Path, default=Path(), metavar="DIR", help="the site folder; default: here"
+    )
+    timed.add_argument(
+        "--now",
+        type=parse_now,
+        metavar="ISO-8601",
+        help="pin the clock to this moment (it runs on from there)",
+    )
+    timed.add_argument(
+        "--window",
+        type=_minutes,
+        default=schedule.WINDOW,
+        metavar="MINUTES",
+        help="plan a timed job for each release due within this many minutes (default: 60)",
+    )
+    timed.add_argument(
+        "--at",
+        type=parse_now,
+        metavar="ISO-8601",
+        help="the moment a timed job waits for: print publish=true when a release is still "
+        "scheduled for it and it has come",
+    )
+    timed.add_argument(
+        "--wait",
+        action="store_true",
+        help="with --at: sleep until that moment (at most 2 hours), then check the content",
+    )
+    timed.add_argument(
+        "--format",
+        choices=("text", "github", "markdown"),
+        default="text",
+        help="text (default), github (step outputs for $GITHUB_OUTPUT) or markdown (a job summary)",
+    )
+
+
+def _minutes(text: str) -> timedelta:
+    try:
+        minutes = int(text)
+    except ValueError:
+        minutes = 0
+    longest = schedule.seconds(schedule.MAX_WAIT) // 60
+    if not 1 <= minutes <= longest:
+        raise argparse.ArgumentTypeError(
+            f"expected whole minutes from 1 to {longest}, got {text!r}"
+        )
+    return timedelta(minutes=minutes)
+
+
+def run_schedule(args: argparse.Namespace) -> int:
+    """Plan the timed jobs, or (with --at) wait for one moment and decide whether to publish."""
+    clock = schedule.running_clock(args.now)
+    if args.at is None:
+        if args.wait:
+            raise UsageError("--wait needs --at, the moment to wait for")
+        site = load_site(args.site)
+        planned = schedule.plan(site, clock(), args.window)
+        if args.format == "github":
+            sys.stdout.write(schedule.plan_github(planned))
+            sys.stderr.write(schedule.plan_text(planned, site))
+        elif args.format == "markdown":
+            sys.stdout.write(schedule.plan_markdown(planned, site))
+        else:
+            sys.stdout.write(schedule.plan_text(planned, site))
+        return EXIT_OK
+    if args.wait:
+        schedule.wait_until(args.at, clock=clock, report=lambda line: print(line, file=sys.stderr))
+    site = load_site(args.site)
+    decision = schedule.recheck(site, args.at, clock())
+    print(decision.reason, file=sys.stderr)
+    if args.format == "github":
+        print(f"publish={'true' if decision.publish else 'false'}")
+        print(f"wait_seconds={schedule.seconds(decision.wait)}")
+    else:
+        verdict = "publish" if decision.publish else "do not publish"
+        print(f"{verdict}; wait {schedule.seconds(decision.wait)} s")
+    return EXIT_OK
+
 
 def run_ci_command(args: argparse.Namespace) -> int:
+    if args.command == "schedule":
+        return run_schedule(args)
     if args.command == "check-links":
         return run_check_links(args.folder, args.base_url)
     if args.command == "diff":
