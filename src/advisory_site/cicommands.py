@@ -1,4 +1,4 @@
-"""The commands CI runs: check-links, diff, release-due and schedule.
+"""The commands CI runs: check-links, diff, release-due, schedule and embargo-check.
 
 ``cli.py`` adds them to its parser and hands them their parsed arguments.
 """
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from advisory_site import schedule
+from advisory_site import leakcheck, schedule
 from advisory_site.build import load_site
 from advisory_site.deploystate import read_deployed, release_due
 from advisory_site.errors import UsageError
@@ -21,7 +21,7 @@ from advisory_site.sitediff import diff_sites, plural, summary_markdown
 EXIT_OK = 0
 EXIT_BROKEN = 1
 
-CI_COMMANDS = ("check-links", "diff", "release-due", "schedule")
+CI_COMMANDS = ("check-links", "diff", "release-due", "schedule", "embargo-check")
 
 
 def add_ci_commands(
@@ -100,6 +100,56 @@ def add_ci_commands(
         help="text (default), github (step outputs for $GITHUB_OUTPUT) or markdown (a job summary)",
     )
 
+    leak = commands.add_parser(
+        "embargo-check",
+        help="fail when a change adds or edits an embargoed or draft release in a public "
+        "repository",
+    )
+    leak.add_argument(
+        "--site", type=Path, default=Path(), metavar="DIR", help="the changed site; default: here"
+    )
+    leak.add_argument(
+        "--base",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="a checkout of the branch the change goes into",
+    )
+    leak.add_argument(
+        "--visibility",
+        choices=leakcheck.VISIBILITIES,
+        required=True,
+        help="the repository's visibility (in GitHub Actions: github.event.repository.visibility)",
+    )
+    leak.add_argument(
+        "--now", type=parse_now, metavar="ISO-8601", help="pin the clock (embargoes end then)"
+    )
+    leak.add_argument(
+        "--format",
+        choices=("text", "github"),
+        default="text",
+        help="how to print problems: text (default) or GitHub Actions annotations",
+    )
+
+
+def run_embargo_check(args: argparse.Namespace) -> int:
+    from advisory_site.cli import annotation  # noqa: PLC0415 - cli imports this module
+
+    if not args.base.is_dir():
+        raise UsageError(f"{args.base} is not a folder; check out the base branch there first")
+    report = leakcheck.check_embargoes(
+        args.site, args.base, visibility=args.visibility, now=args.now or datetime.now(UTC)
+    )
+    level = "error" if report.leaks else "notice"
+    for finding in report.findings:
+        if args.format == "github":
+            print(annotation(level, finding.problem, args.site))
+        if level == "error" or args.format == "text":
+            print(("" if report.leaks else "note: ") + str(finding.problem), file=sys.stderr)
+    for line in leakcheck.report_lines(report):
+        print(line, file=sys.stderr if report.leaks else sys.stdout)
+    return EXIT_BROKEN if report.leaks else EXIT_OK
+
 
 def _minutes(text: str) -> timedelta:
     try:
@@ -147,6 +197,8 @@ def run_schedule(args: argparse.Namespace) -> int:
 def run_ci_command(args: argparse.Namespace) -> int:
     if args.command == "schedule":
         return run_schedule(args)
+    if args.command == "embargo-check":
+        return run_embargo_check(args)
     if args.command == "check-links":
         return run_check_links(args.folder, args.base_url)
     if args.command == "diff":

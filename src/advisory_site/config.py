@@ -48,6 +48,7 @@ _SITE_KEYS = (
     "security",
     "search",
     "email_updates",
+    "accept_public_embargoes",
 )
 GOVDELIVERY_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -134,6 +135,7 @@ def _read_config(reader: FieldReader) -> SiteConfig:
         security=read_security(reader),
         searchgov_affiliate=_read_search(reader),
         email_updates=_read_email_updates(reader, topics, agencies),
+        accept_public_embargoes=reader.boolean("accept_public_embargoes", default=False),
     )
 
 

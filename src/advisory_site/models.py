@@ -137,6 +137,8 @@ class SiteConfig:
     security: SecurityPolicy | None = None
     searchgov_affiliate: str = ""  # Search.gov site handle for searching without JavaScript
     email_updates: EmailUpdates | None = None  # e-mail sign-up, when a provider is named
+    # whether a public repository may hold embargoed and draft releases (embargo-check)
+    accept_public_embargoes: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
