@@ -1,4 +1,5 @@
-"""The commands CI runs: check-links, diff, release-due, schedule and embargo-check.
+"""The commands CI runs: check-links, diff, release-due, schedule, embargo-check, compare-live
+and websub-ping.
 
 ``cli.py`` adds them to its parser and hands them their parsed arguments.
 """
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from advisory_site import leakcheck, schedule
+from advisory_site import leakcheck, schedule, websub
 from advisory_site.build import load_site
 from advisory_site.deploystate import read_deployed, release_due
 from advisory_site.errors import UsageError
@@ -21,7 +22,15 @@ from advisory_site.sitediff import diff_sites, plural, summary_markdown
 EXIT_OK = 0
 EXIT_BROKEN = 1
 
-CI_COMMANDS = ("check-links", "diff", "release-due", "schedule", "embargo-check")
+CI_COMMANDS = (
+    "check-links",
+    "diff",
+    "release-due",
+    "schedule",
+    "embargo-check",
+    "compare-live",
+    "websub-ping",
+)
 
 
 def add_ci_commands(
@@ -131,6 +140,60 @@ def add_ci_commands(
         help="how to print problems: text (default) or GitHub Actions annotations",
     )
 
+    live = commands.add_parser(
+        "compare-live",
+        help="summarise what a build puts live, compared with the live site's feeds, and list "
+        "the feeds to ping",
+    )
+    live.add_argument("url", metavar="URL", help="the live site's address")
+    live.add_argument("new", type=Path, metavar="NEW_DIR", help="the build about to be deployed")
+    live.add_argument(
+        "--github-output",
+        type=Path,
+        metavar="FILE",
+        help="append the WebSub hub and the feeds to ping to this file ($GITHUB_OUTPUT)",
+    )
+
+    hub = commands.add_parser(
+        "websub-ping", help="tell a WebSub hub that feeds changed (a Markdown report)"
+    )
+    hub.add_argument("--hub", required=True, metavar="URL", help="the hub's https:// address")
+    hub.add_argument(
+        "--feeds",
+        required=True,
+        type=_feed_list,
+        metavar="JSON",
+        help='the feeds\' addresses, a JSON list such as ["https://www.example.gov/rss.xml"]',
+    )
+
+
+def _feed_list(text: str) -> list[str]:
+    try:
+        return websub.parse_feed_list(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def run_compare_live(args: argparse.Namespace) -> int:
+    comparison = websub.compare_live(args.url, args.new)
+    for path, problem in comparison.unread.items():
+        print(f"{path}: {problem}; its items count as new", file=sys.stderr)
+    if args.github_output:
+        with args.github_output.open("a", encoding="utf-8") as handle:
+            handle.write(websub.outputs(comparison))
+    sys.stdout.write(websub.went_live_markdown(comparison))
+    return EXIT_OK
+
+
+def run_websub_ping(args: argparse.Namespace) -> int:
+    """Never fails for the hub's sake: the site is published, failures go in the report."""
+    results = websub.ping(websub.ping_requests(args.hub, args.feeds))
+    for result in results:
+        if not result.ok:
+            print(f"{result.feed}: {result.problem}", file=sys.stderr)
+    sys.stdout.write(websub.ping_markdown(args.hub, results))
+    return EXIT_OK
+
 
 def run_embargo_check(args: argparse.Namespace) -> int:
     from advisory_site.cli import annotation  # noqa: PLC0415 - cli imports this module
@@ -199,6 +262,10 @@ def run_ci_command(args: argparse.Namespace) -> int:
         return run_schedule(args)
     if args.command == "embargo-check":
         return run_embargo_check(args)
+    if args.command == "compare-live":
+        return run_compare_live(args)
+    if args.command == "websub-ping":
+        return run_websub_ping(args)
     if args.command == "check-links":
         return run_check_links(args.folder, args.base_url)
     if args.command == "diff":
