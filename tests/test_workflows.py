@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import shlex
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from advisory_site.cli import make_parser
+from advisory_site.cli import main, make_parser
+from advisory_site.leakcheck import VISIBILITIES
+from advisory_site.schedule import BACKSTOP_EVERY, MAX_WAIT, WINDOW
+from advisory_site.websub import LiveComparison
+from advisory_site.websub import outputs as websub_outputs
 from tests.conftest import NOW_ISO, REPO
 
 WORKFLOWS = REPO / ".github" / "workflows"
@@ -27,6 +34,10 @@ SAMPLE_VALUES = {
     "PWD": "/home/runner/work/advisory-site/advisory-site",
     "GITHUB_STEP_SUMMARY": "/home/runner/summary.md",
     "GITHUB_OUTPUT": "/home/runner/output",
+    "AT": "2026-12-01T14:00:00Z",
+    "HUB": "https://pubsubhubbub.appspot.com/",
+    "FEEDS": '["https://owner.github.io/advisory-site/rss.xml"]',
+    "VISIBILITY": "public",
 }
 
 
@@ -62,7 +73,10 @@ def test_the_three_workflows_parse_with_their_triggers() -> None:
     assert set(triggers["pull-request.yml"]) == {"pull_request"}
     assert triggers["publish.yml"]["push"] == {"branches": ["main"]}
     assert set(triggers["publish.yml"]) == {"push", "workflow_dispatch", "workflow_call"}
-    assert set(triggers["scheduled.yml"]) == {"schedule", "workflow_dispatch"}
+    assert set(triggers["scheduled.yml"]) == {"push", "schedule", "workflow_dispatch"}
+    assert triggers["scheduled.yml"]["push"] == {"branches": ["main"]}
+    for trigger in ("workflow_dispatch", "workflow_call"):
+        assert set(triggers["publish.yml"][trigger]["inputs"]) == {"at"}
     for name in NAMES:
         workflow = load(name)
         assert isinstance(workflow["name"], str)
@@ -89,31 +103,132 @@ def test_permissions_are_least_privilege() -> None:
             else:
                 assert writes == {}, (name, job_id)
     assert [job_id for job_id, job in jobs("publish.yml").items() if deploys(job)] == ["deploy"]
-    assert [job_id for job_id, job in jobs("scheduled.yml").items() if deploys(job)] == ["publish"]
+    assert [job_id for job_id, job in jobs("scheduled.yml").items() if deploys(job)] == [
+        "publish",
+        "timed",
+    ]
     assert not any(deploys(job) for job in jobs("pull-request.yml").values())
 
 
-def test_publications_never_overlap() -> None:
-    publish = load("publish.yml")
-    assert publish["concurrency"] == {"group": "publish-site", "cancel-in-progress": False}
-    deploy = jobs("publish.yml")["deploy"]
-    assert deploy["concurrency"] == {"group": "deploy-pages", "cancel-in-progress": False}
-    assert deploy["environment"]["name"] == "github-pages"
-    # The scheduled workflow calls publish.yml: sharing its group would deadlock the two.
+def test_publications_never_overlap_and_never_go_back() -> None:
+    publish = jobs("publish.yml")
+    # No workflow-wide group: a timed run waits for up to an hour and must not hold back the
+    # publication of a merge; and the scheduled workflow calls publish.yml, so sharing a group
+    # with it would deadlock the two.
+    assert "concurrency" not in load("publish.yml")
     assert "concurrency" not in load("scheduled.yml")
-    scheduled_publish = jobs("scheduled.yml")["publish"]
-    assert scheduled_publish["needs"] == "due"
-    assert scheduled_publish["if"] == "needs.due.outputs.due == 'true'"
+    assert publish["build"]["concurrency"] == {"group": "publish-site", "cancel-in-progress": False}
+    assert publish["deploy"]["concurrency"] == {
+        "group": "deploy-pages",
+        "cancel-in-progress": False,
+    }
+    assert publish["deploy"]["needs"] == "build"
+    assert publish["deploy"]["environment"]["name"] == "github-pages"
+    # Every run builds the newest commit of main, never the one that started it: a run that
+    # replaces or follows another never publishes older content than it.
+    for name in ("publish.yml", "scheduled.yml"):
+        for job_id, job in jobs(name).items():
+            for step in steps(job):
+                if str(step.get("uses", "")).startswith("actions/checkout@") and job_id != "websub":
+                    assert step["with"]["ref"] == "main", (name, job_id)
+    scheduled = jobs("scheduled.yml")
+    assert scheduled["publish"]["needs"] == scheduled["timed"]["needs"] == "plan"
+    assert scheduled["publish"]["if"] == "needs.plan.outputs.due == 'true'"
 
 
-def test_the_schedule_runs_off_the_hour_at_least_every_30_minutes() -> None:
+def test_a_timed_run_waits_then_rechecks_the_newest_content() -> None:
+    wait = jobs("publish.yml")["wait"]
+    assert wait["if"] == "inputs.at"  # runs only in a timed run
+    # a newer plan for the same moment replaces the waiting job: one publication per moment
+    assert wait["concurrency"] == {
+        "group": "timed-release-${{ inputs.at }}",
+        "cancel-in-progress": True,
+    }
+    assert wait["timeout-minutes"] * 60 > MAX_WAIT.total_seconds()
+    runs = [str(step.get("run", step.get("uses"))) for step in steps(wait)]
+    waiting = runs.index('.venv/bin/advisory-site schedule --at "$AT" --wait')
+    fresh = next(
+        index
+        for index, step in enumerate(steps(wait))
+        if index > waiting and str(step.get("uses", "")).startswith("actions/checkout@")
+    )
+    assert steps(wait)[fresh]["with"]["clean"] is False  # keeps the installed engine
+    recheck = steps(wait)[-1]
+    assert recheck["id"] == "recheck"
+    assert recheck["run"] == (
+        '.venv/bin/advisory-site schedule --at "$AT" --format github >> "$GITHUB_OUTPUT"'
+    )
+    assert waiting < fresh < len(runs) - 1
+    assert wait["outputs"] == {"publish": "${{ steps.recheck.outputs.publish }}"}
+    build = jobs("publish.yml")["build"]
+    assert build["needs"] == "wait"
+    assert " ".join(build["if"].split()) == (
+        "!cancelled() && (needs.wait.result == 'skipped' || (needs.wait.result == 'success' "
+        "&& needs.wait.outputs.publish == 'true'))"
+    )
+    # the scheduled workflow starts one timed run per moment the plan names
+    timed = jobs("scheduled.yml")["timed"]
+    assert timed["uses"] == "./.github/workflows/publish.yml"
+    assert timed["with"] == {"at": "${{ matrix.at }}"}
+    assert timed["strategy"]["matrix"] == {"at": "${{ fromJSON(needs.plan.outputs.moments) }}"}
+    assert timed["strategy"]["fail-fast"] is False
+    plan = jobs("scheduled.yml")["plan"]
+    assert plan["outputs"]["moments"] == "${{ steps.plan.outputs.moments }}"
+    assert next(s for s in steps(plan) if s.get("id") == "due")["if"] == (
+        "github.event_name != 'push'"
+    )
+
+
+def test_the_backstop_runs_often_enough_for_the_timed_window() -> None:
     (entry,) = load("scheduled.yml")["on"]["schedule"]
     minute, hour, day, month, weekday = entry["cron"].split()
     assert (hour, day, month, weekday) == ("*", "*", "*", "*")
     minutes = sorted(int(value) for value in minute.split(","))
-    assert 0 not in minutes
+    assert 0 not in minutes and 30 not in minutes  # off the busy marks
     gaps = [b - a for a, b in zip(minutes, [*minutes[1:], minutes[0] + 60], strict=True)]
-    assert max(gaps) <= 30
+    assert max(gaps) * 60 == BACKSTOP_EVERY.total_seconds()
+    # at least three runs of the backstop fall within a timed job's window
+    assert WINDOW >= 3 * BACKSTOP_EVERY
+
+
+def test_the_publish_summary_and_websub_pings() -> None:
+    build = jobs("publish.yml")["build"]
+    runs = [str(step.get("run", "")) for step in steps(build)]
+    summary = [run for run in runs if "$GITHUB_STEP_SUMMARY" in run]
+    assert summary == [
+        (
+            '.venv/bin/advisory-site compare-live "$BASE_URL/" _site '
+            '--github-output "$GITHUB_OUTPUT" >> "$GITHUB_STEP_SUMMARY"'
+        ),
+        '.venv/bin/advisory-site schedule --now "$NOW" --format markdown >> "$GITHUB_STEP_SUMMARY"',
+    ]
+    live = next(step for step in steps(build) if step.get("id") == "live")
+    assert live["continue-on-error"] is True
+    assert runs.index(summary[0]) > next(i for i, run in enumerate(runs) if "build.py" in run)
+    websub = jobs("publish.yml")["websub"]
+    assert websub["needs"] == ["build", "deploy"]  # only after a successful deploy
+    assert websub["permissions"] == {"contents": "read"}
+    ping = steps(websub)[-1]
+    assert ping["continue-on-error"] is True
+    assert ping["env"] == {
+        "HUB": "${{ needs.build.outputs.websub_hub }}",
+        "FEEDS": "${{ needs.build.outputs.websub_feeds }}",
+    }
+    assert build["outputs"] == {
+        "websub_hub": "${{ steps.live.outputs.websub_hub }}",
+        "websub_feeds": "${{ steps.live.outputs.websub_feeds }}",
+    }
+
+
+def test_the_embargo_check_learns_the_visibility_from_github() -> None:
+    job = jobs("pull-request.yml")["embargo"]
+    assert "permissions" not in job  # the workflow's: contents read
+    (step,) = [step for step in steps(job) if "embargo-check" in str(step.get("run", ""))]
+    assert step["env"] == {"VISIBILITY": "${{ github.event.repository.visibility }}"}
+    assert set(VISIBILITIES) == {"public", "private", "internal"}  # what GitHub reports
+    checkouts = [s for s in steps(job) if str(s.get("uses", "")).startswith("actions/checkout@")]
+    assert checkouts[1]["with"]["path"] == ".base"
+    assert checkouts[1]["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
 
 
 def uses_lines() -> Iterator[tuple[str, str]]:
@@ -251,7 +366,17 @@ def test_every_engine_command_in_the_workflows_exists_in_the_cli() -> None:
         except SystemExit:
             pytest.fail(f"the CLI rejects a workflow command: {where}")
         used.add(args.command)
-    assert used == {"check", "build", "check-links", "diff", "release-due"}
+    assert used == {
+        "check",
+        "build",
+        "check-links",
+        "diff",
+        "release-due",
+        "schedule",
+        "embargo-check",
+        "compare-live",
+        "websub-ping",
+    }
 
 
 def test_the_shell_splitter_finds_commands_behind_operators() -> None:
@@ -267,3 +392,41 @@ def test_the_shell_splitter_finds_commands_behind_operators() -> None:
         ["echo", "no"],
         ["advisory-site", "check", "--site", "x"],
     ]
+
+
+def printed_outputs(command: list[str], tmp_path: Path) -> set[str]:
+    """The step outputs an engine command writes for $GITHUB_OUTPUT, from a run of it here."""
+    if command[0] == "compare-live":  # reads the live site: its outputs, for an empty build
+        comparison = LiveComparison(base_url="https://x.example/", feeds=(), unread={}, hub="")
+        return {line.split("=", 1)[0] for line in websub_outputs(comparison).splitlines()}
+    if command[0] == "release-due":  # the live site's file, as a local one
+        info = tmp_path / "build-info.json"
+        info.write_text('{"next_release_at": null}', encoding="utf-8")
+        command = ["release-due", str(info)]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert main(command) == 0, err.getvalue()
+    return {line.split("=", 1)[0] for line in out.getvalue().splitlines()}
+
+
+def test_every_step_output_the_workflows_read_is_printed_by_its_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)  # the workflows run from the repository's root
+    read = 0
+    for name in ("publish.yml", "scheduled.yml"):
+        for job_id, job in jobs(name).items():
+            by_id = {step["id"]: step for step in steps(job) if "id" in step}
+            for step_id, output in re.findall(r"steps\.(\w+)\.outputs\.(\w+)", str(job)):
+                step = by_id[step_id]
+                if "uses" in step:  # an action's documented output (base_url, page_url)
+                    continue
+                printed: set[str] = set()
+                for command in shell_commands(str(step["run"])):
+                    if command[0].endswith("/advisory-site"):
+                        printed |= printed_outputs(
+                            [expand(token) for token in command[1:]], tmp_path
+                        )
+                assert output in printed, (name, job_id, step_id, output)
+                read += 1
+    assert read == 5  # publish, websub_hub, websub_feeds; due, moments
