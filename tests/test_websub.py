@@ -249,3 +249,24 @@ def test_an_unreachable_hub_is_reported_and_bad_usage_refused() -> None:
     for bad in ("rss.xml", "{}", '["/rss.xml"]'):
         refused = run_cli("websub-ping", "--hub", HUB, "--feeds", bad)
         assert refused.returncode == 2, bad
+
+
+def test_the_ping_step_sends_what_the_compare_step_found(
+    two_builds: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The two steps of the publication, chained through their step outputs as in publish.yml."""
+    live, new = two_builds
+    with serve_folder(live) as origin:
+        _, outputs, _ = compare(origin, new, tmp_path)
+    Hub.received.clear()
+    with hub() as address:
+        # the hub the feeds announce is https://; this one is its stand-in on 127.0.0.1
+        assert outputs["websub_hub"] == HUB
+        result = run_cli("websub-ping", "--hub", address, "--feeds", outputs["websub_feeds"])
+    assert result.returncode == 0, result.stderr
+    pinged = [form["hub.url"] for _, _, form in Hub.received]
+    assert pinged == [
+        [url] for url in addresses(origin, "", "agencies/dhs/", "topics/cybersecurity/")
+    ]
+    assert all(form["hub.mode"] == ["publish"] for _, _, form in Hub.received)
+    assert "9 accepted, 0 failed." in result.stdout
