@@ -123,6 +123,7 @@ def test_publications_never_overlap_and_never_go_back() -> None:
         "cancel-in-progress": False,
     }
     assert publish["deploy"]["needs"] == "build"
+    assert publish["deploy"]["if"] == "!cancelled() && needs.build.result == 'success'"
     assert publish["deploy"]["environment"]["name"] == "github-pages"
     # Every run builds the newest commit of main, never the one that started it: a run that
     # replaces or follows another never publishes older content than it.
@@ -177,6 +178,30 @@ def test_a_timed_run_waits_then_rechecks_the_newest_content() -> None:
     assert next(s for s in steps(plan) if s.get("id") == "due")["if"] == (
         "github.event_name != 'push'"
     )
+
+
+def upstream(workflow: str, job_id: str) -> set[str]:
+    """Every job that ``job_id`` needs, directly or through the jobs it needs."""
+    found: set[str] = set()
+    needs = jobs(workflow)[job_id].get("needs", [])
+    for need in [needs] if isinstance(needs, str) else needs:
+        found |= {need, *upstream(workflow, need)}
+    return found
+
+
+def test_jobs_after_a_skipped_wait_still_run() -> None:
+    """GitHub skips a job whose default condition meets any skipped job up its chain, even one
+    it does not need directly (actions/runner#2205): after the wait job, which is skipped on
+    every run that is not timed, each job must state its own condition, never cancelled."""
+    for job_id, job in jobs("publish.yml").items():
+        if "wait" in upstream("publish.yml", job_id):
+            condition = " ".join(str(job.get("if", "")).split())
+            assert condition.startswith("!cancelled() && "), job_id
+            needs = job["needs"] if isinstance(job["needs"], list) else [job["needs"]]
+            # the last of its needs (those the others need are implied by them) must succeed
+            last = [n for n in needs if not any(n in upstream("publish.yml", m) for m in needs)]
+            for need in last:
+                assert f"needs.{need}.result == " in condition, (job_id, need)
 
 
 def test_the_backstop_runs_often_enough_for_the_timed_window() -> None:
