@@ -180,6 +180,14 @@ def test_a_release_pulled_back_to_draft_while_the_timed_job_waits(nine_oclock: P
     assert pulled["stderr"] == (
         f"the release scheduled for {NINE} is a draft again; nothing to publish\n"
     )
+    summary = run_cli(
+        "schedule", "--site", str(nine_oclock), "--now", "2026-12-01T09:00:00-05:00",
+        "--at", NINE_UTC, "--format", "markdown",
+    )  # fmt: skip
+    assert summary.stdout == (
+        f"## Timed publication for {NINE}\n\n**Not publishing:** the release scheduled for "
+        f"{NINE} is a draft again; nothing to publish\n\n"
+    )
 
 
 def test_two_timed_jobs_overlapping(make_site: MakeSite) -> None:

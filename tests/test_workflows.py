@@ -156,9 +156,10 @@ def test_a_timed_run_waits_then_rechecks_the_newest_content() -> None:
     assert steps(wait)[fresh]["with"]["clean"] is False  # keeps the installed engine
     recheck = steps(wait)[-1]
     assert recheck["id"] == "recheck"
-    assert recheck["run"] == (
-        '.venv/bin/advisory-site schedule --at "$AT" --format github >> "$GITHUB_OUTPUT"'
-    )
+    assert recheck["run"].splitlines() == [
+        '.venv/bin/advisory-site schedule --at "$AT" --format github >> "$GITHUB_OUTPUT"',
+        '.venv/bin/advisory-site schedule --at "$AT" --format markdown >> "$GITHUB_STEP_SUMMARY"',
+    ]
     assert waiting < fresh < len(runs) - 1
     assert wait["outputs"] == {"publish": "${{ steps.recheck.outputs.publish }}"}
     build = jobs("publish.yml")["build"]

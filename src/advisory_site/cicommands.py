@@ -251,6 +251,8 @@ def run_schedule(args: argparse.Namespace) -> int:
     if args.format == "github":
         print(f"publish={'true' if decision.publish else 'false'}")
         print(f"wait_seconds={schedule.seconds(decision.wait)}")
+    elif args.format == "markdown":
+        sys.stdout.write(schedule.recheck_markdown(decision, site, args.at))
     else:
         verdict = "publish" if decision.publish else "do not publish"
         print(f"{verdict}; wait {schedule.seconds(decision.wait)} s")

@@ -210,6 +210,15 @@ def plan_github(schedule: Plan) -> str:
     )
 
 
+def recheck_markdown(decision: Recheck, site: Site, at: datetime) -> str:
+    """The timed run's job summary: what it found when its moment came."""
+    verdict = "Publishing now" if decision.publish else "Not publishing"
+    return (
+        f"## Timed publication for {site.config.local_iso(at)}\n\n"
+        f"**{verdict}:** {_cell(decision.reason)}\n\n"
+    )
+
+
 def plan_markdown(schedule: Plan, site: Site, *, listed: int = 20) -> str:
     """The job summary's section on what is scheduled next."""
     lines = ["## Scheduled next", ""]
