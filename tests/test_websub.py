@@ -270,3 +270,25 @@ def test_the_ping_step_sends_what_the_compare_step_found(
     ]
     assert all(form["hub.mode"] == ["publish"] for _, _, form in Hub.received)
     assert "9 accepted, 0 failed." in result.stdout
+
+
+def test_a_large_live_feed_is_read_in_full(make_site: MakeSite, tmp_path: Path) -> None:
+    """Feeds carry full bodies: the site's is hundreds of kilobytes, and an unchanged one that
+    could not be read would count as changed (every item 'new', every format pinged)."""
+    paragraph = "The Department announced grants for state and local cybersecurity. " * 60
+    site = make_site(
+        {
+            f"content/releases/2016/r{day:02d}.md": release(
+                f"Release {day}", f"2016-10-{day:02d}"
+            ).replace("Body of", paragraph + "\n\nBody of")
+            for day in range(1, 29)
+        },
+        site_yaml=SITE_YAML + f"websub_hub: {HUB}\n",
+    )
+    new = build(site, tmp_path / "new", "2026-12-01T09:00:00-05:00")
+    assert (new / "feed.json").stat().st_size > 100_000
+    with serve_folder(new) as origin:
+        summary, outputs, warnings = compare(origin, new, tmp_path)
+    assert warnings == ""
+    assert json.loads(outputs["websub_feeds"]) == []
+    assert "**0 new feed items and 0 updated go live.**" in summary
