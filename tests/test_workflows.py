@@ -459,3 +459,36 @@ def test_every_step_output_the_workflows_read_is_printed_by_its_command(
                 assert output in printed, (name, job_id, step_id, output)
                 read += 1
     assert read == 5  # publish, websub_hub, websub_feeds; due, moments
+
+
+LEVELS = {"none": 0, "read": 1, "write": 2}
+
+
+def test_a_called_workflow_gets_every_permission_and_secret_it_uses() -> None:
+    """GitHub refuses to start a called workflow whose jobs ask for more than the calling job
+    grants, and passes it no secret the caller does not pass: the scheduled workflow's overdue
+    and timed publications would fail, or publish without them, where a push's would not."""
+    called = load("publish.yml")
+    wanted: dict[str, int] = {}
+    for job in called["jobs"].values():
+        for scope, level in job.get("permissions", called["permissions"]).items():
+            wanted[scope] = max(wanted.get(scope, 0), LEVELS[level])
+    used_secrets = set(re.findall(r"secrets\.(\w+)", (WORKFLOWS / "publish.yml").read_text()))
+    declared = set(called["on"]["workflow_call"].get("secrets") or {})
+    assert used_secrets <= declared, "declare them under on.workflow_call.secrets"
+    callers = [
+        (name, job_id, job)
+        for name in NAMES
+        for job_id, job in jobs(name).items()
+        if job.get("uses") == "./.github/workflows/publish.yml"
+    ]
+    assert [(name, job_id) for name, job_id, _ in callers] == [
+        ("scheduled.yml", "publish"),
+        ("scheduled.yml", "timed"),
+    ]
+    for name, job_id, job in callers:
+        granted = {scope: LEVELS[level] for scope, level in job["permissions"].items()}
+        for scope, level in wanted.items():
+            assert granted.get(scope, 0) >= level, (name, job_id, scope)
+        passed = job.get("secrets") or {}
+        assert passed == "inherit" or used_secrets <= set(passed), (name, job_id)
