@@ -7,6 +7,7 @@ Screenshots of every page type at both widths are saved under test-artifacts/scr
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -44,6 +45,8 @@ PAGE_TYPES = {
     "not-found": "/404.html",
     "subscribe": "/subscribe/",
     "search": "/search/",
+    "verify": "/verify/",
+    "changes": SEED + "changes/",
 }
 # Which page type each generated HTML file is; a new kind of page must be added to PAGE_TYPES.
 _TYPE_PATTERNS = (
@@ -52,6 +55,7 @@ _TYPE_PATTERNS = (
     ("news-page-2", r"news/page/\d+/index\.html"),
     ("year", r"news/\d{4}/(page/\d+/)?index\.html"),
     ("release", r"news/\d{4}/\d\d/\d\d/[^/]+/index\.html"),
+    ("changes", r"news/\d{4}/\d\d/\d\d/[^/]+/changes/index\.html"),
     ("topics", r"topics/index\.html"),
     ("topic", r"topics/[^/]+/(page/\d+/)?index\.html"),
     ("agencies", r"agencies/index\.html"),
@@ -59,6 +63,7 @@ _TYPE_PATTERNS = (
     ("not-found", r"404\.html"),
     ("subscribe", r"subscribe/index\.html"),
     ("search", r"search/index\.html"),
+    ("verify", r"verify/index\.html"),
     ("page", r"[^/]+/index\.html"),
 )
 
@@ -70,9 +75,42 @@ def page_type(path: str) -> str:
     return f"unknown ({path})"
 
 
+def commit_all(site: Path, moment: str) -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": moment,
+        "GIT_COMMITTER_DATE": moment,
+        "GIT_AUTHOR_NAME": "Press Office",
+        "GIT_AUTHOR_EMAIL": "press@example.gov",
+        "GIT_COMMITTER_NAME": "Press Office",
+        "GIT_COMMITTER_EMAIL": "press@example.gov",
+    }
+    for command in (["git", "add", "-A"], ["git", "commit", "-q", "-m", moment]):
+        subprocess.run(command, cwd=site, env=env, check=True, capture_output=True)
+
+
+def give_history(site: Path) -> None:
+    """A git history in which the seed release was corrected after publication (so that it
+    has a changes page), as the repository of a real site has."""
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=site, check=True)
+    (site / ".gitignore").write_text("_site/\n.cache/\nnode_modules\n", encoding="utf-8")
+    commit_all(site, "2016-10-06T18:00:00-04:00")
+    seed = site / "content/releases/2016/joint-statement-election-security.md"
+    text = seed.read_text(encoding="utf-8")
+    corrected = text.replace("A number of states have already done so.", "Many states have.")
+    corrected = corrected.replace(
+        "last_published: 2016-10-07\n",
+        "updates:\n  - {date: 2016-10-08, note: Shortened a sentence.}\n",
+    )
+    assert corrected.count("Many states") == 1 and "updates:" in corrected
+    seed.write_text(corrected, encoding="utf-8")
+    commit_all(site, "2016-10-08T12:00:00-04:00")
+
+
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample site, built once per session with three releases to a listing page."""
+    """The sample site, built once per session with three releases to a listing page and a
+    git history (a release corrected after publication)."""
     site = tmp_path_factory.mktemp("browser") / "site"
     for folder in ("content", "templates", "assets", "static"):
         if (REPO / folder).is_dir():
@@ -82,6 +120,7 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     settings = site / "content" / "site.yaml"
     text = settings.read_text(encoding="utf-8")
     settings.write_text(re.sub(r"(?m)^page_size: .*$", "page_size: 3", text), encoding="utf-8")
+    give_history(site)
     assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 0
     return site / "_site"
 
@@ -248,7 +287,7 @@ def test_release_prints_as_a_clean_press_release(page: Page, base_url: str) -> N
     assert len(page.pdf(format="Letter")) > 1000
 
 
-@pytest.mark.parametrize("name", ["home", "release", "subscribe"])
+@pytest.mark.parametrize("name", ["home", "release", "subscribe", "verify"])
 def test_content_security_policy_lets_the_site_work(
     browser: Browser, base_url: str, name: str
 ) -> None:
@@ -277,3 +316,91 @@ def test_content_security_policy_lets_the_site_work(
     assert page.evaluate("window.injected") is None
     assert any("Content Security Policy" in m for m in messages)
     context.close()
+
+
+# -- the "Verify a statement" page, as a reader uses it ------------------------------------------
+
+# The last paragraph of the seed release (the joint statement of 7 October 2016), pasted as a
+# reader would type or copy it: straight quotes, lines broken where an e-mail wrapped them.
+PASTED = """These services include cyber "hygiene" scans of Internet-facing systems, risk and
+vulnerability assessments, information sharing about cyber incidents, and best practices for
+securing voter registration databases and addressing potential cyber threats."""
+
+
+def verify_passage(page: Page, base_url: str, text: str) -> str:
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    page.goto(base_url + PAGE_TYPES["verify"])
+    assert not page.locator("[data-verify-fallback]").is_visible()
+    page.get_by_label("The passage to check").fill(text)
+    page.get_by_role("button", name="Verify").click()
+    heading = page.locator("#verify-result h2")
+    heading.wait_for()
+    assert [m for m in messages if "Content Security Policy" in m] == []
+    return page.locator("#verify-result").inner_text()
+
+
+def test_verify_page_finds_a_real_passage(page: Page, base_url: str) -> None:
+    release = page.context.new_page()
+    release.goto(base_url + SEED)
+    title = release.locator("h1").inner_text()
+    # a whole paragraph of the published page, as the browser gives its text
+    paragraph = release.locator(".release-body p").nth(2).inner_text()
+    release.close()
+    result = verify_passage(page, base_url, f"{title}\n\n{paragraph}")
+    assert "Verified: all 2 paragraphs are in a release of this office" in result
+    assert f"{title}, version 2, published October 8, 2016" in result
+    # the paragraph quoted from the release's first version: found, and said to have changed
+    found = verify_passage(page, base_url, "A number of states have already done so.")
+    assert "Not a statement" in found  # a sentence alone is not a paragraph of the release
+    pasted = verify_passage(page, base_url, PASTED)
+    assert "Not a statement" in pasted  # only part of the paragraph
+
+
+def test_verify_page_names_an_earlier_version(page: Page, base_url: str, built_site: Path) -> None:
+    source = built_site.parent / "content/releases/2016/joint-statement-election-security.md"
+    body = source.read_text(encoding="utf-8").split("---\n", 2)[2]
+    paragraph = next(p for p in body.split("\n\n") if p.startswith("Nevertheless"))
+    original = paragraph.replace("Many states have.", "A number of states have already done so.")
+    result = verify_passage(page, base_url, original.replace("\u201c", '"').replace("\u201d", '"'))
+    assert "Verified: the paragraph is in a release of this office" in result
+    assert "version 1, published October 7, 2016 (an earlier version" in result
+
+
+def test_verify_page_rejects_an_invented_statement(page: Page, base_url: str) -> None:
+    invented = (
+        "DHS and ODNI confirm that the vote counts in several states were changed by a foreign "
+        "government.\n\nThe election will be held again in December."
+    )
+    result = verify_passage(page, base_url, invented)
+    assert "Not a statement of this office" in result
+    assert "No release of this office contains this text" in result
+    assert result.count("Not found in any release of this office.") == 2
+
+
+def test_browser_and_python_normalise_alike(page: Page, base_url: str) -> None:
+    from advisory_site.textnorm import has_words, normalise, text_paragraphs  # noqa: PLC0415
+
+    samples = [
+        "\u201cQuoted,\u201d he said \u2014 twice\u2026",
+        "It\u2019s   the\tstate\u2019s\u00a0call \u2013 or not",
+        "e\u0301lection\u2003day\u200b \u00abguillemets\u00bb \u2032prime\u2033",
+        "soft\u00adhyphen -- dash --- em \u2212 minus \ufeff",
+        "  lines\r\nbroken\rhere\n\n\nnext paragraph \u2028 sep\n \n###",
+        "\u0085next line\u3000ideographic\u205f \u1680",
+    ]
+    page.goto(base_url + PAGE_TYPES["verify"])
+    browser_forms = page.evaluate(
+        """async (samples) => {
+            const module = await import('/static/js/verify.js');
+            return samples.map(text => [
+                module.normalise(text), module.paragraphs(text),
+                module.paragraphs(text).map(module.hasWords)]);
+        }""",
+        samples,
+    )
+    python_forms = [
+        [normalise(text), text_paragraphs(text), [has_words(p) for p in text_paragraphs(text)]]
+        for text in samples
+    ]
+    assert browser_forms == python_forms

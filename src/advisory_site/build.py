@@ -12,11 +12,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from advisory_site.assets import build_assets
+from advisory_site.changes import Revision, Revisions, changes, current_revision, silent_edit
 from advisory_site.config import load_config
-from advisory_site.content import load_pages, load_releases
+from advisory_site.content import RELEASES_DIR, load_pages, load_releases
 from advisory_site.errors import BuildError, ContentError
-from advisory_site.feeds import FORMATS, Feed, feed_files, opml, site_feeds
+from advisory_site.feeds import FORMATS, Feed, feed_files, item_id, opml, site_feeds
+from advisory_site.history import read_history
+from advisory_site.ledger import (
+    LEDGER_URL,
+    PUBLIC_KEY_URL,
+    SCHEMA_URL,
+    SIGNATURE_URL,
+    LedgerContext,
+    LedgerEntry,
+    LedgerMaker,
+    SignatureMaker,
+    key_id,
+    public_pem,
+    schema,
+)
 from advisory_site.lint import LintWarning, Memo, lint_site
 from advisory_site.models import Release, Site, SiteConfig, grouped, long_date
 from advisory_site.render import Renderer
@@ -29,6 +46,7 @@ from advisory_site.security import (
 )
 from advisory_site.sitemap import robots_txt, sitemap_xml
 from advisory_site.templates import (
+    ChangesContext,
     Context,
     Crumb,
     FeedLink,
@@ -50,6 +68,7 @@ from advisory_site.templates import (
     SubscribeContext,
     Subscription,
     Templates,
+    VerifyContext,
 )
 from advisory_site.urls import (
     agency_url,
@@ -64,6 +83,11 @@ OPML_URL = "/feeds.opml"
 SEARCH_URL = "/search/"
 SEARCH_INDEX_URL = "/pagefind/pagefind.js"  # written by the search step (search.py) after planning
 SEARCHGOV_ORIGIN = "https://search.usa.gov"  # where /search/ sends a query without JavaScript
+VERIFY_URL = "/verify/"
+CHANGES_FOLDER = "changes/"  # a release's changes page, below its own address
+HISTORY_UNAVAILABLE = "Change history is unavailable: {reason}. Every other file was built."
+
+Histories = Mapping[str, tuple[Revision, ...]]  # the published revisions of releases, by source
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +109,7 @@ class Pending:
     same file (made by the same engine from an equal context, view and templates)."""
 
     path: str
-    context: Context | Feed
+    context: Context | Feed | LedgerContext
     view: SiteView
     maker: Maker
     rank: int = 0  # the order in which the file was planned (errors name the first page)
@@ -116,6 +140,7 @@ class BuildOptions:
     future: bool = False
     base_url: str | None = None
     preview: bool = False  # mark drafts and embargoed releases on their pages (serve)
+    signing_key: Ed25519PrivateKey | None = None  # signs /ledger.json
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,6 +169,7 @@ class Plan:
     files: tuple[OutputFile, ...]
     next_release_at: datetime | None = None  # the next embargoed release, for scheduled builds
     warnings: tuple[LintWarning, ...] = ()
+    notices: tuple[str, ...] = ()  # what the build tells once (change history unavailable)
 
     @property
     def page_count(self) -> int:
@@ -215,6 +241,7 @@ def build(options: BuildOptions) -> Plan:
         files=files,
         next_release_at=planning.next_release_at,
         warnings=planning.warnings,
+        notices=planning.notices,
     )
 
 
@@ -227,6 +254,31 @@ class Planning:
     next_release_at: datetime | None = None
     warnings: tuple[LintWarning, ...] = ()
     left_out: LeftOut = dataclasses.field(default_factory=LeftOut)
+    notices: tuple[str, ...] = ()
+
+
+def site_histories(site: Site, site_dir: Path, now: datetime) -> tuple[Histories, str]:
+    """The published revisions of each release of ``site`` (read from git), and why they could
+    not be read ('' when they could: without them each release has one, as built)."""
+    history = read_history(site_dir, (r.source for r in site.releases), RELEASES_DIR)
+    if not history.available:
+        return {r.source: (current_revision(r),) for r in site.releases}, history.unavailable
+    revisions = Revisions(history, site.config, now, Renderer())
+    histories: dict[str, tuple[Revision, ...]] = {}
+    for release in site.releases:
+        try:
+            current: bytes | None = (site_dir / release.source).read_bytes()
+        except OSError:
+            current = None
+        histories[release.source] = revisions.of(release, current) or (current_revision(release),)
+    return histories, ""
+
+
+def silent_edits(site: Site, histories: Histories) -> tuple[LintWarning, ...]:
+    """A warning for each release whose text changed since its last published version without
+    a new update entry."""
+    found = (silent_edit(r, histories.get(r.source, ())) for r in site.releases)
+    return tuple(LintWarning(problem) for problem in found if problem is not None)
 
 
 def plan(
@@ -245,20 +297,25 @@ def plan(
     )
     site = published(everything, options.now, drafts=options.drafts, future=options.future)
     upcoming = next_release_at(everything, options.now)
+    histories, unavailable = site_histories(site, options.site_dir, options.now)
     files = plan_site(
         site,
         options.site_dir,
         next_release=upcoming,
         preview_now=options.now if options.preview else None,
         now=options.now,
+        histories=histories,
+        signing_key=options.signing_key,
     )
     warnings = lint_site(everything, options.site_dir, lint_memo, linted)
+    warnings += silent_edits(site, histories)
     return Planning(
         site=site,
         files=tuple(files),
         next_release_at=upcoming,
         warnings=warnings,
         left_out=left_out(everything, site),
+        notices=(HISTORY_UNAVAILABLE.format(reason=unavailable),) if unavailable else (),
     )
 
 
@@ -269,8 +326,15 @@ def plan_site(
     next_release: datetime | None = None,
     preview_now: datetime | None = None,
     now: datetime | None = None,
+    histories: Histories | None = None,
+    signing_key: Ed25519PrivateKey | None = None,
 ) -> list[Planned]:
-    """Every output file, in path order; HTML pages and feeds Pending, made by the writer."""
+    """Every output file, in path order; HTML pages and feeds Pending, made by the writer.
+
+    ``histories`` are the published revisions of the releases (by default, each as built).
+    """
+    if histories is None:
+        histories = {release.source: (current_revision(release),) for release in site.releases}
     templates = Templates(site_dir / "templates", site.config)
     feeds = site_feeds(site)
     assets = build_assets(site_dir)
@@ -286,7 +350,10 @@ def plan_site(
     errors: list[ContentError] = []
 
     def add(
-        path: str, data: bytes | Context | Feed, owner: str = "", maker: Maker = templates
+        path: str,
+        data: bytes | Context | Feed | LedgerContext,
+        owner: str = "",
+        maker: Maker = templates,
     ) -> None:
         if path in files:
             errors.append(
@@ -303,8 +370,21 @@ def plan_site(
             files[path] = Pending(path, data, view, maker, rank=len(files))
 
     sitemap: list[tuple[str, datetime | None]] = []
-    for context in html_contexts(site, feeds, preview_now=preview_now):
+    entries: list[LedgerEntry] = []
+    public = signing_key.public_key() if signing_key is not None else None
+    signer = key_id(public) if public is not None else ""
+    for context in html_contexts(
+        site, feeds, preview_now=preview_now, histories=histories, signer=signer
+    ):
         add(output_path(context.meta.url), context)
+        if isinstance(context, ReleaseContext):
+            entries.append(
+                LedgerEntry(
+                    page=context,
+                    feed_id=item_id(context.release, site.config),
+                    revisions=histories[context.release.source],
+                )
+            )
         withdrawn = isinstance(context, ReleaseContext) and context.release.withdrawn
         if not context.meta.noindex and not withdrawn:
             updated = (
@@ -330,10 +410,17 @@ def plan_site(
     add("sitemap.xml", sitemap_xml(site.config, sitemap))
     add("robots.txt", robots_txt(site.config))
     add("build-info.json", build_info_json(next_release))
+    ledger = LedgerContext(entries=tuple(entries), public_key=signer)
+    ledger_maker = LedgerMaker(templates)
+    add(LEDGER_URL.lstrip("/"), ledger, maker=ledger_maker)
+    add(SCHEMA_URL.lstrip("/"), schema())
+    if signing_key is not None and public is not None:
+        add(SIGNATURE_URL.lstrip("/"), ledger, maker=SignatureMaker(ledger_maker, signing_key))
+        add(PUBLIC_KEY_URL.lstrip("/"), public_pem(public))
     for path, data in (*assets.files, *static_files(site_dir / "static")):
         add(path, data)
     if site.config.security and now is not None:  # `check` plans without a clock
-        add(SECURITY_TXT, security_txt(site.config, now))
+        add(SECURITY_TXT, security_txt(site.config, now, ledger.public_key))
     errors.extend(output_problems(site.config, files))
     if errors:
         raise BuildError(errors)
@@ -481,13 +568,21 @@ def follow_box(
 
 
 def html_contexts(
-    site: Site, feeds: tuple[Feed, ...] = (), *, preview_now: datetime | None = None
+    site: Site,
+    feeds: tuple[Feed, ...] = (),
+    *,
+    preview_now: datetime | None = None,
+    histories: Histories | None = None,
+    signer: str = "",
 ) -> Iterator[Context]:
     """Every HTML page of the site, as template contexts.
 
     Withdrawn releases keep their own page but appear in no listing, pager or related list.
+    A release whose text changed after publication (``histories``) has a changes page;
+    ``signer`` is the key id that signs the ledger ('' when unsigned).
     """
     config = site.config
+    histories = histories or {}
     releases = tuple(r for r in site.releases if not r.withdrawn)
     feeds_of = {feed.folder: feed_links(feed) for feed in feeds}
     feed_at = {feed.folder: feed for feed in feeds}
@@ -496,8 +591,10 @@ def html_contexts(
         latest=releases[: config.home_size],
         topics=config.topics,
     )
-    yield from release_contexts(site, releases, preview_now)
-    yield from release_contexts(site, tuple(r for r in site.releases if r.withdrawn), preview_now)
+    yield from release_contexts(site, releases, preview_now, histories)
+    yield from release_contexts(
+        site, tuple(r for r in site.releases if r.withdrawn), preview_now, histories
+    )
     by_year: dict[int, list[Release]] = {}
     for release in releases:
         by_year.setdefault(config.local_date(release.release_date).year, []).append(release)
@@ -576,6 +673,18 @@ def html_contexts(
         )
     if feeds:
         yield subscribe_context(config, feeds)
+    yield VerifyContext(
+        meta=Meta(
+            title="Verify a statement",
+            url=VERIFY_URL,
+            description=f"Check whether a text is a release of {config.organisation}.",
+            breadcrumbs=(HOME,),
+        ),
+        ledger_url=LEDGER_URL,
+        signature_url=SIGNATURE_URL if signer else "",
+        public_key_url=PUBLIC_KEY_URL if signer else "",
+        key_id=signer,
+    )
 
 
 def subscribe_context(config: SiteConfig, feeds: tuple[Feed, ...]) -> SubscribeContext:
@@ -610,13 +719,19 @@ def subscribe_context(config: SiteConfig, feeds: tuple[Feed, ...]) -> SubscribeC
 
 
 def release_contexts(
-    site: Site, releases: tuple[Release, ...], preview_now: datetime | None
-) -> Iterator[ReleaseContext]:
-    """Release pages, linked newer/older among ``releases`` (withdrawn ones: to nothing)."""
+    site: Site,
+    releases: tuple[Release, ...],
+    preview_now: datetime | None,
+    histories: Histories,
+) -> Iterator[ReleaseContext | ChangesContext]:
+    """Release pages, linked newer/older among ``releases`` (withdrawn ones: to nothing), each
+    followed by its changes page if its text changed after publication."""
     by_url = {release.url: release for release in site.releases}
     related = RelatedReleases(releases)
     for index, release in enumerate(releases):
         listed = not release.withdrawn
+        revisions = histories.get(release.source, ())
+        changes_url = release.url + CHANGES_FOLDER if len(revisions) > 1 else ""
         yield ReleaseContext(
             meta=Meta(
                 title=release.title,
@@ -632,7 +747,21 @@ def release_contexts(
             older=releases[index + 1] if listed and index + 1 < len(releases) else None,
             related=related(index) if listed else (),
             successor=by_url.get(release.superseded_by),
+            changes_url=changes_url,
         )
+        if changes_url:
+            yield ChangesContext(
+                meta=Meta(
+                    title=f"Changes to: {release.title}",
+                    url=changes_url,
+                    description=f"Every change made to this release after it was published "
+                    f"on {long_date(site.config.local_date(revisions[0].published))}.",
+                    breadcrumbs=(HOME, NEWS, Crumb(label=release.title, url=release.url)),
+                ),
+                release=release,
+                published=revisions[0].published,
+                changes=changes(revisions),
+            )
 
 
 def preview_notices(release: Release, now: datetime, config: SiteConfig) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ Exit status: 0 success; 1 content, configuration or output problems (printed as
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -20,13 +21,17 @@ from typing import TypeVar
 import jinja2
 
 from advisory_site.build import (
+    HISTORY_UNAVAILABLE,
     BuildOptions,
     Planning,
     UnsafePages,
+    is_published,
     load_site,
     plan_site,
     rank,
     rendered,
+    silent_edits,
+    site_histories,
 )
 from advisory_site.cache import CACHE_DIR
 from advisory_site.cicommands import CI_COMMANDS, add_ci_commands, run_ci_command
@@ -34,6 +39,13 @@ from advisory_site.config import load_config, validate_base_url
 from advisory_site.content import Lookups
 from advisory_site.errors import BuildError, ContentError, OutputError, UsageError, suggest
 from advisory_site.incremental import build_into, verify
+from advisory_site.ledger import (
+    KEY_VARIABLE,
+    key_id,
+    private_key,
+    private_pem,
+    public_pem,
+)
 from advisory_site.lint import LintWarning, lint_site
 from advisory_site.models import Site
 from advisory_site.search import INDEX_FOLDER, index_site
@@ -154,6 +166,42 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="ISO-8601",
         help="the moment whose local date becomes the release date",
     )
+    verify_cmd = commands.add_parser(
+        "verify",
+        help="say which release (and version) of the site holds a text, or that none does",
+        description="Check a text against the ledger of a site built by advisory-site: each "
+        "paragraph is looked up among every published version of every release. Exit status "
+        "0: every paragraph found (and the ledger's signature valid); 1: not found, altered or "
+        "badly signed; 2: wrong usage.",
+    )
+    verify_cmd.add_argument(
+        "file",
+        nargs="?",
+        default="-",
+        metavar="FILE",
+        help="a text file or a saved page; - or nothing: standard input",
+    )
+    source = verify_cmd.add_mutually_exclusive_group(required=True)
+    source.add_argument("--site", metavar="URL", help="the site's address; its ledger is fetched")
+    source.add_argument(
+        "--ledger", type=Path, metavar="FILE", help="a saved ledger.json (works offline)"
+    )
+    verify_cmd.add_argument(
+        "--key",
+        metavar="KEY",
+        help="the office's public key: a PEM file or ed25519:<base64> (default: the one "
+        "published beside the ledger)",
+    )
+    verify_cmd.add_argument(
+        "--signature",
+        type=Path,
+        metavar="FILE",
+        help="the ledger's signature (default: ledger.json.sig beside it)",
+    )
+    keygen_cmd = commands.add_parser("keygen", help="make an Ed25519 key pair to sign the ledger")
+    keygen_cmd.add_argument(
+        "file", type=Path, metavar="FILE", help="where to write the private key (never commit it)"
+    )
     add_ci_commands(commands, parse_base_url=parse_base_url, parse_now=parse_now)
     return parser
 
@@ -167,6 +215,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(args)
         if args.command in CI_COMMANDS:
             return run_ci_command(args)
+        if args.command == "verify":
+            from advisory_site.verify import run_verify  # noqa: PLC0415 - jsonschema: 100 ms
+
+            return run_verify(
+                args.file,
+                site=args.site,
+                ledger_file=args.ledger,
+                key=args.key,
+                signature_file=args.signature,
+            )
+        if args.command == "keygen":
+            return run_keygen(args.file)
         if args.command == "serve":
             from advisory_site.serve import serve  # noqa: PLC0415 - its watcher: 40 ms a build
 
@@ -260,12 +320,14 @@ def run_build(args: argparse.Namespace) -> int:
     site_dir: Path = args.site
     output: Path = args.output or site_dir / "_site"
     now: datetime = args.now or datetime.now(UTC)
+    key_text = os.environ.get(KEY_VARIABLE, "")
     options = BuildOptions(
         site_dir=site_dir,
         now=now,
         drafts=args.drafts,
         future=args.future,
         base_url=args.base_url,
+        signing_key=private_key(key_text) if key_text.strip() else None,
     )
 
     def prepare(planning: Planning) -> Callable[[Path], None] | None:
@@ -281,6 +343,10 @@ def run_build(args: argparse.Namespace) -> int:
         f"in {elapsed:.2f} s "
         f"({outcome.reused} pages unchanged)."
     )
+    for notice in outcome.notices:
+        print(notice)
+    if options.signing_key is not None:
+        print(f"Signed the ledger with {key_id(options.signing_key.public_key())}.")
     if args.no_search:
         print("Search was skipped (--no-search): the search page finds nothing in this build.")
     elif search:
@@ -319,7 +385,19 @@ def run_check(args: argparse.Namespace) -> int:
     for file in plan_site(site, args.site):
         unsafe.check(rendered(file), rank(file))
     unsafe.raise_if_any()
-    warnings = lint_site(site, args.site)
+    now = datetime.now(UTC)
+    live = dataclasses.replace(
+        site,
+        releases=tuple(
+            r for r in site.releases if is_published(r, now, drafts=False, future=False)
+        ),
+    )
+    histories, unavailable = site_histories(live, args.site, now)
+    if unavailable:
+        print(HISTORY_UNAVAILABLE.format(reason=unavailable).replace("built", "checked"))
+    edits = silent_edits(live, histories)
+    warnings = lint_site(site, args.site) + edits
+    summarise_silent_edits(edits, args)
     report_warnings(warnings, args)
     drafts = sum(1 for r in site.releases if r.draft)
     noted = (
@@ -329,6 +407,49 @@ def run_check(args: argparse.Namespace) -> int:
         f"No problems found in {count(len(site.releases), 'release')} "
         f"({count(drafts, 'draft')}) and {count(len(site.pages), 'page')}{noted}."
     )
+    return EXIT_OK
+
+
+def summarise_silent_edits(edits: Sequence[LintWarning], args: argparse.Namespace) -> None:
+    """List the silent edits in the job summary of a GitHub Actions run (--format github)."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY", "")
+    if args.format != "github" or not summary or not edits:
+        return
+    lines = [
+        "### Edits to published releases without an update note",
+        "",
+        "Readers see every change on the release's changes page; say why in `updates`:",
+        "",
+        *(f"- `{edit.problem.path}`: {edit.problem.message}" for edit in edits),
+        "",
+    ]
+    try:
+        with Path(summary).open("a", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+    except OSError as exc:
+        print(f"warning: cannot write the job summary: {exc.strerror}", file=sys.stderr)
+
+
+def run_keygen(file: Path) -> int:
+    """Write a new Ed25519 private key to ``file`` (readable by its owner only)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+        Ed25519PrivateKey,
+    )
+
+    key = Ed25519PrivateKey.generate()
+    try:
+        descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise UsageError(f"{file} already exists; choose another file") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {file}: {exc.strerror}") from None
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(private_pem(key))
+    public = key.public_key()
+    print(f"Wrote the private key to {file}. Never commit it: store its text as the secret")
+    print(f"{KEY_VARIABLE} of the publishing workflow, then delete the file.")
+    print(f"Public key (for the README): {key_id(public)}")
+    print(public_pem(public).decode("ascii"), end="")
     return EXIT_OK
 
 

@@ -93,6 +93,7 @@ class Outcome:
     feeds: int
     rendered: int  # pages rendered by this build
     reused: int  # pages found unchanged and linked from the previous output
+    notices: tuple[str, ...] = ()  # what the build tells once (change history unavailable)
 
 
 def default_jobs() -> int:
@@ -221,6 +222,7 @@ def _build_into(
         feeds=sum(1 for file in planned if file.path.endswith(FEED_NAMES)),
         rendered=sum(1 for index in todo if planned[index].path.endswith(".html")),
         reused=sum(1 for index in unchanged if planned[index].path.endswith(".html")),
+        notices=planning.notices,
     )
 
 

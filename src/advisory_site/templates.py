@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from advisory_site.changes import RevisionChange
 from advisory_site.metadata import news_article, script_safe_json
 from advisory_site.models import (
     EmailUpdates,
@@ -90,6 +91,7 @@ class ReleaseContext:
     older: Release | None = None
     related: tuple[Release, ...] = ()
     successor: Release | None = None  # the published release named by superseded_by
+    changes_url: str = ""  # the release's changes page, when it changed after publication
     template: str = "release.html"
 
 
@@ -103,6 +105,29 @@ class Follow:
     email: str = ""  # the sign-up page, when site.yaml names a provider
     email_own: bool = False  # a list for this one alone (else: the one for every release)
     provider: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangesContext:
+    """A release's changes page: each revision published after the first, with its diff."""
+
+    meta: Meta
+    release: Release
+    published: datetime  # when the first revision went live
+    changes: tuple[RevisionChange, ...]
+    template: str = "changes.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyContext:
+    """/verify/: a passage checked against the ledger in the browser (verify.js)."""
+
+    meta: Meta
+    ledger_url: str
+    signature_url: str = ""  # '' when the ledger is not signed
+    public_key_url: str = ""
+    key_id: str = ""
+    template: str = "verify.html"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -226,6 +251,8 @@ Context = (
     | RedirectContext
     | SubscribeContext
     | SearchContext
+    | ChangesContext
+    | VerifyContext
 )
 
 
