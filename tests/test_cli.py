@@ -14,7 +14,7 @@ def test_build_succeeds_with_a_summary_line(make_site: MakeSite) -> None:
     result = run_cli("build", "--site", str(site), "--now", NOW_ISO)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(
-        "Built 13 pages and 15 feeds from 1 release (0 drafts and 0 scheduled left out) into"
+        "Built 14 pages and 15 feeds from 1 release (0 drafts and 0 scheduled left out) into"
     )
     assert (site / "_site/news/2016/10/07/hello/index.html").is_file()
 

@@ -215,3 +215,24 @@ def test_a_shallow_clone_is_said_to_have_no_history(edited: Path, tmp_path: Path
     result = run_cli("build", "--site", str(clone), "--now", NOW_ISO, "--no-search")
     assert result.returncode == 0, result.stderr
     assert "shallow clone" in result.stdout
+
+
+def test_a_commit_reaches_the_cached_build(edited: Path) -> None:
+    """The same file bytes with a new history (an edit committed later than it was built) give
+    new pages: the incremental build matches a clean one."""
+    note = "  - {date: 2026-11-12, note: Corrected the day and the systems audited.}\n"
+    write(edited, SILENT + " Again.", updates="updates:\n" + note)
+    first = run_cli("build", "--site", str(edited), "--now", NOW_ISO, "--no-search")
+    assert first.returncode == 0, first.stderr
+    changes = edited / "_site" / URL.format(slug="statement-on-the-election-audit") / "changes"
+    assert "November 24, 2026" in (changes / "index.html").read_text()
+    commit(edited, "2026-11-20T10:00:00-05:00", "the edit, committed")
+    second = run_cli(
+        "build", "--site", str(edited), "--now", NOW_ISO, "--no-search", "--verify-cache"
+    )
+    assert second.returncode == 0, second.stderr
+    assert "Verified: the incremental build is byte for byte a clean build." in second.stdout
+    text = (changes / "index.html").read_text()
+    assert "November 20, 2026" in text and "November 24, 2026" not in text
+    ledger = json.loads((edited / "_site/ledger.json").read_text())
+    assert ledger["releases"][0]["versions"][-1]["published"] == "2026-11-20T10:00:00-05:00"

@@ -98,8 +98,12 @@ def test_permissions_are_least_privilege() -> None:
             permissions = job.get("permissions", {})
             assert isinstance(permissions, dict), f"{name}: {job_id}: no read-all/write-all"
             writes = {scope: level for scope, level in permissions.items() if level == "write"}
-            if deploys(job):
+            if deploys(job) and "uses" in job:  # grants publish.yml what its jobs need
+                assert writes == {**DEPLOY_PERMISSIONS, "attestations": "write"}, (name, job_id)
+            elif deploys(job):
                 assert writes == DEPLOY_PERMISSIONS, (name, job_id)
+            elif attests(job):
+                assert writes == {"id-token": "write", "attestations": "write"}, (name, job_id)
             else:
                 assert writes == {}, (name, job_id)
     assert [job_id for job_id, job in jobs("publish.yml").items() if deploys(job)] == ["deploy"]
@@ -108,6 +112,15 @@ def test_permissions_are_least_privilege() -> None:
         "timed",
     ]
     assert not any(deploys(job) for job in jobs("pull-request.yml").values())
+    assert [job_id for job_id, job in jobs("publish.yml").items() if attests(job)] == ["build"]
+
+
+def attests(job: dict[str, Any]) -> bool:
+    """A job that attests the site it built (GitHub artifact attestations)."""
+    return any(
+        str(step.get("uses", "")).startswith("actions/attest-build-provenance@")
+        for step in steps(job)
+    )
 
 
 def test_publications_never_overlap_and_never_go_back() -> None:
@@ -284,6 +297,7 @@ def test_actions_are_pinned_to_full_commits_with_their_version() -> None:
         "actions/configure-pages",
         "actions/upload-pages-artifact",
         "actions/deploy-pages",
+        "actions/attest-build-provenance",
     } == seen
     by_action: dict[str, set[str]] = {}
     for _, use in uses_lines():
@@ -492,3 +506,18 @@ def test_a_called_workflow_gets_every_permission_and_secret_it_uses() -> None:
             assert granted.get(scope, 0) >= level, (name, job_id, scope)
         passed = job.get("secrets") or {}
         assert passed == "inherit" or used_secrets <= set(passed), (name, job_id)
+
+
+def test_builds_check_out_the_whole_history() -> None:
+    """The change history is read from git: a shallow clone would show no change at all."""
+    for name, job_id in (("publish.yml", "build"), ("pull-request.yml", "site")):
+        checkouts = [
+            step
+            for step in steps(jobs(name)[job_id])
+            if str(step.get("uses", "")).startswith("actions/checkout@")
+        ]
+        assert checkouts and all(s["with"]["fetch-depth"] == 0 for s in checkouts), name
+    build = next(
+        step for step in steps(jobs("publish.yml")["build"]) if "build.py" in step.get("run", "")
+    )
+    assert build["env"]["ADVISORY_SITE_SIGNING_KEY"] == "${{ secrets.ADVISORY_SITE_SIGNING_KEY }}"

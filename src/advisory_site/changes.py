@@ -22,30 +22,38 @@ from advisory_site.errors import ContentError
 from advisory_site.history import History
 from advisory_site.models import Release, SiteConfig, Update
 from advisory_site.render import Renderer
-from advisory_site.textnorm import html_paragraphs, normalise
+from advisory_site.textnorm import collapse, html_paragraphs, normalise
 
 _WORD = re.compile(r"\S+")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Revision:
-    """One published text of a release: its title and paragraphs as readers saw them."""
+    """One published text of a release: the release as that version of its file made it.
+
+    For the text published now, ``release`` is the very release built (so that a cache key
+    refers to it by its key, and nothing is parsed twice); its paragraphs are worked out only
+    where they are needed (``texts``), by the process that makes the ledger or changes page.
+    """
 
     number: int  # 1 for the text first published
     published: datetime  # when it went live
-    title: str
-    paragraphs: tuple[str, ...]  # the body's paragraphs, white space collapsed
+    release: Release
     notes: tuple[Update, ...] = ()  # the update entries it added to the change log
 
     @property
-    def texts(self) -> tuple[str, ...]:
-        """The title, then the paragraphs: what the ledger hashes, one by one."""
-        return (self.title, *self.paragraphs)
+    def title(self) -> str:
+        return collapse(self.release.title)
 
-    @property
-    def canonical(self) -> str:
-        """The revision's canonical text: its normalised title and paragraphs, a line each."""
-        return "\n".join(normalise(text) for text in self.texts)
+    def texts(self) -> tuple[str, ...]:
+        """The title, then the body's paragraphs (white space collapsed), as readers saw them:
+        what the ledger hashes one by one, and the changes page compares."""
+        return (self.title, *html_paragraphs(self.release.body_html, normal=False))
+
+
+def canonical(texts: Sequence[str]) -> str:
+    """A revision's canonical text: its normalised title and paragraphs, a line each."""
+    return "\n".join(normalise(text) for text in texts)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,19 +73,9 @@ class RevisionChange:
     paragraphs: tuple[tuple[Segment, ...], ...]  # the body's diff, paragraph by paragraph
 
 
-def display_paragraphs(release: Release) -> tuple[str, ...]:
-    return tuple(html_paragraphs(release.body_html, normal=False))
-
-
 def current_revision(release: Release) -> Revision:
     """The release as built, as a revision (the only one when there is no history)."""
-    return Revision(
-        number=1,
-        published=release.last_published,
-        title=" ".join(release.title.split()),
-        paragraphs=display_paragraphs(release),
-        notes=release.updates,
-    )
+    return Revision(number=1, published=release.last_published, release=release)
 
 
 class Revisions:
@@ -95,19 +93,21 @@ class Revisions:
     def of(self, release: Release, current: bytes | None) -> tuple[Revision, ...]:
         """The published revisions of ``release`` (built from the file bytes ``current``),
         oldest first; just the release as built when the history is unavailable."""
-        if not self._history.available:
-            return (current_revision(release),)
-        versions: list[tuple[datetime, Release | None]] = []
         committed = self._history.versions.get(release.source, ())
+        if not self._history.available or (len(committed) == 1 and committed[0].data == current):
+            return (current_revision(release),)  # no other version: nothing to parse
+        parsed: dict[bytes, Release | None] = {} if current is None else {current: release}
+        versions: list[tuple[datetime, Release | None]] = []
         for version in committed:
-            versions.append((version.committed, self._parse(version.data, release.source)))
+            data = version.data
+            if data is not None and data not in parsed:
+                parsed[data] = self._parse(data, release.source)
+            versions.append((version.committed, parsed[data] if data is not None else None))
         if not committed or committed[-1].data != current:
             versions.append((self._now, release))  # an edit not committed yet
         return tuple(_revisions(_live(versions, self._now)))
 
-    def _parse(self, data: bytes | None, path: str) -> Release | None:
-        if data is None:
-            return None
+    def _parse(self, data: bytes, path: str) -> Release | None:
         loaded = load_release(
             data, path, config=self._config, lookups=self._lookups, renderer=self._renderer
         )
@@ -130,42 +130,28 @@ def _live(
 
 def _revisions(live: Iterator[tuple[datetime, Release]]) -> Iterator[Revision]:
     """The live versions whose text differs from the one before, numbered, with the update
-    entries each added (those of the last version of its text, missing from the previous)."""
-    previous: Revision | None = None
-    previous_updates: tuple[Update, ...] = ()
-    pending: tuple[datetime, Release, tuple[str, ...]] | None = None
+    entries each added (those of the last version of its text, missing from the previous).
+    Of versions with the same text, the last stands for them (the release as built, when it
+    is one of them), dated by the first."""
+    runs: list[tuple[datetime, Release, tuple[str, ...]]] = []  # (start, last release, texts)
     for start, release in live:
-        paragraphs = display_paragraphs(release)
-        title = " ".join(release.title.split())
-        if pending is not None and (title, paragraphs) == (pending[1].title, pending[2]):
-            pending = (pending[0], release, paragraphs)  # same text: its notes may grow
-            continue
-        if pending is not None:
-            previous = _revision(pending, previous, previous_updates)
-            previous_updates = pending[1].updates
-            yield previous
-        pending = (start, release, paragraphs)
-    if pending is not None:
-        yield _revision(pending, previous, previous_updates)
-
-
-def _revision(
-    pending: tuple[datetime, Release, tuple[str, ...]],
-    previous: Revision | None,
-    previous_updates: tuple[Update, ...],
-) -> Revision:
-    start, release, paragraphs = pending
-    known = {(update.date, update.note) for update in previous_updates}
-    notes = tuple(u for u in release.updates if (u.date, u.note) not in known)
-    return Revision(
-        number=previous.number + 1 if previous is not None else 1,
-        # the first text was published at the release's date (a file committed after it, as
-        # when a site moves into git, only then came into the repository)
-        published=start if previous is not None else release.release_date,
-        title=" ".join(release.title.split()),
-        paragraphs=paragraphs,
-        notes=notes if previous is not None else (),
-    )
+        texts = Revision(number=0, published=start, release=release).texts()
+        if runs and runs[-1][2] == texts:
+            runs[-1] = (runs[-1][0], release, texts)
+        else:
+            # the first text is dated by its release (its last update): a file committed
+            # later, as when a site moves into git, was published before it came into git
+            runs.append((start if runs else release.last_published, release, texts))
+    known: set[tuple[datetime, str]] = set()
+    for number, (start, release, _) in enumerate(runs, start=1):
+        notes = tuple(u for u in release.updates if (u.date, u.note) not in known)
+        known = {(update.date, update.note) for update in release.updates}
+        yield Revision(
+            number=number,
+            published=start,
+            release=release,
+            notes=notes if number > 1 else (),
+        )
 
 
 def silent_edit(release: Release, revisions: Sequence[Revision]) -> ContentError | None:
@@ -186,13 +172,14 @@ def silent_edit(release: Release, revisions: Sequence[Revision]) -> ContentError
 def changes(revisions: Sequence[Revision]) -> tuple[RevisionChange, ...]:
     """Each revision after the first, with its word-level diff from the one before."""
     result = []
-    for before, after in itertools.pairwise(revisions):
-        title = () if before.title == after.title else word_diff((before.title,), (after.title,))
+    texts = [revision.texts() for revision in revisions]
+    for (before, after), revision in zip(itertools.pairwise(texts), revisions[1:], strict=True):
+        title = () if before[0] == after[0] else word_diff(before[:1], after[:1])
         result.append(
             RevisionChange(
-                revision=after,
+                revision=revision,
                 title=title[0] if title else (),
-                paragraphs=word_diff(before.paragraphs, after.paragraphs),
+                paragraphs=word_diff(before[1:], after[1:]),
             )
         )
     return tuple(result)

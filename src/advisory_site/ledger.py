@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from advisory_site.changes import Revision
+from advisory_site.changes import Revision, canonical
 from advisory_site.errors import UsageError
 from advisory_site.models import SiteConfig
 from advisory_site.templates import ReleaseContext, SiteView, Templates
@@ -67,8 +67,18 @@ class LedgerMaker:
 
     def __init__(self, templates: Templates) -> None:
         self.templates = templates
+        # the last ledger made, kept for its signature (made next, mostly in the same process)
+        self._last: tuple[LedgerContext, SiteView, bytes] | None = None
 
     def render(self, context: LedgerContext, view: SiteView, /) -> bytes:
+        last = self._last
+        if last is not None and last[0] is context and last[1] is view:
+            return last[2]
+        data = self._make(context, view)
+        self._last = (context, view, data)
+        return data
+
+    def _make(self, context: LedgerContext, view: SiteView) -> bytes:
         config = view.config
         releases = [self._release(entry, view, config) for entry in context.entries]
         ledger = {
@@ -89,13 +99,14 @@ class LedgerMaker:
         page = self.templates.render(entry.page, view)
         versions = []
         for revision in entry.revisions:
+            texts = revision.texts()
             version: dict[str, Any] = {
                 "version": revision.number,
                 "published": config.local_iso(revision.published),
                 "title": revision.title,
                 "notes": [update.note for update in revision.notes],
-                "text_sha256": sha256(revision.canonical),
-                "paragraphs": [sha256(normalise(text)) for text in revision.texts],
+                "text_sha256": sha256(canonical(texts)),
+                "paragraphs": [sha256(normalise(text)) for text in texts],
             }
             versions.append(version)
         versions[-1]["page_sha256"] = sha256_bytes(page)
