@@ -348,6 +348,8 @@ def test_verify_page_finds_a_real_passage(page: Page, base_url: str) -> None:
     paragraph = release.locator(".release-body p").nth(2).inner_text()
     release.close()
     result = verify_passage(page, base_url, f"{title}\n\n{paragraph}")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "verify-found-1280.png", full_page=True)
     assert "Verified: all 2 paragraphs are in a release of this office" in result
     assert f"{title}, version 2, published October 8, 2016" in result
     # the paragraph quoted from the release's first version: found, and said to have changed
@@ -373,6 +375,7 @@ def test_verify_page_rejects_an_invented_statement(page: Page, base_url: str) ->
         "government.\n\nThe election will be held again in December."
     )
     result = verify_passage(page, base_url, invented)
+    page.screenshot(path=ARTIFACTS / "verify-not-found-1280.png", full_page=True)
     assert "Not a statement of this office" in result
     assert "No release of this office contains this text" in result
     assert result.count("Not found in any release of this office.") == 2
@@ -404,3 +407,17 @@ def test_browser_and_python_normalise_alike(page: Page, base_url: str) -> None:
         for text in samples
     ]
     assert browser_forms == python_forms
+
+
+def test_verify_results_have_no_axe_violations(browser: Browser, base_url: str) -> None:
+    """The answers the script writes into the page are accessible too (found and not found)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    text = f"{PASTED}\n\nDHS has found no foreign interference of any kind."
+    verify_passage(page, base_url, text)
+    page.add_script_tag(path=AXE)
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_21_AA
+    )
+    context.close()
+    assert [violation["id"] for violation in result["violations"]] == []
