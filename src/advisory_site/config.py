@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from advisory_site.budget import DEFAULT_SECONDS, MAX_SECONDS
 from advisory_site.errors import ContentError
 from advisory_site.fields import FieldReader, describe
 from advisory_site.frontmatter import decode
@@ -49,6 +50,7 @@ _SITE_KEYS = (
     "search",
     "email_updates",
     "accept_public_embargoes",
+    "time_limit",
 )
 GOVDELIVERY_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -136,6 +138,7 @@ def _read_config(reader: FieldReader) -> SiteConfig:
         searchgov_affiliate=_read_search(reader),
         email_updates=_read_email_updates(reader, topics, agencies),
         accept_public_embargoes=reader.boolean("accept_public_embargoes", default=False),
+        time_limit=reader.integer("time_limit", default=DEFAULT_SECONDS, maximum=MAX_SECONDS),
     )
 
 

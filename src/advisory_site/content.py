@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from markupsafe import Markup
 
+from advisory_site.budget import OverBudget, over_budget, time_budget
 from advisory_site.config import read_contact
 from advisory_site.errors import ContentError, suggest
 from advisory_site.fields import FieldReader, lookup_table
@@ -27,7 +28,8 @@ from advisory_site.models import (
     Withdrawal,
 )
 from advisory_site.pickling import quick_pickle
-from advisory_site.render import LOADING_TAGS, Renderer
+from advisory_site.quickmarkdown import UnrenderableError
+from advisory_site.render import LOADING_TAGS, Rendered, Renderer
 from advisory_site.security import insecure_assets
 from advisory_site.urls import (
     alias_problem,
@@ -176,20 +178,52 @@ def load_release(
     if isinstance(raw, ContentError):
         return LoadedRelease(None, (raw,), NOWHERE)
     errors: list[ContentError] = []
-    document = document_of(raw, path, errors)
-    if document is None:
-        return LoadedRelease(None, tuple(errors), NOWHERE)
-    release = parse_release(
-        document, path, config=config, lookups=lookups, renderer=renderer, errors=errors
-    )
+    document: Document | None = None
+    try:
+        with time_budget(config.time_limit):
+            document = document_of(raw, path, errors)
+            if document is None:
+                return LoadedRelease(None, tuple(errors), NOWHERE)
+            release = parse_release(
+                document, path, config=config, lookups=lookups, renderer=renderer, errors=errors
+            )
+            warnings = lint_document(document, release, config) if lint and release else ()
+    except OverBudget:
+        return LoadedRelease(None, (_over_budget(path, document, config),), NOWHERE)
     field = "slug" if "slug" in document.data else "title"
     return LoadedRelease(
         release,
         tuple(errors),
         document.positions.of_key((field,)),
         document.positions.of_value(("superseded_by",)),
-        lint_document(document, release, config) if lint and release is not None else (),
+        warnings,
     )
+
+
+def _over_budget(path: str, document: Document | None, config: SiteConfig) -> ContentError:
+    if document is None:
+        return over_budget(path, config.time_limit)
+    return over_budget(path, config.time_limit, line=document.body_line, field="body")
+
+
+def render_body(
+    document: Document, path: str, renderer: Renderer, errors: list[ContentError]
+) -> Rendered | None:
+    """The rendered body, or None (with an error added) for one Markdown cannot render."""
+    try:
+        return renderer.render(document.body)
+    except UnrenderableError as exc:
+        line = exc.line_in(document.body)
+        errors.append(
+            ContentError(
+                path=path,
+                line=document.body_line + max(line, 0),
+                field="body",
+                message=exc.message,
+                hint=exc.hint,
+            )
+        )
+        return None
 
 
 def checked_releases(loaded: Iterable[LoadedRelease], errors: list[ContentError]) -> list[Release]:
@@ -260,7 +294,9 @@ def parse_release(
     superseded_by = reader.text("superseded_by")
     if len(errors) > before or release_date is None:
         return None
-    body = renderer.render(document.body)
+    body = render_body(document, path, renderer, errors)
+    if body is None:
+        return None
     html = body.html
     if not check_body(document, html, path, errors):
         return None
@@ -494,8 +530,13 @@ def load_pages(
         summary = reader.text("summary")
         if len(errors) > before:
             continue
-        body = renderer.render(document.body)
-        if not check_body(document, body.html, path, errors):
+        try:
+            with time_budget(config.time_limit):
+                body = render_body(document, path, renderer, errors)
+        except OverBudget:
+            errors.append(_over_budget(path, document, config))
+            continue
+        if body is None or not check_body(document, body.html, path, errors):
             continue
         pages.append(
             Page(

@@ -23,7 +23,8 @@ from markdown_it.common.entities import entities
 from markdown_it.common.utils import isValidEntityCode
 from markdown_it.token import Token
 
-from advisory_site.errors import ContentError
+from advisory_site.budget import OverBudget, over_budget, time_budget
+from advisory_site.errors import BuildError, ContentError
 from advisory_site.frontmatter import Document, decode, parse_document
 from advisory_site.models import Page, Release, Site, SiteConfig
 
@@ -82,11 +83,13 @@ def lint_site(
     """Every lint finding in the site's releases and pages, in file order.
 
     ``linted`` holds the findings of files linted as they were loaded (by path): they are not
-    read again.
+    read again. A file whose lint takes longer than the site's ``time_limit`` is an error
+    (``BuildError``, once every file is linted).
     """
     memo = {} if memo is None else memo
     linted = linted or {}
     found: list[ContentError] = []
+    stopped: list[ContentError] = []
     items: tuple[Release | Page, ...] = (*site.releases, *site.pages)
     for item in items:
         if item.source in linted:
@@ -102,12 +105,19 @@ def lint_site(
         key = memo_key(item.source, text, site.config)
         if key not in memo:
             document = parse_document(text, item.source)
-            memo[key] = (
-                ()
-                if isinstance(document, ContentError)
-                else lint_document(document, item, site.config)
-            )
+            try:
+                with time_budget(site.config.time_limit):
+                    memo[key] = (
+                        ()
+                        if isinstance(document, ContentError)
+                        else lint_document(document, item, site.config)
+                    )
+            except OverBudget:
+                stopped.append(over_budget(item.source, site.config.time_limit))
+                continue
         found.extend(memo[key])
+    if stopped:
+        raise BuildError(stopped)
     return tuple(LintWarning(p) for p in sorted(found, key=ContentError.sort_key))
 
 

@@ -139,6 +139,7 @@ class SiteConfig:
     email_updates: EmailUpdates | None = None  # e-mail sign-up, when a provider is named
     # whether a public repository may hold embargoed and draft releases (embargo-check)
     accept_public_embargoes: bool = False
+    time_limit: int = 5  # processor seconds one release or page may take to render and check
 
     @property
     def tz(self) -> ZoneInfo:

@@ -7,6 +7,11 @@ that the text does not hold is skipped. The shortcuts take the place of Markdown
 where these are the classes (or patterns) they were written for; elsewhere Markdown's stay, with
 the same output, slower. ``tests/test_render.py`` checks the output against plain Markdown on
 generated texts that hold every trigger, so that a trigger a pattern could do without fails it.
+
+Some texts take Markdown (or the HTML parser it uses) a time that grows with the square of their
+length, or nest deeper than Python's recursion limit allows; the quick passes refuse those with
+``UnrenderableError`` before starting on them (see ``_Guard`` and ``_QuickInline``). fuzz/README.md
+says which constructs these are, and why.
 """
 
 from __future__ import annotations
@@ -39,6 +44,162 @@ from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
 from markdown.util import ETX, INLINE_PLACEHOLDER_PREFIX, STX, AtomicString, Registry
 
 _T = TypeVar("_T")
+
+
+class UnrenderableError(ValueError):
+    """A text Markdown could not render in reasonable time or without exhausting the stack.
+
+    ``line`` is the 0-based line of the text it concerns, or -1 when only ``excerpt`` (the start
+    of the paragraph concerned, as Markdown holds it) is known.
+    """
+
+    def __init__(self, message: str, hint: str, *, line: int = -1, excerpt: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.line = line
+        self.excerpt = excerpt
+
+    def line_in(self, text: str) -> int:
+        """The 0-based line of ``text`` this concerns, or -1 if unknown."""
+        if self.line >= 0 or not self.excerpt:
+            return self.line
+        offset = text.find(self.excerpt)
+        return text.count("\n", 0, offset) if offset >= 0 else -1
+
+
+MAX_DEPTH = 100
+"""Deepest nesting of lists, quotes and indented blocks: Markdown's block parser recurses a few
+Python frames per level, and Python stops at 1,000 (lists 300 levels deep do not render)."""
+_HTML_COST = 20_000_000  # characters the HTML parser may scan for tag ends, about 0.1 s
+_BRACKET_COST = 1_000_000  # characters Markdown's link parsing may walk, in Python, about 0.2 s
+_MATCH_COST = 500_000_000  # triggers in a text times its length, about 1 s of inline patterns
+_LONG_TEXT = 22_000  # a text shorter than this is under _MATCH_COST whatever it holds
+_NESTING = re.compile(r"(?:[ \t]|>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))*")
+_TAG_START = re.compile(r"<[A-Za-z/!?]")
+# a line that starts with more than MAX_DEPTH of the characters that nest (each counts once)
+_DEEP = re.compile(rf"^[ \t>\-*+0-9.)]{{{MAX_DEPTH + 1}}}", re.MULTILINE)
+
+
+def _check_depth(lines: list[str]) -> None:
+    """Refuse a line nested more than MAX_DEPTH levels deep: each '>', each list marker and
+    each four columns of indentation at its start count as one (more than Markdown would
+    count, never fewer)."""
+    for number, line in enumerate(lines):
+        if not _DEEP.match(line):
+            continue  # each level takes at least one character
+        prefix = _NESTING.match(line)
+        assert prefix is not None  # the expression matches the empty string
+        marks = prefix.group()
+        columns = len(marks.expandtabs(4)) - len(marks.replace(" ", "").replace("\t", ""))
+        depth = marks.count(">") + len(re.findall(r"[-*+\d][.)]?[ \t]", marks)) + columns // 4
+        if depth > MAX_DEPTH:
+            raise UnrenderableError(
+                f"is nested {depth} levels deep (lists, quotes or indentation); "
+                f"at most {MAX_DEPTH} can be rendered",
+                "flatten the lists or quotes",
+                line=number,
+            )
+
+
+def _check_tags(text: str) -> None:
+    """Refuse a text in which the HTML parser would read on far for the ends of many tags.
+
+    Python's HTML parser (which Markdown runs over the whole text for raw HTML) reads from each
+    '<' that may open a tag, end tag, comment or declaration to the '>' (or '-->') that closes
+    it, or to the end of the text: many unclosed ones take a time that grows with the square
+    of the text's length.
+    """
+    if text.count("<") * len(text) <= _HTML_COST:
+        return
+    cost = 0
+    first_far = -1
+    close = close_comment = -1
+    for match in _TAG_START.finditer(text):
+        start = match.start()
+        if text.startswith("<!--", start):
+            if close_comment < start:
+                close_comment = text.find("-->", start + 4)
+                close_comment = len(text) if close_comment < 0 else close_comment
+            end = close_comment
+        else:
+            if close < start:
+                close = text.find(">", start)
+                close = len(text) if close < 0 else close
+            end = close
+        cost += end - start
+        if first_far < 0 and end - start > 1_000:
+            first_far = start
+        if cost > _HTML_COST:
+            raise UnrenderableError(
+                "holds too many '<' that open an HTML tag or comment that is not closed for a "
+                "long way: Markdown would take minutes to read them",
+                "close each tag with '>' (and each comment with '-->'), "
+                "or write '&lt;' for a '<' that is not a tag",
+                line=text.count("\n", 0, max(first_far, 0)),
+            )
+
+
+def _bracket_cost(text: str, opening: str, closing: str, before: str = "") -> int:
+    """How far Markdown's link parsing walks, in Python, character by character: from each
+    ``opening`` (preceded by ``before``) to the ``closing`` that balances it, or to the end."""
+    cost = 0
+    stack: list[int] = []
+    pattern = re.escape(opening) + "|" + re.escape(closing)
+    for match in re.finditer(pattern, text):
+        if match.group() == opening:
+            stack.append(match.start())
+        elif stack:
+            start = stack.pop()
+            if not before or text.startswith(before, start - len(before)):
+                cost += match.start() - start
+    return cost + sum(
+        len(text) - start
+        for start in stack
+        if not before or text.startswith(before, start - len(before))
+    )
+
+
+def _check_inline(text: str, triggers: tuple[str, ...]) -> None:
+    """Refuse a text (a paragraph, a list item, a table cell) on which the inline patterns
+    would take a time growing with the square of its length: many unbalanced '[' or '](' (each
+    has Markdown walk to the end of the text), or many matches of any pattern (each match
+    copies the text, and the pattern searches it again from its start)."""
+    length = len(text)
+    if (
+        text.count("[") * length > _BRACKET_COST
+        and max(_bracket_cost(text, "[", "]"), _bracket_cost(text, "(", ")", "]")) > _BRACKET_COST
+    ):
+        raise UnrenderableError(
+            "has too many '[' or '](' that are not closed by ']' or ')' in one paragraph: "
+            "Markdown would take minutes to render it",
+            "close the brackets, write '\\[' for a '[' that does not start a link, "
+            "or split the paragraph",
+            excerpt=_excerpt(text),
+        )
+    if length >= _LONG_TEXT and sum(map(text.count, triggers)) * length > _MATCH_COST:
+        raise UnrenderableError(
+            f"has too much Markdown markup in one paragraph of {length:,} characters: "
+            "Markdown would take minutes to render it",
+            "split the paragraph with blank lines",
+            excerpt=_excerpt(text),
+        )
+
+
+def _excerpt(text: str) -> str:
+    return text.split("\n", 1)[0][:60]
+
+
+class _Guard(Preprocessor):
+    """Refuses a text too deep or too costly to render, before Markdown starts on it."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        if _DEEP.search(text):
+            _check_depth(lines)
+        _check_tags(text)
+        return lines
+
 
 # The patterns of the two inline passes, each with the strings of which any match of it holds at
 # least one: a pattern is only tried on a text that holds one of them. Markdown's own pass: code,
@@ -100,12 +261,8 @@ class _QuickInline(InlineProcessor):
         self.candidates: dict[str, list[tuple[int, Pattern, tuple[str, ...]]]] = {}
         # a text holding none of these (nor a placeholder) is left as it is by the pass
         every = {trigger for _, triggers in patterns for trigger in triggers}
-        self.wanted = _keyed(
-            (
-                INLINE_PLACEHOLDER_PREFIX,
-                *sorted(t for t in every if not any(o != t and o in t for o in every)),
-            )
-        )
+        self.shortest = tuple(sorted(t for t in every if not any(o != t and o in t for o in every)))
+        self.wanted = _keyed((INLINE_PLACEHOLDER_PREFIX, *self.shortest))
 
     def run(self, tree: Element, ancestors: list[str] | None = None) -> Element:
         """Markdown's pass over the tree, which hands every text and tail to the patterns (and
@@ -129,6 +286,7 @@ class _QuickInline(InlineProcessor):
             for child in element:
                 text = child.text
                 if text and not isinstance(text, AtomicString) and _holds_any(text, wanted):
+                    _check_inline(text, self.shortest)
                     self.ancestors.append(child.tag.lower())
                     child.text = None
                     found = place(handle(text), child)
@@ -139,6 +297,7 @@ class _QuickInline(InlineProcessor):
                     self.ancestors.pop()
                 tail = child.tail
                 if tail and _holds_any(tail, wanted):
+                    _check_inline(tail, self.shortest)
                     tail = handle(tail)
                     holder = Element("d")
                     child.tail = None
@@ -371,11 +530,14 @@ class _ListedRegistry(Registry[_T]):
 
 
 def quicken(md: markdown.Markdown) -> None:
-    """Put the shortcuts in place of ``md``'s processors (where they are Markdown's own).
+    """Put the shortcuts in place of ``md``'s processors (where they are Markdown's own), and
+    the guard against texts too deep or too costly to render before them.
 
     A Markdown whose registries no longer keep their priorities where ``_items`` reads them
-    (a private attribute) is left as it is: the same output, slower.
+    (a private attribute) keeps its own processors: the same output, slower, and only the
+    guard's checks of the whole text (the time budget stops the rest).
     """
+    md.preprocessors.register(_Guard(md), "guard", 40)  # first, before whitespace (30)
     if not hasattr(md.preprocessors, _PRIORITIES):
         return
     for name, (kind, triggers) in _PREPROCESSOR_TRIGGERS.items():
