@@ -72,9 +72,12 @@ MAX_DEPTH = 100
 """Deepest nesting of lists, quotes and indented blocks: Markdown's block parser recurses a few
 Python frames per level, and Python stops at 1,000 (lists 300 levels deep do not render)."""
 _HTML_COST = 20_000_000  # characters the HTML parser may scan for tag ends, about 0.1 s
-_BRACKET_COST = 1_000_000  # characters Markdown's link parsing may walk, in Python, about 0.2 s
-_MATCH_COST = 500_000_000  # triggers in a text times its length, about 1 s of inline patterns
-_LONG_TEXT = 22_000  # a text shorter than this is under _MATCH_COST whatever it holds
+_BRACKET_COST = 5_000_000  # characters Markdown's link parsing may walk, in Python, about 1 s
+_MATCH_COST = 500_000_000  # triggers in texts times their lengths, about 1 s of inline patterns
+_SHORT = 300  # a text this short takes under a millisecond, whatever it holds
+_MAX_MARKUP = 50_000  # markup characters in a text: at 20 microseconds each at most, 1 s
+# what the inline patterns start from (the triggers of _INLINE_TRIGGERS and _SMARTY_TRIGGERS)
+_MARKUP = ("`", "\\", "[", "<", "&", "*", "_", "'", '"', "--", "...", "  \n")
 _NESTING = re.compile(r"(?:[ \t]|>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))*")
 _TAG_START = re.compile(r"<[A-Za-z/!?]")
 # a line that starts with more than MAX_DEPTH of the characters that nest (each counts once)
@@ -160,34 +163,57 @@ def _bracket_cost(text: str, opening: str, closing: str, before: str = "") -> in
     )
 
 
-def _check_inline(text: str, triggers: tuple[str, ...]) -> None:
-    """Refuse a text (a paragraph, a list item, a table cell) on which the inline patterns
-    would take a time growing with the square of its length: many unbalanced '[' or '](' (each
-    has Markdown walk to the end of the text), or many matches of any pattern (each match
-    copies the text, and the pattern searches it again from its start)."""
-    length = len(text)
-    if (
-        text.count("[") * length > _BRACKET_COST
-        and max(_bracket_cost(text, "[", "]"), _bracket_cost(text, "(", ")", "]")) > _BRACKET_COST
-    ):
-        raise UnrenderableError(
-            "has too many '[' or '](' that are not closed by ']' or ')' in one paragraph: "
-            "Markdown would take minutes to render it",
-            "close the brackets, write '\\[' for a '[' that does not start a link, "
-            "or split the paragraph",
-            excerpt=_excerpt(text),
-        )
-    if length >= _LONG_TEXT and sum(map(text.count, triggers)) * length > _MATCH_COST:
-        raise UnrenderableError(
-            f"has too much Markdown markup in one paragraph of {length:,} characters: "
-            "Markdown would take minutes to render it",
-            "split the paragraph with blank lines",
-            excerpt=_excerpt(text),
-        )
+class _InlineCost:
+    """What the inline patterns would spend on one document's texts (paragraphs, list items,
+    table cells), added up text by text; ``check`` refuses the text that takes it over.
+
+    Two costs grow with the square of a text's length: Markdown's link parsing walks, in
+    Python, from each '[' to the ']' that balances it (to the end of the text if none does),
+    and from each '](' to its ')'; and each match of any pattern copies the text, which the
+    pattern then searches again from its start. Texts of up to ``_SHORT`` characters cost too
+    little for the second to matter, however many there are.
+    """
+
+    def __init__(self, triggers: tuple[str, ...]) -> None:
+        self.triggers = triggers
+        self.walked = 0
+        self.matched = 0
+
+    def check(self, text: str) -> None:
+        if "[" in text:
+            self.walked += _bracket_cost(text, "[", "]")
+            if "](" in text:
+                self.walked += _bracket_cost(text, "(", ")", "]")
+            if self.walked > _BRACKET_COST:
+                raise UnrenderableError(
+                    "has too many '[' or '](' that are not closed by ']' or ')': "
+                    "Markdown would take minutes to render it",
+                    "close the brackets, write '\\[' for a '[' that does not start a link, "
+                    "or split the paragraph",
+                    excerpt=_excerpt(text),
+                )
+        if len(text) > _SHORT:
+            self.matched += sum(map(text.count, self.triggers)) * len(text)
+            if self.matched > _MATCH_COST:
+                raise UnrenderableError(
+                    "has too much Markdown markup in long paragraphs: "
+                    "Markdown would take minutes to render it",
+                    "split the paragraphs with blank lines",
+                    excerpt=_excerpt(text),
+                )
 
 
 def _excerpt(text: str) -> str:
     return text.split("\n", 1)[0][:60]
+
+
+def _line_of_markup(lines: list[str], count: int) -> int:
+    """The line at which the markup characters of ``lines`` pass ``count``."""
+    for number, line in enumerate(lines):
+        count -= sum(map(line.count, _MARKUP))
+        if count < 0:
+            return number
+    return 0
 
 
 class _Guard(Preprocessor):
@@ -198,6 +224,14 @@ class _Guard(Preprocessor):
         if _DEEP.search(text):
             _check_depth(lines)
         _check_tags(text)
+        markup = sum(map(text.count, _MARKUP))
+        if markup > _MAX_MARKUP:
+            raise UnrenderableError(
+                f"holds {markup:,} characters of Markdown markup (quotes, *, _, `, [, <, &, \\): "
+                f"Markdown takes too long on more than {_MAX_MARKUP:,}",
+                "split it into several files",
+                line=_line_of_markup(lines, _MAX_MARKUP),
+            )
         return lines
 
 
@@ -277,6 +311,7 @@ class _QuickInline(InlineProcessor):
         place: Callable[..., list[tuple[Element, list[str]]]]
         place = self._InlineProcessor__processPlaceholders
         wanted = self.wanted
+        cost = _InlineCost(self.shortest)
         while stack:
             element, parents = stack.pop(0)
             self.ancestors = parents
@@ -286,7 +321,7 @@ class _QuickInline(InlineProcessor):
             for child in element:
                 text = child.text
                 if text and not isinstance(text, AtomicString) and _holds_any(text, wanted):
-                    _check_inline(text, self.shortest)
+                    cost.check(text)
                     self.ancestors.append(child.tag.lower())
                     child.text = None
                     found = place(handle(text), child)
@@ -297,7 +332,7 @@ class _QuickInline(InlineProcessor):
                     self.ancestors.pop()
                 tail = child.tail
                 if tail and _holds_any(tail, wanted):
-                    _check_inline(tail, self.shortest)
+                    cost.check(tail)
                     tail = handle(tail)
                     holder = Element("d")
                     child.tail = None
