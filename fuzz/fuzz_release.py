@@ -1,8 +1,14 @@
 """Coverage-guided fuzz target (atheris) for the release validator.
 
 Feeds arbitrary bytes through the same path a release file takes in a build: decode -> split
-front matter -> load YAML -> validate into a Release (or content errors). Any exception, an error
-without a file and line, or a URL that could leave the output folder is a crash.
+front matter -> load YAML -> validate into a Release (or content errors), then lint. Any
+exception, an error without a file and line, a URL that could leave the output folder, or an
+input that takes more than SLOW seconds of processor time is a crash.
+
+An input that starts with ``REPEAT`` is a Markdown piece to scale up: its next three bytes give
+a count, and the body is the rest repeated that many times, up to the 2 MiB file limit, with
+front matter that is valid; so libFuzzer mutates short pieces (its dictionary holds every
+Markdown trigger) and the target tries them at the sizes where Markdown gets slow.
 
     .venv/bin/pip install atheris
     .venv/bin/python fuzz/fuzz_release.py fuzz/corpus -dict=fuzz/release.dict -max_total_time=600
@@ -13,13 +19,13 @@ See fuzz/README.md for the last recorded run.
 from __future__ import annotations
 
 import sys
+import time
 
 import atheris
 
 with atheris.instrument_imports(include=["advisory_site", "yaml", "markdown"]):
-    from advisory_site.content import Lookups, parse_release
+    from advisory_site.content import Lookups, load_release
     from advisory_site.errors import ContentError
-    from advisory_site.frontmatter import decode, parse_document
     from advisory_site.models import Agency, Contact, Kind, SiteConfig, Topic
     from advisory_site.render import Renderer
     from advisory_site.urls import alias_problem, output_path
@@ -38,6 +44,19 @@ CONFIG = SiteConfig(
 )
 LOOKUPS = Lookups.of(CONFIG)
 RENDERER = Renderer()
+SLOW = 2.0  # processor seconds; the time budget (CONFIG.time_limit, 5 s) stops an input at 5
+REPEAT = b"\x00R"
+MAX_FILE = 2 * 1024 * 1024
+FRONT = b"---\ntitle: Fuzz\nrelease_date: 2016-10-07\nkind: statement\n---\n"
+
+
+def scaled(data: bytes) -> bytes:
+    """``data`` itself, or (for ``REPEAT`` + count + piece) the piece repeated in a body."""
+    if not data.startswith(REPEAT) or len(data) < 6:
+        return data
+    piece = data[5:]
+    count = min(int.from_bytes(data[2:5], "big"), (MAX_FILE - len(FRONT)) // len(piece))
+    return FRONT + piece * count
 
 
 def check_error(error: ContentError) -> None:
@@ -54,26 +73,28 @@ def check_inside(url: str) -> None:
 
 
 def test_one_input(data: bytes) -> None:
-    text = decode(data, PATH)
-    document = parse_document(text, PATH) if isinstance(text, str) else text
-    if isinstance(document, ContentError):
-        check_error(document)
-        return
-    errors: list[ContentError] = []
-    release = parse_release(
-        document, PATH, config=CONFIG, lookups=LOOKUPS, renderer=RENDERER, errors=errors
+    raw = scaled(data)
+    started = time.process_time()
+    loaded = load_release(
+        raw, PATH, config=CONFIG, lookups=LOOKUPS, renderer=RENDERER, lint=True
     )
-    for error in errors:
+    spent = time.process_time() - started
+    if spent > SLOW:
+        raise AssertionError(f"slow input: {spent:.1f} s for {len(raw):,} bytes")
+    for error in (*loaded.errors, *loaded.warnings):
         check_error(error)
+    release = loaded.release
     if release is None:
-        if not errors:
+        if not loaded.errors:
             raise AssertionError("no release and no error")
         return
-    if errors:
-        raise AssertionError(f"a release despite errors: {errors}")
-    for name in ("title", "summary", "distribution", "slug", "body_html"):
+    if loaded.errors:
+        raise AssertionError(f"a release despite errors: {loaded.errors}")
+    for name in ("title", "summary", "distribution", "slug"):
         if UNPRINTABLE.search(getattr(release, name)):
             raise AssertionError(f"{name} holds an unprintable character")
+    if UNPRINTABLE.search(release.body.decode()):
+        raise AssertionError("the body holds an unprintable character")
     check_inside(release.url)
     for alias in release.aliases:
         if alias_problem(alias):

@@ -131,6 +131,10 @@ _MARKDOWN_PIECES = st.lists(
             "\n<div>\nx\n</div>\n",
             "\n- item\n",
             "\n1. item\n",
+            "\n- a\n    - b\n    c\n",  # nested items and continuation lines (get_items)
+            "\n3. a\n   b\n",
+            "\n    ",
+            "\n\t",
             "\n## head\n",
             "# top",
             "\nhead\n===\n",

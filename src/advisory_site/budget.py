@@ -53,11 +53,9 @@ class _Watchdog:
         entry = _Watched(thread, clock, time.clock_gettime(clock) + seconds)
         with self.changed:
             self.watched.add(entry)
-            if not self.running:
+            if not self.running:  # (a running one looks every _POLL seconds: no need to wake it)
                 self.running = True
                 threading.Thread(target=self._run, name="time-budget", daemon=True).start()
-            else:
-                self.changed.notify()
         return entry
 
     def unwatch(self, entry: _Watched) -> bool:

@@ -28,6 +28,7 @@ from markdown.blockprocessors import (
     BlockQuoteProcessor,
     HashHeaderProcessor,
     HRProcessor,
+    OListProcessor,
     ReferenceProcessor,
     SetextHeaderProcessor,
 )
@@ -75,13 +76,20 @@ _HTML_COST = 20_000_000  # characters the HTML parser may scan for tag ends, abo
 _BRACKET_COST = 5_000_000  # characters Markdown's link parsing may walk, in Python, about 1 s
 _MATCH_COST = 500_000_000  # triggers in texts times their lengths, about 1 s of inline patterns
 _SHORT = 300  # a text this short takes under a millisecond, whatever it holds
+_MAX_ITEMS = 20_000  # list items: about 15 microseconds each
+_ITEM = re.compile(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]", re.MULTILINE)
+_MAX_BLOCKS = 20_000  # blocks (between blank lines): quotes, lists and definitions slow past this
+_CODE_COST = 5_000_000_000  # indented blocks times the text's length: about 1 s of copying
+_FOOTNOTE_COST = 50_000_000  # footnotes in a block times its length: about 0.5 s
 _MAX_MARKUP = 50_000  # markup characters in a text: at 20 microseconds each at most, 1 s
 # what the inline patterns start from (the triggers of _INLINE_TRIGGERS and _SMARTY_TRIGGERS)
 _MARKUP = ("`", "\\", "[", "<", "&", "*", "_", "'", '"', "--", "...", "  \n")
 _NESTING = re.compile(r"(?:[ \t]|>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))*")
 _TAG_START = re.compile(r"<[A-Za-z/!?]")
+_BRACKETS = {"[": re.compile(r"[\[\]]"), "(": re.compile(r"[()]")}
 # a line that starts with more than MAX_DEPTH of the characters that nest (each counts once)
-_DEEP = re.compile(rf"^[ \t>\-*+0-9.)]{{{MAX_DEPTH + 1}}}", re.MULTILINE)
+_DEEP = re.compile(rf"[ \t>\-*+0-9.)]{{{MAX_DEPTH + 1}}}")
+_DEEP_LINE = re.compile(rf"\n[ \t>\-*+0-9.)]{{{MAX_DEPTH + 1}}}")  # (a literal first is quick)
 
 
 def _check_depth(lines: list[str]) -> None:
@@ -148,8 +156,7 @@ def _bracket_cost(text: str, opening: str, closing: str, before: str = "") -> in
     ``opening`` (preceded by ``before``) to the ``closing`` that balances it, or to the end."""
     cost = 0
     stack: list[int] = []
-    pattern = re.escape(opening) + "|" + re.escape(closing)
-    for match in re.finditer(pattern, text):
+    for match in _BRACKETS[opening].finditer(text):
         if match.group() == opening:
             stack.append(match.start())
         elif stack:
@@ -171,40 +178,125 @@ class _InlineCost:
     Python, from each '[' to the ']' that balances it (to the end of the text if none does),
     and from each '](' to its ')'; and each match of any pattern copies the text, which the
     pattern then searches again from its start. Texts of up to ``_SHORT`` characters cost too
-    little for the second to matter, however many there are.
+    little for the second to matter, however many there are. Each cost is first bounded
+    cheaply (every '[' walking to the end; every character a trigger), and only worked out
+    once the bounds of a document's texts add up to its limit, which few documents reach.
     """
 
     def __init__(self, triggers: tuple[str, ...]) -> None:
         self.triggers = triggers
-        self.walked = 0
-        self.matched = 0
+        self.walk = _Cost(_walk, _BRACKET_COST)
+        self.matches = _Cost(self._matches, _MATCH_COST)
 
     def check(self, text: str) -> None:
-        if "[" in text:
-            self.walked += _bracket_cost(text, "[", "]")
-            if "](" in text:
-                self.walked += _bracket_cost(text, "(", ")", "]")
-            if self.walked > _BRACKET_COST:
-                raise UnrenderableError(
-                    "has too many '[' or '](' that are not closed by ']' or ')': "
-                    "Markdown would take minutes to render it",
-                    "close the brackets, write '\\[' for a '[' that does not start a link, "
-                    "or split the paragraph",
-                    excerpt=_excerpt(text),
-                )
-        if len(text) > _SHORT:
-            self.matched += sum(map(text.count, self.triggers)) * len(text)
-            if self.matched > _MATCH_COST:
-                raise UnrenderableError(
-                    "has too much Markdown markup in long paragraphs: "
-                    "Markdown would take minutes to render it",
-                    "split the paragraphs with blank lines",
-                    excerpt=_excerpt(text),
-                )
+        if "[" in text and self.walk.add(text, text.count("[") * len(text)):
+            raise UnrenderableError(
+                "has too many '[' or '](' that are not closed by ']' or ')': "
+                "Markdown would take minutes to render it",
+                "close the brackets, write '\\[' for a '[' that does not start a link, "
+                "or split the paragraph",
+                excerpt=_excerpt(text),
+            )
+        if len(text) > _SHORT and self.matches.add(text, len(text) * len(text)):
+            raise UnrenderableError(
+                "has too much Markdown markup in long paragraphs: "
+                "Markdown would take minutes to render it",
+                "split the paragraphs with blank lines",
+                excerpt=_excerpt(text),
+            )
+
+    def _matches(self, text: str) -> int:
+        return sum(map(text.count, self.triggers)) * len(text)
+
+
+class _Cost:
+    """A cost added up over texts: their bounds until these reach ``limit``, then the
+    ``exact`` cost of each (of those seen so far, and of each one after)."""
+
+    def __init__(self, exact: Callable[[str], int], limit: int) -> None:
+        self.exact = exact
+        self.limit = limit
+        self.spent = 0
+        self.seen: list[str] | None = []  # None once the exact costs are added up
+
+    def add(self, text: str, bound: int) -> bool:
+        """Add ``text``; True if the cost is now over the limit."""
+        if self.seen is None:
+            self.spent += self.exact(text)
+        else:
+            self.spent += bound
+            self.seen.append(text)
+            if self.spent > self.limit:
+                self.spent = sum(map(self.exact, self.seen))
+                self.seen = None
+        return self.spent > self.limit
+
+
+def _walk(text: str) -> int:
+    return _bracket_cost(text, "[", "]") + (
+        _bracket_cost(text, "(", ")", "]") if "](" in text else 0
+    )
 
 
 def _excerpt(text: str) -> str:
     return text.split("\n", 1)[0][:60]
+
+
+def _check_blocks(text: str, lines: list[str]) -> None:
+    """Refuse a text with more blocks than Markdown handles in reasonable time, or whose
+    indented (code) blocks or footnote definitions it would copy again and again: each code
+    block after another is added to the one before by copying it, and each footnote definition
+    with more lines after it puts the rest of its block back by copying it."""
+    length = len(text)
+    if length > 2 * _MAX_BLOCKS:  # each block takes a character and a blank line
+        blocks = text.count("\n\n")
+        if blocks > _MAX_BLOCKS:
+            raise UnrenderableError(
+                f"has {blocks:,} blocks between blank lines: "
+                f"Markdown takes too long on more than {_MAX_BLOCKS:,}",
+                "split it into several files",
+                line=_line_of(lines, "\n\n", _MAX_BLOCKS),
+            )
+    if length > 4 * _MAX_ITEMS:  # each item takes a line of at least three characters
+        items = _ITEM.findall(text)
+        if len(items) > _MAX_ITEMS:
+            raise UnrenderableError(
+                f"has {len(items):,} list items: "
+                f"Markdown takes too long on more than {_MAX_ITEMS:,}",
+                "split it into several files",
+                line=[n for n, line in enumerate(lines) if _ITEM.match(line)][_MAX_ITEMS],
+            )
+    if length * length > 2 * _CODE_COST:
+        indented = text.count("\n\n    ") + text.count("\n\n\t")
+        if indented * length > _CODE_COST:
+            raise UnrenderableError(
+                f"has {indented:,} indented (code) blocks in {length:,} characters: "
+                "Markdown would take minutes to render them",
+                "join the code blocks, or split the file",
+                line=_line_of(lines, "\n\n    ", _CODE_COST // length),
+            )
+    if text.count("[^") * length > _FOOTNOTE_COST:
+        offset = 0
+        for block in text.split("\n\n"):
+            if block.count("[^") * len(block) > _FOOTNOTE_COST:
+                raise UnrenderableError(
+                    f"has {block.count('[^'):,} footnotes in a block of {len(block):,} "
+                    "characters: Markdown would take minutes to render them",
+                    "put a blank line between footnote definitions",
+                    line=text.count("\n", 0, offset),
+                )
+            offset += len(block) + 2
+
+
+def _line_of(lines: list[str], string: str, count: int) -> int:
+    """The line at which the occurrences of ``string`` in ``lines`` (joined) pass ``count``."""
+    if string.startswith("\n\n"):  # a blank line, then what follows it
+        rest = string[2:]
+        blank = [
+            n for n, line in enumerate(lines[:-1]) if not line and lines[n + 1].startswith(rest)
+        ]
+        return blank[count] if count < len(blank) else 0
+    return 0
 
 
 def _line_of_markup(lines: list[str], count: int) -> int:
@@ -221,10 +313,12 @@ class _Guard(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         text = "\n".join(lines)
-        if _DEEP.search(text):
+        if _DEEP.match(text) or _DEEP_LINE.search(text):
             _check_depth(lines)
         _check_tags(text)
-        markup = sum(map(text.count, _MARKUP))
+        _check_blocks(text, lines)
+        # each markup string is at least one character long
+        markup = sum(map(text.count, _MARKUP)) if len(text) > _MAX_MARKUP else 0
         if markup > _MAX_MARKUP:
             raise UnrenderableError(
                 f"holds {markup:,} characters of Markdown markup (quotes, *, _, `, [, <, &, \\): "
@@ -581,6 +675,9 @@ def quicken(md: markdown.Markdown) -> None:
     for name, (block_kind, block_triggers) in _BLOCK_TRIGGERS.items():
         guarded = partial(_GuardedBlocks, triggers=block_triggers)
         _replace(md.parser.blockprocessors, name, block_kind, guarded)
+    for lists in md.parser.blockprocessors:
+        if isinstance(lists, OListProcessor) and type(lists).get_items is _PLAIN_GET_ITEMS:
+            lists.get_items = partial(_get_items, lists)  # type: ignore[method-assign]
     md.parser.blockprocessors = _listed(md.parser.blockprocessors)
     if all(hasattr(InlineProcessor, f"_InlineProcessor__{m}") for m in _INLINE_METHODS):
         for name, patterns in (("inline", _INLINE_TRIGGERS), ("smarty", _SMARTY_TRIGGERS)):
@@ -591,6 +688,29 @@ def quicken(md: markdown.Markdown) -> None:
         _replace(md.treeprocessors, "toc", TocTreeprocessor, lambda _: _QuickToc(md, toc[0]))
     _replace(md.treeprocessors, "unescape", UnescapeTreeprocessor, lambda _: _QuickUnescape(md))
     _replace(md.postprocessors, "raw_html", RawHtmlPostprocessor, _QuickRawHtml)
+
+
+_PLAIN_GET_ITEMS = OListProcessor.get_items
+
+
+def _get_items(lists: OListProcessor, block: str) -> list[str]:
+    """Markdown's ``OListProcessor.get_items``, which splits a block into list items: it adds
+    each line to its item by copying the item, a time that grows with the square of an item's
+    lines; this joins each item's lines once."""
+    items: list[list[str]] = []
+    for line in block.split("\n"):
+        match = lists.CHILD_RE.match(line)
+        if match:
+            if not items and lists.TAG == "ol":
+                start = re.match(r"(\d+)", match.group(1))
+                assert start is not None  # CHILD_RE's group 1 starts with digits
+                lists.STARTSWITH = start.group()  # type: ignore[misc]  # as Markdown does
+            items.append([match.group(3)])
+        elif lists.INDENT_RE.match(line) and not items[-1][0].startswith(" " * lists.tab_length):
+            items.append([line])  # an indented item (a nested list) after a plain one
+        else:
+            items[-1].append(line)
+    return ["\n".join(item) for item in items]
 
 
 _INLINE_METHODS = ("handleInline", "applyPattern", "processPlaceholders", "build_ancestors")
