@@ -6,6 +6,8 @@ The coverage-guided fuzzer for the same entry point is fuzz/fuzz_release.py (see
 from __future__ import annotations
 
 import dataclasses
+import os
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import PurePosixPath
@@ -15,9 +17,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from advisory_site.content import RELEASE_KEYS, Lookups, parse_release
+from advisory_site.content import RELEASE_KEYS, LoadedRelease, Lookups, load_release, parse_release
 from advisory_site.errors import MAX_MESSAGE, ContentError
-from advisory_site.frontmatter import decode, parse_document
+from advisory_site.frontmatter import MAX_FILE_BYTES, decode, parse_document
 from advisory_site.models import Agency, Contact, Kind, SiteConfig, Topic
 from advisory_site.output import path_problem
 from advisory_site.render import Renderer
@@ -234,3 +236,76 @@ def test_accepted_slugs_stay_inside(slug: str) -> None:
 def test_accepted_aliases_stay_inside(alias: str) -> None:
     if alias_problem(alias) == "":
         assert_stays_inside(output_path(alias))
+
+
+# -- large and deep bodies --------------------------------------------------------------------
+# Every Markdown trigger and structure, repeated up to the file limit or nested past the depth
+# limit: each must end in a release or in errors within SLOW seconds of processor time (a slow
+# input is a failure, not merely one the time budget stops). FUZZ_EXAMPLES=2000 runs longer
+# (see fuzz/README.md).
+
+SLOW = 2.0
+LARGE = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "25")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize="FUZZ_EXAMPLES" not in os.environ,
+)
+FRONT = "---\ntitle: Fuzz\nrelease_date: 2016-10-07\nkind: statement\n---\n"
+TRIGGERS = [
+    *"[]()!<>&*_`\\'\"-.#|:~=^ \t\n",
+    "[a](b)", "![a](", "](", "[^1]", "\n[^1]: x\n    y\n", "[a]: /b\n", "*[A]: b\n",
+    "<a", "<a>", "</a>", "<!--", "-->", "<http://", "<a@b.gov>", "<?", "<!x", "&amp;", "&#1;",
+    "`a`", "``", "```\n", "~~~\n", "**", "***", "__", "  \n", "--", "---", "...", "'s",
+    "\n\n", "\n    ", "\n\t", "\n> ", "\n- ", "\n1. ", "\n* ", "\n# ", "\n===\n", "\n---\n",
+    "\n| a | b |\n|---|---|\n", "\n: ", "[TOC]", "word ", "Word, and more. ",
+]  # fmt: skip
+SIZES = [1_000, 30_000, 300_000, MAX_FILE_BYTES - len(FRONT)]
+
+
+def assert_fast(body: str) -> LoadedRelease:
+    """Load the release as a build does (render, sanitise, lint), within SLOW seconds."""
+    raw = (FRONT + body).encode("utf-8", "surrogatepass")[:MAX_FILE_BYTES]
+    raw = raw.decode("utf-8", "ignore").encode()
+    started = time.process_time()
+    loaded = load_release(
+        raw, PATH, config=CONFIG, lookups=Lookups.of(CONFIG), renderer=RENDERER, lint=True
+    )
+    spent = time.process_time() - started
+    assert spent < SLOW, f"{spent:.1f} s for {len(raw):,} bytes"
+    lines = raw.count(b"\n") + 1
+    for error in (*loaded.errors, *loaded.warnings):
+        assert_is_error(error, lines=lines)
+        assert "processor time" not in error.message, error  # the budget had to stop it
+    assert (loaded.release is None) == bool(loaded.errors)
+    return loaded
+
+
+RENDERER = Renderer()
+MARKS = ["> ", "- ", "* ", "1. ", "    ", "\t", "  "]
+
+
+@LARGE
+@given(st.lists(st.sampled_from(TRIGGERS), min_size=1, max_size=6), st.sampled_from(SIZES))
+def test_large_bodies_render_or_are_refused_in_time(pieces: list[str], size: int) -> None:
+    piece = "".join(pieces)
+    assert_fast(piece * (size // len(piece) + 1))
+
+
+@LARGE
+@given(
+    st.lists(
+        st.sampled_from(["> ", "- ", "* ", "1. ", "    ", "\t", "  "]), min_size=1, max_size=3
+    ),
+    st.sampled_from([50, 99, 100, 101, 150, 300, 2_000]),
+    st.booleans(),
+)
+def test_deep_bodies_render_or_are_refused_in_time(
+    marks: list[str], depth: int, one_line: bool
+) -> None:
+    """Nesting on one line, or one level more on each line: never a RecursionError."""
+    mark = "".join(marks)
+    if one_line:
+        assert_fast(mark * depth + "x\n")
+    else:
+        assert_fast("".join(mark * level + "x\n" for level in range(depth)))
