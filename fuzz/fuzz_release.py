@@ -75,9 +75,7 @@ def check_inside(url: str) -> None:
 def test_one_input(data: bytes) -> None:
     raw = scaled(data)
     started = time.process_time()
-    loaded = load_release(
-        raw, PATH, config=CONFIG, lookups=LOOKUPS, renderer=RENDERER, lint=True
-    )
+    loaded = load_release(raw, PATH, config=CONFIG, lookups=LOOKUPS, renderer=RENDERER, lint=True)
     spent = time.process_time() - started
     if spent > SLOW:
         raise AssertionError(f"slow input: {spent:.1f} s for {len(raw):,} bytes")

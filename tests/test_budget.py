@@ -4,6 +4,7 @@ by the time budget. Either way the other files' problems are reported in the sam
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from pathlib import Path
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from advisory_site.budget import OverBudget, time_budget
+from advisory_site.errors import ContentError
+from advisory_site.serve import Preview, error_page
 from tests.conftest import MakeSite, release, run_cli
 
 MB = 1_000_000
@@ -30,6 +33,8 @@ HOSTILE = [
     ("some-images", "![a](" * 10_000, "has too many '[' or '](' that are not closed", 0),
     ("some-emphasis", "*a" * 20_000, "has too much Markdown markup in long paragraphs", 0),
     ("quotes", "'a " * 40_000, "has too much Markdown markup in long paragraphs", 0),
+    ("headings", "a\n---\n" * 16_666, "has 16,666 headings or rules in a block", 0),
+    ("items", "- x\n    " * 30_000, "has 30,000 list items", 20_000),
     (
         "nesting",
         "".join("    " * level + "- x\n" for level in range(300)),
@@ -133,3 +138,21 @@ def test_a_block_within_its_budget_is_left_alone() -> None:
     time.sleep(0.3)  # were one cancelled exception still pending, it would be raised here
     with time_budget(1):
         time.sleep(1.5)  # waiting is not processor time
+
+
+def test_the_preview_reports_a_release_over_its_budget(make_site: MakeSite, tmp_path: Path) -> None:
+    """The preview rebuilds in its watcher thread: the budget stops the slow release there,
+    and the page shows it with the other file's problem."""
+    site = slow_site(make_site, 3)
+    preview = Preview(site, tmp_path / "preview", "http://127.0.0.1:8000/", io.StringIO())
+    outcomes: list[tuple[ContentError, ...]] = []
+    watcher = threading.Thread(target=lambda: outcomes.append(preview.rebuild().errors))
+    watcher.start()
+    watcher.join(timeout=120)
+    (errors,) = outcomes
+    assert [(error.path, error.line) for error in errors] == [
+        ("content/releases/2016/r000.md", 3),
+        ("content/releases/2016/slow.md", 1),
+    ]
+    assert "took more than 1 s of processor time" in errors[1].message
+    assert "took more than 1 s of processor time" in error_page(errors, site)

@@ -78,6 +78,9 @@ _MATCH_COST = 500_000_000  # triggers in texts times their lengths, about 1 s of
 _SHORT = 300  # a text this short takes under a millisecond, whatever it holds
 _MAX_ITEMS = 20_000  # list items: about 15 microseconds each
 _ITEM = re.compile(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]", re.MULTILINE)
+_SPLIT_COST = 100_000_000  # lines that split a block times its length: about 0.4 s
+# a line that splits its block: a '#' heading, a setext underline or a rule
+_SPLITS = re.compile(r"^(?:#|[=-]+[ \t]*$| {0,3}(?:[-*_] {0,2}){3,}[ \t]*$)", re.MULTILINE)
 _MAX_BLOCKS = 20_000  # blocks (between blank lines): quotes, lists and definitions slow past this
 _CODE_COST = 5_000_000_000  # indented blocks times the text's length: about 1 s of copying
 _FOOTNOTE_COST = 50_000_000  # footnotes in a block times its length: about 0.5 s
@@ -243,10 +246,11 @@ def _excerpt(text: str) -> str:
 
 
 def _check_blocks(text: str, lines: list[str]) -> None:
-    """Refuse a text with more blocks than Markdown handles in reasonable time, or whose
-    indented (code) blocks or footnote definitions it would copy again and again: each code
-    block after another is added to the one before by copying it, and each footnote definition
-    with more lines after it puts the rest of its block back by copying it."""
+    """Refuse a text with more blocks or list items than Markdown handles in reasonable time,
+    or whose indented (code) blocks, headings, rules or footnote definitions it would copy
+    again and again: each code block after another is added to the one before by copying it,
+    and each heading, rule or footnote definition inside a block puts the rest of the block
+    back by copying it (and every block processor tests that rest again)."""
     length = len(text)
     if length > 2 * _MAX_BLOCKS:  # each block takes a character and a blank line
         blocks = text.count("\n\n")
@@ -275,6 +279,18 @@ def _check_blocks(text: str, lines: list[str]) -> None:
                 "join the code blocks, or split the file",
                 line=_line_of(lines, "\n\n    ", _CODE_COST // length),
             )
+    if length * length // 2 > _SPLIT_COST and len(_SPLITS.findall(text)) * length > _SPLIT_COST:
+        offset = 0  # (each line takes 2 characters or more: a short text is under the limit)
+        for block in text.split("\n\n"):
+            splits = len(_SPLITS.findall(block))
+            if splits * len(block) > _SPLIT_COST:
+                raise UnrenderableError(
+                    f"has {splits:,} headings or rules in a block of {len(block):,} characters: "
+                    "Markdown would take minutes to render them",
+                    "put blank lines around headings and rules",
+                    line=text.count("\n", 0, offset),
+                )
+            offset += len(block) + 2
     if text.count("[^") * length > _FOOTNOTE_COST:
         offset = 0
         for block in text.split("\n\n"):
