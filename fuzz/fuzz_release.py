@@ -18,6 +18,8 @@ See fuzz/README.md for the last recorded run.
 
 from __future__ import annotations
 
+import hashlib
+import pathlib
 import sys
 import time
 
@@ -78,6 +80,9 @@ def test_one_input(data: bytes) -> None:
     loaded = load_release(raw, PATH, config=CONFIG, lookups=LOOKUPS, renderer=RENDERER, lint=True)
     spent = time.process_time() - started
     if spent > SLOW:
+        # kept here too: libFuzzer may be stopped before it writes its artifact
+        name = hashlib.sha1(data).hexdigest()  # noqa: S324 - a file name, as libFuzzer's
+        pathlib.Path(f"fuzz/crashes/slow-input-{name}").write_bytes(data)
         raise AssertionError(f"slow input: {spent:.1f} s for {len(raw):,} bytes")
     for error in (*loaded.errors, *loaded.warnings):
         check_error(error)
