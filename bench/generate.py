@@ -163,13 +163,22 @@ def release_file(rng: random.Random, index: int, used: set[tuple[int, str]]) -> 
 
 
 def copy_site_files(site: Path) -> None:
-    """Give ``site`` the repository's current settings, pages, templates and static files."""
+    """Give ``site`` the repository's current settings, pages, templates, static files and
+    stylesheet (with the npm packages it is compiled from, linked), as ``python build.py`` has."""
     site.mkdir(parents=True, exist_ok=True)
-    for folder in ("templates", "static", "content/pages"):
+    for folder in ("templates", "static", "content/pages", "assets"):
         shutil.rmtree(site / folder, ignore_errors=True)
         if (REPO / folder).is_dir():
             shutil.copytree(REPO / folder, site / folder)
+    (site / "content").mkdir(exist_ok=True)
     shutil.copyfile(REPO / "content" / "site.yaml", site / "content" / "site.yaml")
+    for file in ("package.json", "package-lock.json"):
+        shutil.copyfile(REPO / file, site / file)
+    modules = site / "node_modules"
+    if modules.is_symlink() or modules.exists():
+        modules.unlink()
+    if (REPO / "node_modules").is_dir():
+        modules.symlink_to(REPO / "node_modules", target_is_directory=True)
 
 
 def generate(count: int, site: Path, *, seed: int = 2016) -> None:

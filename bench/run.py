@@ -1,30 +1,35 @@
-"""Benchmark advisory-site against Hugo on the same synthetic corpus. Not a test; never gates CI.
+"""Benchmark advisory-site's default build (stylesheet, pages, feeds and search index) against
+Hugo + Pagefind on the same synthetic corpus. Not a test; never gates CI.
 
-    python -m bench.run [--sizes 1000 10000] [--repeat 3] [--workdir DIR]
+    python -m bench.run [--sizes 2000 10000] [--repeat 3] [--workdir DIR] [--no-search]
 
-For each size N it generates N releases (bench/generate.py), then, alternating the two generators
-in the same run, measures for each: a clean build (no output, no cache), the first rebuild after
-it, another rebuild with nothing changed, and a rebuild after one release changed. Each
+For each size N it generates N releases (bench/generate.py), then, alternating the two in the same
+run, measures for each a clean build (no output, no cache), the first rebuild after it, another
+rebuild with nothing changed and a rebuild after one release changed. For advisory-site it also
+measures what a publish on merge costs in CI ("ci-cache"): no output folder, the `.cache/` folder
+of the build before that one release changed restored (as `actions/cache` restores it), and a
+signing key the cache's pickle was not signed with (each runner is a new machine), so only what
+needs no signature can be reused (the compiled stylesheet, the search index). The peer is Hugo
+followed by Pagefind's own binary over Hugo's output (`bench/hugo/` marks the release pages for
+Pagefind as our templates do), one shell command, so its time and memory include both. Each
 measurement is a fresh process:
 
 - wall: elapsed time of the command;
 - cpu: user + system time of the command and all its child processes (getrusage of children);
 - memory: the peak, sampled every 50 ms, of the summed PSS (proportional set size: shared pages
   are split between the processes sharing them, so forked workers are not double counted) and of
-  the summed RSS (which does count shared pages once per process) over the whole process tree.
-  Sampling can miss a spike shorter than 50 ms. Reading smaps_rollup costs the kernel time in
-  proportion to a process's memory, on the same cores: it slowed our builds by ~1 s and Hugo's
-  1.3 GB one more. So memory is measured in a separate pass of the first round, and the timed
-  builds are never sampled.
+  the summed RSS (which does count shared pages once per process) over the whole process tree,
+  the search indexer included. Sampling can miss a spike shorter than 50 ms. Reading smaps_rollup
+  costs the kernel time in proportion to a process's memory, on the same cores, so memory is
+  measured in a separate pass of the first round, and the timed builds are never sampled.
 
 Figures are the median of the repeats (memory: the maximum). On a shared machine wall times are
-noisy; CPU times much less so.
+noisy; CPU times much less so, and the ratios compare builds of the same run.
 
 The work folder (sites and outputs) defaults to /dev/shm, a RAM file system, where there is one.
 Hugo writes its pages from many threads at once; on this machine's ext4 disk their mkdir and
-open calls wait on each other in the kernel (20 s of system time, a 6 s build taking 10 to 19 s),
-which would flatter us, who write from two processes. On tmpfs Hugo takes 6.2 s at 10,000
-releases, like the issue's reference (6.6 s). The report names the file system it ran on.
+open calls wait on each other in the kernel, which would flatter us. The report names the file
+system it ran on.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import compileall
 import json
 import os
 import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -44,12 +50,13 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from advisory_site.search import pagefind_binary
 from bench.generate import copy_site_files, generate
 
 REPO = Path(__file__).resolve().parent.parent
 HUGO_SITE = Path(__file__).resolve().parent / "hugo"
 NOW = "2026-11-24T12:00:00+00:00"
-SCENARIOS = ("clean", "first-rebuild", "no-change", "one-change")
+SCENARIOS = ("clean", "first-rebuild", "no-change", "one-change", "ci-cache")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 INTERVAL = 0.05  # seconds between two memory samples
 
@@ -119,6 +126,7 @@ def measure(command: list[str], env: dict[str, str] | None = None, *, sampled: b
 
 class Generator:
     name = ""
+    scenarios: tuple[str, ...] = SCENARIOS
 
     def __init__(self, site: Path, work: Path) -> None:
         self.site = site
@@ -133,13 +141,21 @@ class Generator:
     def env(self) -> dict[str, str] | None:
         return None
 
+    def ci_runner(self) -> None:
+        """Make the next build a CI runner's: no output, ``.cache`` as CI restores it."""
+        raise NotImplementedError
+
 
 class Advisory(Generator):
     name = "advisory-site"
 
     def clean(self) -> None:
         shutil.rmtree(self.site / "_site", ignore_errors=True)
+        shutil.rmtree(self.site / "._site.spare", ignore_errors=True)
         shutil.rmtree(self.site / ".cache", ignore_errors=True)
+        if self.key_home is not None:
+            shutil.rmtree(self.key_home, ignore_errors=True)
+        self.key_home = None
 
     build_args: tuple[str, ...] = ()
 
@@ -154,12 +170,34 @@ class Advisory(Generator):
             *self.build_args,
         ]
 
+    key_home: Path | None = None  # the signing key's folder (XDG_CACHE_HOME) for the next builds
+
     def env(self) -> dict[str, str]:
-        return {**os.environ, "PYTHONPATH": str(REPO / "src")}
+        env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+        if self.key_home is not None:
+            env["XDG_CACHE_HOME"] = str(self.key_home)
+        return env
+
+    def keep_cache(self) -> None:
+        """Set aside ``.cache/`` as it is now: what the next CI run will restore."""
+        shutil.rmtree(self.work / "ci-cache", ignore_errors=True)
+        shutil.copytree(self.site / ".cache", self.work / "ci-cache")
+
+    def ci_runner(self) -> None:
+        shutil.rmtree(self.site / "_site", ignore_errors=True)
+        shutil.rmtree(self.site / "._site.spare", ignore_errors=True)
+        shutil.rmtree(self.site / ".cache", ignore_errors=True)
+        shutil.copytree(self.work / "ci-cache", self.site / ".cache")
+        # a new machine: a signing key of its own, which never signed the restored pickle
+        self.key_home = Path(tempfile.mkdtemp(prefix="runner-", dir=self.work))
 
 
 class Hugo(Generator):
-    name = "hugo"
+    """Hugo, then (unless ``search`` is off) Pagefind's binary over Hugo's output."""
+
+    name = "hugo + pagefind"
+    scenarios = ("clean", "first-rebuild", "no-change", "one-change")
+    search = True
 
     def clean(self) -> None:
         for folder in ("hugo-site", "hugo-out", "hugo-cache"):
@@ -168,7 +206,7 @@ class Hugo(Generator):
         shutil.copytree(HUGO_SITE, self.work / "hugo-site")
 
     def command(self) -> list[str]:
-        return [
+        hugo = [
             "hugo",
             "--quiet",
             "--source",
@@ -180,6 +218,10 @@ class Hugo(Generator):
             "--cacheDir",
             str(self.work / "hugo-cache"),
         ]
+        if not self.search:
+            return hugo
+        pagefind = [str(pagefind_binary()), "--site", str(self.work / "hugo-out"), "--quiet"]
+        return ["sh", "-c", f"{shlex.join(hugo)} && {shlex.join(pagefind)}"]
 
 
 def change_one_release(site: Path, round_number: int) -> None:
@@ -202,20 +244,21 @@ def corpus(count: int, work: Path) -> Path:
     return site
 
 
+Results = dict[str, dict[str, list[Sample]]]
+
+
 def run_size(
-    count: int, work: Path, repeat: int, *, build_args: tuple[str, ...] = ()
-) -> tuple[dict[str, dict[str, list[Sample]]], dict[str, dict[str, list[Sample]]]]:
+    count: int, work: Path, repeat: int, *, search: bool = True
+) -> tuple[Results, Results]:
     """The timed samples and the memory samples of every generator and scenario at ``count``."""
     site = corpus(count, work)
     ours = Advisory(site, work)
-    ours.build_args = build_args
-    generators: list[Generator] = [ours, Hugo(site, work)]
-    timed: dict[str, dict[str, list[Sample]]] = {
-        g.name: {s: [] for s in SCENARIOS} for g in generators
-    }
-    memory: dict[str, dict[str, list[Sample]]] = {
-        g.name: {s: [] for s in SCENARIOS} for g in generators
-    }
+    ours.build_args = () if search else ("--no-search",)
+    peer = Hugo(site, work)
+    peer.search = search
+    generators: list[Generator] = [ours, peer]
+    timed: Results = {g.name: {s: [] for s in g.scenarios} for g in generators}
+    memory: Results = {g.name: {s: [] for s in g.scenarios} for g in generators}
     # Every round times the scenarios with nothing watching the builds; the first round then
     # runs them all again with memory sampled, since sampling slows what it watches.
     passes = [(round_number, False) for round_number in range(repeat)]
@@ -223,23 +266,31 @@ def run_size(
     for number, (round_number, sampled) in enumerate(passes):
         results = memory if sampled else timed
         order = generators if number % 2 == 0 else generators[::-1]
+
+        def run(
+            scenario: str,
+            results: Results = results,
+            order: list[Generator] = order,
+            sampled: bool = sampled,
+        ) -> None:
+            for generator in order:
+                if scenario in generator.scenarios:
+                    results[generator.name][scenario].append(
+                        measure(generator.command(), generator.env(), sampled=sampled)
+                    )
+
         for generator in order:
             generator.clean()
-            results[generator.name]["clean"].append(
-                measure(generator.command(), generator.env(), sampled=sampled)
-            )
+        run("clean")
         # The first rebuild after a clean build writes a whole second folder (the spare that
         # later rebuilds update in place: output.py); press staff then rebuild many times.
-        for scenario in ("first-rebuild", "no-change"):
-            for generator in order:
-                results[generator.name][scenario].append(
-                    measure(generator.command(), generator.env(), sampled=sampled)
-                )
+        run("first-rebuild")
+        run("no-change")
+        ours.keep_cache()  # what CI restores: the cache of the last publish, before the change
         change_one_release(site, number)
-        for generator in order:
-            results[generator.name]["one-change"].append(
-                measure(generator.command(), generator.env(), sampled=sampled)
-            )
+        run("one-change")
+        ours.ci_runner()
+        run("ci-cache")
         what = "memory" if sampled else "timed"
         print(f"N={count}: round {round_number + 1} of {repeat} ({what}) done", file=sys.stderr)
     return timed, memory
@@ -275,37 +326,40 @@ def mib(value: float) -> str:
     return f"{value / 2**20:.0f}"
 
 
-def report(
-    count: int,
-    timed: dict[str, dict[str, list[Sample]]],
-    memory: dict[str, dict[str, list[Sample]]],
-    where: str,
-) -> str:
-    hugo_clean = statistics.median(s.wall for s in timed["hugo"]["clean"])
+def report(count: int, timed: Results, memory: Results, where: str) -> str:
+    peer = Hugo.name
+    peer_clean = statistics.median(s.wall for s in timed[peer]["clean"])
     lines = [
         f"### N = {count:,}",
         "",
-        f"Work folder on {where}; {os.cpu_count()} CPUs.",
+        (
+            f"Work folder on {where}; {os.cpu_count()} CPUs. Ratios: wall time over the median "
+            f"clean build of {peer} in this run ({peer_clean:.2f} s)."
+        ),
         "",
-        "| generator | build | wall s | CPU s | peak PSS MiB | peak RSS MiB | wall / Hugo clean |",
-        "|---|---|---|---|---|---|---|",
+        (
+            "| generator | build | wall s (each run) | wall s | CPU s | peak PSS MiB "
+            "| peak RSS MiB | wall / peer clean |"
+        ),
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, scenarios in timed.items():
         for scenario, samples in scenarios.items():
             wall = statistics.median(s.wall for s in samples)
+            runs = ", ".join(f"{s.wall:.2f}" for s in samples)
             cpu = statistics.median(s.cpu for s in samples)
             pss = max(s.pss for s in memory[name][scenario])
             rss = max(s.rss for s in memory[name][scenario])
             lines.append(
-                f"| {name} | {scenario} | {wall:.2f} | {cpu:.2f} | {mib(pss)} | {mib(rss)} "
-                f"| {wall / hugo_clean:.2f}x |"
+                f"| {name} | {scenario} | {runs} | {wall:.2f} | {cpu:.2f} | {mib(pss)} "
+                f"| {mib(rss)} | {wall / peer_clean:.2f}x |"
             )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--workdir",
@@ -317,7 +371,7 @@ def main() -> None:
     parser.add_argument(
         "--no-search",
         action="store_true",
-        help="build without the Pagefind index, like the issue's reference sites (no search)",
+        help="build without a search index, and the peer is Hugo alone",
     )
     args = parser.parse_args()
     if shutil.which("hugo") is None:
@@ -328,8 +382,7 @@ def main() -> None:
     compileall.compile_dir(REPO / "src", quiet=1)
     everything = {}
     for count in args.sizes:
-        build_args = ("--no-search",) if args.no_search else ()
-        timed, memory = run_size(count, args.workdir, args.repeat, build_args=build_args)
+        timed, memory = run_size(count, args.workdir, args.repeat, search=not args.no_search)
         everything[count] = {
             kind: {
                 name: {s: [asdict(x) for x in samples] for s, samples in scenarios.items()}

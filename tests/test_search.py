@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from lxml import html
 
 from advisory_site.cli import main
-from advisory_site.search import SearchError, index_site
+from advisory_site.search import SearchError, index_site, record, searchable
 from tests.conftest import (
     NOW_ISO,
     SITE_YAML,
@@ -274,3 +276,71 @@ def test_search_page_filters_match_what_pagefind_indexed(built: Path) -> None:
     assert list(offered["year"]) == ["2019", "2016"]  # newest first
     # the boxes are never sent to Search.gov by the plain form
     assert not search.xpath("//fieldset//input[@name]")
+
+
+def test_a_rebuild_with_no_release_changed_keeps_the_index_byte_for_byte(tmp_path: Path) -> None:
+    site = write_search_site(tmp_path / "site")
+    assert build_cli(site).returncode == 0
+    before = read_tree(site / "_site")  # the whole index, filter tables included
+    # a change that no record sees (a withdrawn release) leaves the index as it was, without
+    # running Pagefind
+    withdrawn = site / "content/releases/2018/withdrawn.md"
+    withdrawn.write_text(
+        withdrawn.read_text(encoding="utf-8") + "\nIt was the wrong one.\n", encoding="utf-8"
+    )
+    result = build_cli(site)
+    assert result.returncode == 0, result.stderr
+    assert "(no release changed: the last build's index, kept in .cache/)" in result.stdout
+    after = read_tree(site / "_site")
+    index = {path for path in before if path.startswith("pagefind/")}
+    assert index and {path: after[path] for path in index} == {p: before[p] for p in index}
+    assert set(after) - set(before) == set() and after != before
+
+
+def test_a_changed_release_is_indexed_anew(tmp_path: Path) -> None:
+    site = write_search_site(tmp_path / "site")
+    assert build_cli(site).returncode == 0
+    machines = site / "content/releases/2016/machines.md"
+    machines.write_text(
+        machines.read_text(encoding="utf-8") + "\nA paragraph about tabulators.\n", encoding="utf-8"
+    )
+    result = build_cli(site)
+    assert result.returncode == 0, result.stderr
+    assert "kept in .cache" not in result.stdout
+    assert "tabulators" in indexed_pages(site / "_site")[MACHINES_URL]["content"]
+
+
+def test_a_damaged_kept_index_is_made_again_never_published(tmp_path: Path) -> None:
+    site = write_search_site(tmp_path / "site")
+    assert build_cli(site).returncode == 0
+    clean = comparable_tree(site / "_site")
+    (entry,) = (site / ".cache/search").iterdir()
+    fragment = next((entry / "index/fragment").iterdir())
+    fragment.unlink()  # not written through: the published file may share its bytes
+    fragment.write_bytes(b"tampered")
+    shutil.rmtree(site / "_site")
+    result = build_cli(site)
+    assert result.returncode == 0, result.stderr
+    assert "kept in .cache" not in result.stdout
+    assert comparable_tree(site / "_site") == clean
+    assert b"tampered" not in every_byte(site / "_site")
+    # and the kept index is whole again
+    assert "kept in .cache" in build_cli(site).stdout
+
+
+def test_a_record_holds_only_what_is_searched(tmp_path: Path) -> None:
+    site = write_search_site(tmp_path / "site")
+    assert main(["build", "--site", str(site), "--now", NOW_ISO, "--no-search"]) == 0
+    from advisory_site.build import load_site, published  # noqa: PLC0415
+
+    loaded = published(load_site(site), datetime.fromisoformat(NOW_ISO))
+    documents = {r.url: record(r, loaded) for r in searchable(loaded)}
+    assert sorted(documents) == [MACHINES_URL, PHISHING_URL]
+    phishing = html.fromstring(documents[PHISHING_URL])
+    assert phishing.get("lang") == "en"
+    assert phishing.xpath("//h1")[0].text == "Ballot Phishing Warning"
+    # a tag quoted in the body stays text, as on the page; nothing runs or loads
+    assert "a <img src=x onerror=alert(1)> tag" in phishing.text_content()
+    assert not phishing.xpath("//img | //script | //link")
+    # the facts feed filters and results, but are not searched
+    assert phishing.xpath("//*[@data-pagefind-ignore]//*[@data-pagefind-filter='agency']")

@@ -891,7 +891,7 @@ def listing_contexts(
 
 
 def search_filters(site: Site) -> tuple[SearchFilter, ...]:
-    """The search page's filters, with the values release pages give Pagefind (release.html)."""
+    """The search page's filters, with the values the releases' search records give Pagefind."""
     config = site.config
     releases = tuple(r for r in site.releases if not r.withdrawn)  # not indexed
 

@@ -47,8 +47,8 @@ from advisory_site.ledger import (
     public_pem,
 )
 from advisory_site.lint import LintWarning, lint_site
-from advisory_site.models import Site
-from advisory_site.search import INDEX_FOLDER, index_site
+from advisory_site.search import CACHE as SEARCH_CACHE
+from advisory_site.search import INDEX_FOLDER, index_releases, searchable
 from advisory_site.urls import make_slug, release_url
 
 T = TypeVar("T")
@@ -330,12 +330,22 @@ def run_build(args: argparse.Namespace) -> int:
         signing_key=private_key(key_text) if key_text.strip() else None,
     )
 
+    reused = False
+
     def prepare(planning: Planning) -> Callable[[Path], None] | None:
         report_warnings(planning.warnings, args)
-        return index_site if searchable(planning.site) and not args.no_search else None
+        if args.no_search or not searchable(planning.site):
+            return None
+
+        def index(staging: Path) -> None:
+            nonlocal reused
+            reused = index_releases(planning.site, staging, cache=site_dir / SEARCH_CACHE)
+
+        return index
 
     outcome = build_into(options, output, prepare=prepare)
-    search = not args.no_search and searchable(outcome.site) > 0
+    indexed = len(searchable(outcome.site))
+    search = not args.no_search and indexed > 0
     elapsed = time.perf_counter() - started
     print(
         f"Built {outcome.pages} pages and {outcome.feeds} feeds from "
@@ -350,7 +360,8 @@ def run_build(args: argparse.Namespace) -> int:
     if args.no_search:
         print("Search was skipped (--no-search): the search page finds nothing in this build.")
     elif search:
-        print(f"Indexed {searchable(outcome.site)} releases for search in {output / 'pagefind'}.")
+        kept = " (no release changed: the last build's index, kept in .cache/)" if reused else ""
+        print(f"Indexed {indexed} releases for search in {output / INDEX_FOLDER}{kept}.")
     else:
         print("Search has nothing to index: no release is published (or all are withdrawn).")
     upcoming = outcome.next_release_at
@@ -371,10 +382,6 @@ def run_build(args: argparse.Namespace) -> int:
             return EXIT_CONTENT
         print("Verified: the incremental build is byte for byte a clean build.")
     return EXIT_OK
-
-
-def searchable(site: Site) -> int:
-    return sum(1 for release in site.releases if not release.withdrawn)
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -216,7 +216,7 @@ class RedirectContext:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FilterOption:
-    value: str  # exactly as release pages give it to Pagefind (data-pagefind-filter)
+    value: str  # exactly as the search records give it to Pagefind (search.record)
     count: int  # published releases with this value
 
 
