@@ -9,7 +9,9 @@ rebuild with nothing changed and a rebuild after one release changed. For adviso
 measures what a publish on merge costs in CI ("ci-cache"): no output folder, the `.cache/` folder
 of the build before that one release changed restored (as `actions/cache` restores it), and a
 signing key the cache's pickle was not signed with (each runner is a new machine), so only what
-needs no signature can be reused (the compiled stylesheet, the search index). The peer is Hugo
+needs no signature can be reused (the compiled stylesheet, the search index); "ci-cache+key" is
+the same with the repository secret the publish workflow passes (ADVISORY_SITE_CACHE_KEY), so the
+releases of the pickle are reused too. The peer is Hugo
 followed by Pagefind's own binary over Hugo's output (`bench/hugo/` marks the release pages for
 Pagefind as our templates do), one shell command, so its time and memory include both. Each
 measurement is a fresh process:
@@ -56,7 +58,8 @@ from bench.generate import copy_site_files, generate
 REPO = Path(__file__).resolve().parent.parent
 HUGO_SITE = Path(__file__).resolve().parent / "hugo"
 NOW = "2026-11-24T12:00:00+00:00"
-SCENARIOS = ("clean", "first-rebuild", "no-change", "one-change", "ci-cache")
+SCENARIOS = ("clean", "first-rebuild", "no-change", "one-change", "ci-cache", "ci-cache+key")
+SECRET = "bench secret"  # noqa: S105 - stands for the publish workflow's repository secret
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 INTERVAL = 0.05  # seconds between two memory samples
 
@@ -72,7 +75,11 @@ class Sample:
 def descendants(pid: int) -> list[int]:
     found = [pid]
     for parent in found:  # grows while we walk it
-        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+        try:
+            tasks = list(Path(f"/proc/{parent}/task").glob("*/children"))
+        except OSError:  # it ended meanwhile
+            continue
+        for task in tasks:
             try:
                 found.extend(int(child) for child in task.read_text().split())
             except OSError:
@@ -141,7 +148,7 @@ class Generator:
     def env(self) -> dict[str, str] | None:
         return None
 
-    def ci_runner(self) -> None:
+    def ci_runner(self, *, secret: bool = False) -> None:
         """Make the next build a CI runner's: no output, ``.cache`` as CI restores it."""
         raise NotImplementedError
 
@@ -156,6 +163,7 @@ class Advisory(Generator):
         if self.key_home is not None:
             shutil.rmtree(self.key_home, ignore_errors=True)
         self.key_home = None
+        self.secret = True
 
     build_args: tuple[str, ...] = ()
 
@@ -171,9 +179,13 @@ class Advisory(Generator):
         ]
 
     key_home: Path | None = None  # the signing key's folder (XDG_CACHE_HOME) for the next builds
+    secret = True  # builds sign their cache with SECRET, as the publish workflow does
 
     def env(self) -> dict[str, str]:
         env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+        env.pop("ADVISORY_SITE_CACHE_KEY", None)
+        if self.secret:
+            env["ADVISORY_SITE_CACHE_KEY"] = SECRET
         if self.key_home is not None:
             env["XDG_CACHE_HOME"] = str(self.key_home)
         return env
@@ -183,7 +195,12 @@ class Advisory(Generator):
         shutil.rmtree(self.work / "ci-cache", ignore_errors=True)
         shutil.copytree(self.site / ".cache", self.work / "ci-cache")
 
-    def ci_runner(self) -> None:
+    def ci_runner(self, *, secret: bool = False) -> None:
+        """A new runner: without ``secret`` the restored pickle is signed with a key it does
+        not have (no repository secret), with it the pickle is good."""
+        self.secret = secret
+        if self.key_home is not None:
+            shutil.rmtree(self.key_home, ignore_errors=True)
         shutil.rmtree(self.site / "_site", ignore_errors=True)
         shutil.rmtree(self.site / "._site.spare", ignore_errors=True)
         shutil.rmtree(self.site / ".cache", ignore_errors=True)
@@ -291,6 +308,8 @@ def run_size(
         run("one-change")
         ours.ci_runner()
         run("ci-cache")
+        ours.ci_runner(secret=True)
+        run("ci-cache+key")
         what = "memory" if sampled else "timed"
         print(f"N={count}: round {round_number + 1} of {repeat} ({what}) done", file=sys.stderr)
     return timed, memory
@@ -329,6 +348,7 @@ def mib(value: float) -> str:
 def report(count: int, timed: Results, memory: Results, where: str) -> str:
     peer = Hugo.name
     peer_clean = statistics.median(s.wall for s in timed[peer]["clean"])
+    peer_cpu = statistics.median(s.cpu for s in timed[peer]["clean"])
     lines = [
         f"### N = {count:,}",
         "",
@@ -339,9 +359,9 @@ def report(count: int, timed: Results, memory: Results, where: str) -> str:
         "",
         (
             "| generator | build | wall s (each run) | wall s | CPU s | peak PSS MiB "
-            "| peak RSS MiB | wall / peer clean |"
+            "| peak RSS MiB | wall / peer clean | CPU / peer clean |"
         ),
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, scenarios in timed.items():
         for scenario, samples in scenarios.items():
@@ -352,7 +372,7 @@ def report(count: int, timed: Results, memory: Results, where: str) -> str:
             rss = max(s.rss for s in memory[name][scenario])
             lines.append(
                 f"| {name} | {scenario} | {runs} | {wall:.2f} | {cpu:.2f} | {mib(pss)} "
-                f"| {mib(rss)} | {wall / peer_clean:.2f}x |"
+                f"| {mib(rss)} | {wall / peer_clean:.2f}x | {cpu / peer_cpu:.2f}x |"
             )
     return "\n".join(lines)
 

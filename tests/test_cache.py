@@ -14,7 +14,7 @@ from typing import TypeVar
 import pytest
 
 from advisory_site.build import load_site
-from advisory_site.cache import cache_file
+from advisory_site.cache import cache_file, engine_digest, load_cache
 from advisory_site.cli import main
 from advisory_site.errors import ContentError
 from advisory_site.models import Withdrawal
@@ -40,6 +40,7 @@ def numbered(number: int, *, body: str = "") -> str:
 @pytest.fixture(autouse=True)
 def own_signing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    monkeypatch.delenv("ADVISORY_SITE_CACHE_KEY", raising=False)
 
 
 def clean_build(site: Path, scratch: Path) -> dict[str, bytes]:
@@ -241,3 +242,21 @@ def test_a_failed_build_leaves_no_half_written_cache(make_site: MakeSite) -> Non
     assert (
         main(["build", "--no-search", "--site", str(site), "--now", NOW_ISO, "--verify-cache"]) == 0
     )
+
+
+def test_a_secret_key_makes_the_cache_good_on_another_machine(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site({f"content/releases/2016/r{n}.md": numbered(n) for n in range(3)})
+    monkeypatch.setenv("ADVISORY_SITE_CACHE_KEY", "a repository secret")
+    assert main(["build", "--no-search", "--site", str(site), "--now", NOW_ISO]) == 0
+    engine = engine_digest()
+    assert load_cache(site, engine) is not None
+    # another runner: a user cache folder of its own, the same secret
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-runner"))
+    assert load_cache(site, engine) is not None
+    # without the secret (a fork's pull request), or with another one, it is not trusted
+    monkeypatch.delenv("ADVISORY_SITE_CACHE_KEY")
+    assert load_cache(site, engine) is None
+    monkeypatch.setenv("ADVISORY_SITE_CACHE_KEY", "another secret")
+    assert load_cache(site, engine) is None

@@ -8,9 +8,9 @@ upgraded engine never reuses what an older one made. Deleting the folder gives a
 The cache is one file written atomically (a temporary file, renamed once the output folder was
 swapped in; a clean build writes the releases into it as it loads them): a build killed at any
 moment leaves either the previous cache or none. The file is signed with a key kept outside the
-site (in the user's cache folder), because it is a pickle: a ``.cache`` folder slipped into a
-pull request must never run code in CI. A file that is truncated, unsigned, of another format or
-another engine is ignored.
+site (in the user's cache folder, or a secret in $ADVISORY_SITE_CACHE_KEY on CI runners), because
+it is a pickle: a ``.cache`` folder slipped into a pull request must never run code in CI. A file
+that is truncated, unsigned, of another format or another engine is ignored.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ CACHE_DIR = ".cache"
 CACHE_FILE = "build-cache.pickle"
 PREVIEW_CACHE_FILE = "preview-cache.pickle"  # the preview server's builds (drafts, its own URL)
 _MAGIC = b"advisory-site build cache 2\n"
+KEY_VARIABLE = "ADVISORY_SITE_CACHE_KEY"  # a secret to sign with instead of the per-user key
 _LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "pyyaml", "python-slugify", "tzdata")
 
 Stat = tuple[int, int, int]  # inode, size, modification time (ns) of an output file
@@ -210,7 +211,12 @@ def cache_file(site_dir: Path, name: str = CACHE_FILE) -> Path:
 
 
 def _signing_key() -> bytes | None:
-    """The per-user key that signs cache files, created on first use; None if impossible."""
+    """The key that signs cache files: $ADVISORY_SITE_CACHE_KEY where set (CI runners, each a new
+    machine, get it from a repository secret), else the per-user one, created on first use; None
+    if impossible."""
+    given = os.environ.get(KEY_VARIABLE, "")
+    if given:
+        return hashlib.sha256(b"advisory-site cache key\0" + given.encode()).digest()
     home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     file = Path(home) / "advisory-site" / "cache-key"
     try:
