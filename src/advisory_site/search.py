@@ -25,6 +25,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from html import escape
 from importlib import metadata
@@ -37,6 +38,7 @@ INDEX_FOLDER = "pagefind"  # where the index goes in the output folder, served a
 BINARY_VARIABLE = "PAGEFIND_BINARY_PATH"  # Pagefind's own override of its bundled binary
 CACHE = Path(".cache/search")
 MANIFEST = "manifest.sha256"
+STALE = 3600  # seconds after which a build that left records or a half-kept entry is gone
 # Bump when what a record holds, or how Pagefind is run, changes.
 _FORMAT = b"advisory-site search 1"
 
@@ -121,7 +123,10 @@ def index_releases(
     if cache is not None and _restore(cache / key, target):
         return True
     shutil.rmtree(target, ignore_errors=True)  # Pagefind must never write into a kept file
-    with tempfile.TemporaryDirectory(prefix="advisory-search-") as folder:
+    if cache is not None:
+        _remove_stale(cache)
+        cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".records-", dir=cache) as folder:
         source = Path(folder)
         for url, document in records:
             page = source / url.strip("/") / "index.html"
@@ -189,6 +194,18 @@ def _files(folder: Path) -> Iterator[str]:
             yield Path(parent, name).relative_to(folder).as_posix()
 
 
+def _remove_stale(cache: Path) -> None:
+    """Remove what builds killed midway left in ``cache`` (records, entries being kept), once
+    old enough that no build still running can be using it."""
+    try:
+        leftovers = [p for p in cache.iterdir() if p.name.startswith((".records-", ".new-"))]
+        for leftover in leftovers:
+            if time.time() - leftover.stat().st_mtime > STALE:
+                shutil.rmtree(leftover, ignore_errors=True)
+    except OSError:
+        return
+
+
 def _restore(entry: Path, target: Path) -> bool:
     """Link (or copy) the kept index ``entry`` into ``target`` if every file is whole."""
     try:
@@ -237,7 +254,7 @@ def _keep(target: Path, cache: Path, key: str) -> None:
         shutil.rmtree(entry, ignore_errors=True)
         partial.rename(entry)
         for other in cache.iterdir():
-            if other.name != key:
+            if other.name != key and not other.name.startswith((".records-", ".new-")):
                 shutil.rmtree(other, ignore_errors=True)
     except OSError:
         return
