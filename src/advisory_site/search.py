@@ -171,18 +171,21 @@ def _explain(output: str) -> str:
 
 
 def _key(records: list[tuple[str, str]], executable: Path) -> str:
-    """The hash of the records and of the indexer that turns them into an index."""
+    """The hash of the records and of the indexer that turns them into an index.
+
+    The bundled binary is known by its package's version and its size (the same on every
+    machine, where its path and time are not: CI installs it afresh each run); another one
+    ($PAGEFIND_BINARY_PATH) by the hash of its bytes.
+    """
     digest = hashlib.sha256(_FORMAT)
     try:
-        version = metadata.version("pagefind-bin")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    try:
-        found = executable.stat()
-        binary = f"{executable}:{found.st_size}:{found.st_mtime_ns}"
-    except OSError:
+        if os.environ.get(BINARY_VARIABLE):
+            binary = hashlib.sha256(executable.read_bytes()).hexdigest()
+        else:
+            binary = f"{metadata.version('pagefind-bin')}:{executable.stat().st_size}"
+    except (OSError, metadata.PackageNotFoundError):
         binary = str(executable)
-    digest.update(f"\0{version}\0{binary}\0{len(records)}\0".encode())
+    digest.update(f"\0{binary}\0{len(records)}\0".encode())
     for url, document in records:
         digest.update(url.encode() + b"\0" + document.encode() + b"\0")
     return digest.hexdigest()[:32]
