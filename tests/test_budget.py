@@ -35,6 +35,7 @@ HOSTILE = [
     ("quotes", "'a " * 40_000, "has too much Markdown markup in long paragraphs", 0),
     ("headings", "a\n---\n" * 16_666, "has 16,666 headings or rules in a block", 0),
     ("items", "- x\n    " * 30_000, "has 30,000 list items", 20_000),
+    ("fences", "~~~\n" * 6_000, "has 6,000 code fences", 5_000),
     (
         "nesting",
         "".join("    " * level + "- x\n" for level in range(300)),

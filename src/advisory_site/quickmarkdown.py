@@ -81,6 +81,7 @@ _ITEM = re.compile(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]", re.MULTILINE)
 _SPLIT_COST = 100_000_000  # lines that split a block times its length: about 0.4 s
 # a line that splits its block: a '#' heading, a setext underline or a rule
 _SPLITS = re.compile(r"^(?:#|[=-]+[ \t]*$| {0,3}(?:[-*_] {0,2}){3,}[ \t]*$)", re.MULTILINE)
+_MAX_FENCES = 5_000  # code fences: about 30 microseconds each
 _MAX_BLOCKS = 20_000  # blocks (between blank lines): quotes, lists and definitions slow past this
 _CODE_COST = 5_000_000_000  # indented blocks times the text's length: about 1 s of copying
 _FOOTNOTE_COST = 50_000_000  # footnotes in a block times its length: about 0.5 s
@@ -245,12 +246,9 @@ def _excerpt(text: str) -> str:
     return text.split("\n", 1)[0][:60]
 
 
-def _check_blocks(text: str, lines: list[str]) -> None:
-    """Refuse a text with more blocks or list items than Markdown handles in reasonable time,
-    or whose indented (code) blocks, headings, rules or footnote definitions it would copy
-    again and again: each code block after another is added to the one before by copying it,
-    and each heading, rule or footnote definition inside a block puts the rest of the block
-    back by copying it (and every block processor tests that rest again)."""
+def _check_counts(text: str, lines: list[str]) -> None:
+    """Refuse a text with more blocks, code fences or list items than Markdown handles in
+    reasonable time (each costs tens of microseconds, more as there are more)."""
     length = len(text)
     if length > 2 * _MAX_BLOCKS:  # each block takes a character and a blank line
         blocks = text.count("\n\n")
@@ -261,6 +259,15 @@ def _check_blocks(text: str, lines: list[str]) -> None:
                 "split it into several files",
                 line=_line_of(lines, "\n\n", _MAX_BLOCKS),
             )
+    if length > 3 * _MAX_FENCES:  # each fence takes three characters
+        fences = text.count("~~~") + text.count("```")
+        if fences > _MAX_FENCES:
+            raise UnrenderableError(
+                f"has {fences:,} code fences (``` or ~~~): "
+                f"Markdown takes too long on more than {_MAX_FENCES:,}",
+                "split it into several files",
+                line=_line_of_fence(lines, _MAX_FENCES),
+            )
     if length > 4 * _MAX_ITEMS:  # each item takes a line of at least three characters
         items = _ITEM.findall(text)
         if len(items) > _MAX_ITEMS:
@@ -270,6 +277,15 @@ def _check_blocks(text: str, lines: list[str]) -> None:
                 "split it into several files",
                 line=[n for n, line in enumerate(lines) if _ITEM.match(line)][_MAX_ITEMS],
             )
+
+
+def _check_blocks(text: str, lines: list[str]) -> None:
+    """Refuse a text whose indented (code) blocks, headings, rules or footnote definitions
+    Markdown would copy again and again: each code block after another is added to the one
+    before by copying it, and each heading, rule or footnote definition inside a block puts
+    the rest of the block back by copying it (and every block processor tests that rest
+    again)."""
+    length = len(text)
     if length * length > 2 * _CODE_COST:
         indented = text.count("\n\n    ") + text.count("\n\n\t")
         if indented * length > _CODE_COST:
@@ -304,6 +320,15 @@ def _check_blocks(text: str, lines: list[str]) -> None:
             offset += len(block) + 2
 
 
+def _line_of_fence(lines: list[str], count: int) -> int:
+    """The line at which the code fences of ``lines`` pass ``count``."""
+    for number, line in enumerate(lines):
+        count -= line.count("~~~") + line.count("```")
+        if count < 0:
+            return number
+    return 0
+
+
 def _line_of(lines: list[str], string: str, count: int) -> int:
     """The line at which the occurrences of ``string`` in ``lines`` (joined) pass ``count``."""
     if string.startswith("\n\n"):  # a blank line, then what follows it
@@ -332,6 +357,7 @@ class _Guard(Preprocessor):
         if _DEEP.match(text) or _DEEP_LINE.search(text):
             _check_depth(lines)
         _check_tags(text)
+        _check_counts(text, lines)
         _check_blocks(text, lines)
         # each markup string is at least one character long
         markup = sum(map(text.count, _MARKUP)) if len(text) > _MAX_MARKUP else 0
