@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Page
 
 from advisory_site.cli import main
@@ -28,6 +29,11 @@ ARTIFACTS = REPO / "test-artifacts" / "screenshots"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 WIDTHS = (375, 1280)
 SEED = "/news/2016/10/07/joint-statement-department-homeland-security-and-office-director-national/"
+# the sample release with a photo in its folder (a figure with a caption, WebP variants)
+PHOTO = (
+    "/news/2019/06/20/remarks-by-the-secretary-at-the-southern-port-of-entry-modernization-"
+    "ceremony/"
+)
 
 # One page of every type the site generates. The sample site is built with three releases a page,
 # so that listings have USWDS pagination too.
@@ -41,6 +47,7 @@ PAGE_TYPES = {
     "agencies": "/agencies/",
     "agency": "/agencies/dhs/",
     "release": SEED,
+    "release-photo": PHOTO,
     "page": "/about/",
     "not-found": "/404.html",
     "subscribe": "/subscribe/",
@@ -54,6 +61,7 @@ _TYPE_PATTERNS = (
     ("news", r"news/index\.html"),
     ("news-page-2", r"news/page/\d+/index\.html"),
     ("year", r"news/\d{4}/(page/\d+/)?index\.html"),
+    ("release-photo", re.escape(PHOTO.lstrip("/")) + r"index\.html"),
     ("release", r"news/\d{4}/\d\d/\d\d/[^/]+/index\.html"),
     ("changes", r"news/\d{4}/\d\d/\d\d/[^/]+/changes/index\.html"),
     ("topics", r"topics/index\.html"),
@@ -195,6 +203,54 @@ def test_page_fits_a_320_pixel_screen(browser: Browser, base_url: str, name: str
     overflow = page.evaluate("document.documentElement.scrollWidth")
     context.close()
     assert overflow <= 320
+
+
+# Every image of a page, scrolled into view (lazy ones load then) and waited for: its address
+# as chosen from srcset, and its decoded width (0 if it did not load).
+_IMAGES = """async () => {
+  const found = [];
+  for (const img of Array.from(document.images)) {
+    img.scrollIntoView();
+    try { await img.decode(); } catch (error) { /* reported as naturalWidth 0 */ }
+    found.push([img.currentSrc || img.src, img.naturalWidth]);
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_image_on_every_page_loads(
+    browser: Browser, built_site: Path, base_url: str, width: int
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    broken: list[str] = []
+    seen: dict[str, list[str]] = {}
+    for file in sorted(built_site.rglob("*.html")):
+        path = "/" + file.relative_to(built_site).as_posix().removesuffix("index.html")
+        page.goto(base_url + path)
+        for src, natural in page.evaluate(_IMAGES):
+            seen.setdefault(path, []).append(urlsplit(src).path)
+            if natural <= 0:
+                broken.append(f"{path}: {src}")
+    context.close()
+    assert broken == []
+    # the photo's variant fits the screen: a phone takes the 480-pixel WebP, a desktop the 800
+    (photo,) = [src for src in seen[PHOTO] if src.startswith(PHOTO)]
+    assert photo == f"{PHOTO}new-inspection-lanes-{480 if width == 375 else 800}.webp"
+
+
+def test_the_published_sample_photo_has_no_metadata(built_site: Path) -> None:
+    """The sample photo was made with a camera make, model and GPS position: none is published."""
+    source = REPO / "content/releases/2019/remarks-port-of-entry-modernization"
+    with Image.open(source / "new-inspection-lanes.jpg") as original:
+        assert original.getexif().get_ifd(0x8825)  # the original carries a position
+    published = sorted((built_site / PHOTO.lstrip("/")).glob("new-inspection-lanes*"))
+    assert len(published) == 5
+    for file in published:
+        with Image.open(file) as image:
+            assert not image.getexif() and not image.getexif().get_ifd(0x8825), file.name
+            assert "exif" not in image.info, file.name
 
 
 def test_every_html_file_is_valid(built_site: Path) -> None:

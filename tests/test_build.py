@@ -164,10 +164,12 @@ def test_base_url_path_prefixes_internal_links(make_site: MakeSite) -> None:
         {
             "content/releases/a.md": release("Prefixed").replace(
                 "Body of Prefixed.",
-                "See [about](/about/), [CISA](https://www.cisa.gov/) and ![](/static/x.png).",
+                "See [about](/about/), [CISA](https://www.cisa.gov/) and ![a map](/static/x.png).",
             )
         }
     )
+    (site / "static").mkdir()
+    (site / "static/x.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     files = build_files(site, base_url="https://agency.github.io/press/")
     home = text(files, "index.html")
     assert 'href="/press/news/2016/10/07/prefixed/"' in home

@@ -35,7 +35,8 @@ from advisory_site.ledger import (
     schema,
 )
 from advisory_site.lint import LintWarning, Memo, lint_site
-from advisory_site.models import Release, Site, SiteConfig, grouped, long_date
+from advisory_site.media import Media
+from advisory_site.models import MediaFile, Release, Site, SiteConfig, grouped, long_date
 from advisory_site.render import Renderer
 from advisory_site.security import (
     SECURITY_TXT,
@@ -176,6 +177,20 @@ class Plan:
         return sum(1 for file in self.files if file.path.endswith(".html"))
 
 
+def site_warnings(
+    site: Site,
+    site_dir: Path,
+    lint_memo: Memo | None = None,
+    linted: Mapping[str, tuple[ContentError, ...]] | None = None,
+) -> tuple[LintWarning, ...]:
+    """The content lint's findings and the files of release folders left unused, in order."""
+    found = (
+        *lint_site(site, site_dir, lint_memo, linted),
+        *(LintWarning(problem) for problem in site.media_warnings),
+    )
+    return tuple(sorted(found, key=lambda warning: warning.problem.sort_key()))
+
+
 def load_site(
     site_dir: Path,
     *,
@@ -201,7 +216,31 @@ def load_site(
     pages = load_pages(site_dir, config, renderer, errors)
     if errors:
         raise BuildError(errors)
-    return Site(config=config, releases=tuple(releases), pages=tuple(pages))
+    media = Media(
+        site_dir,
+        site_csp(config),
+        config.path_prefix,
+        sources=(release.source for release in releases),
+    )
+    releases = [media.release(release) for release in releases]
+    pages = [media.page(page) for page in pages]
+    if media.errors:
+        raise BuildError(media.errors)
+    return Site(
+        config=config,
+        releases=tuple(releases),
+        pages=tuple(pages),
+        media=tuple(media.files),
+        media_warnings=tuple(media.warnings),
+    )
+
+
+def site_csp(config: SiteConfig) -> str:
+    """The Content-Security-Policy of every page of the site."""
+    return content_security_policy(
+        form_actions=[SEARCHGOV_ORIGIN] if config.searchgov_affiliate else [],
+        image_hosts=config.image_hosts,
+    )
 
 
 def is_published(release: Release, now: datetime, *, drafts: bool, future: bool) -> bool:
@@ -307,7 +346,7 @@ def plan(
         histories=histories,
         signing_key=options.signing_key,
     )
-    warnings = lint_site(everything, options.site_dir, lint_memo, linted)
+    warnings = site_warnings(everything, options.site_dir, lint_memo, linted)
     warnings += silent_edits(site, histories)
     return Planning(
         site=site,
@@ -340,9 +379,7 @@ def plan_site(
     assets = build_assets(site_dir)
     view = SiteView(
         config=site.config,
-        csp=content_security_policy(
-            form_actions=[SEARCHGOV_ORIGIN] if site.config.searchgov_affiliate else []
-        ),
+        csp=site_csp(site.config),
         feeds=feed_links(feeds[0]),
         assets=dict(assets.urls),
     )
@@ -419,12 +456,21 @@ def plan_site(
         add(PUBLIC_KEY_URL.lstrip("/"), public_pem(public))
     for path, data in (*assets.files, *static_files(site_dir / "static")):
         add(path, data)
+    for file in published_media(site):
+        add(file.path, file.data, owner=file.owner)
     if site.config.security and now is not None:  # `check` plans without a clock
         add(SECURITY_TXT, security_txt(site.config, now, ledger.public_key))
     errors.extend(output_problems(site.config, files))
     if errors:
         raise BuildError(errors)
     return [files[path] for path in sorted(files)]
+
+
+def published_media(site: Site) -> Iterator[MediaFile]:
+    """The files of the releases and pages ``site`` publishes (not of drafts left out)."""
+    published = {release.source for release in site.releases}
+    published.update(page.source for page in site.pages)
+    return (file for file in site.media if file.owner in published)
 
 
 def output_problems(config: SiteConfig, files: Mapping[str, Planned]) -> Iterator[ContentError]:

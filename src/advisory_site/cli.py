@@ -32,6 +32,7 @@ from advisory_site.build import (
     rendered,
     silent_edits,
     site_histories,
+    site_warnings,
 )
 from advisory_site.cache import CACHE_DIR
 from advisory_site.cicommands import CI_COMMANDS, add_ci_commands, run_ci_command
@@ -46,7 +47,7 @@ from advisory_site.ledger import (
     private_pem,
     public_pem,
 )
-from advisory_site.lint import LintWarning, lint_site
+from advisory_site.lint import LintWarning
 from advisory_site.search import CACHE as SEARCH_CACHE
 from advisory_site.search import INDEX_FOLDER, index_releases, searchable
 from advisory_site.urls import make_slug, release_url
@@ -401,7 +402,7 @@ def run_check(args: argparse.Namespace) -> int:
     )
     histories, unavailable = site_histories(live, args.site, now)
     edits = silent_edits(live, histories)
-    warnings = lint_site(site, args.site) + edits
+    warnings = site_warnings(site, args.site) + edits
     summarise_silent_edits(edits, args)
     report_warnings(warnings, args)
     drafts = sum(1 for r in site.releases if r.draft)

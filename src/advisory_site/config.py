@@ -41,6 +41,7 @@ _SITE_KEYS = (
     "agencies",
     "kinds",
     "footer_links",
+    "image_hosts",
     "page_size",
     "home_size",
     "feed_size",
@@ -139,7 +140,26 @@ def _read_config(reader: FieldReader) -> SiteConfig:
         email_updates=_read_email_updates(reader, topics, agencies),
         accept_public_embargoes=reader.boolean("accept_public_embargoes", default=False),
         time_limit=reader.integer("time_limit", default=DEFAULT_SECONDS, maximum=MAX_SECONDS),
+        image_hosts=tuple(_read_image_hosts(reader)),
     )
+
+
+def _read_image_hosts(reader: FieldReader) -> list[str]:
+    """``image_hosts``: the https:// origins remote images may come from (the CSP's img-src)."""
+    hosts = []
+    for index, value in reader.text_list("image_hosts"):
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname or parts.path.strip("/") or parts.query:
+            where, key = (
+                (reader.nested("image_hosts"), index) if index >= 0 else (reader, "image_hosts")
+            )
+            where.error(
+                key,
+                f"expected an https:// origin such as https://www.dhs.gov, got '{value}'",
+            )
+            continue
+        hosts.append(f"https://{parts.netloc.lower()}")
+    return hosts
 
 
 def _read_email_updates(

@@ -17,6 +17,7 @@ from advisory_site.errors import ContentError, suggest
 from advisory_site.fields import FieldReader, lookup_table
 from advisory_site.frontmatter import Document, decode, parse_document
 from advisory_site.lint import lint_document
+from advisory_site.media import images_without_alt, references
 from advisory_site.models import (
     Agency,
     Kind,
@@ -280,7 +281,7 @@ def parse_release(
         for index, value in reader.text_list("topics")
         if (topic := reader.choice("topics", value, lookups.topics, index)) is not None
     )
-    slug = reader.text("slug") or make_slug(title)
+    slug = reader.text("slug") or folder_slug(path) or make_slug(title)
     if reader.has("slug") and (problem := slug_problem(slug)):
         reader.error("slug", problem)
     elif title and not slug:
@@ -300,6 +301,7 @@ def parse_release(
     html = body.html
     if not check_body(document, html, path, errors):
         return None
+    refs = references(html, document.body, document.body_line)
     changes = [update.date for _, update in updates]
     if withdrawal is not None and withdrawal.date is not None:
         changes.append(withdrawal.date)
@@ -324,7 +326,15 @@ def parse_release(
         withdrawal=withdrawal,
         superseded_by=superseded_by,
         summary_in_body=not summary or summary in Markup(html).striptags(),  # noqa: S704 - sanitised
+        references=refs,
     )
+
+
+def folder_slug(path: str) -> str:
+    """The slug of a release kept as a folder (``.../port-visit/index.md``): its folder's name;
+    '' for a release kept as a file."""
+    pure = PurePosixPath(path)
+    return make_slug(pure.parent.name) if pure.name == "index.md" else ""
 
 
 def _read_withdrawal(
@@ -369,9 +379,23 @@ def _read_withdrawal(
 
 
 def check_body(document: Document, html: str, path: str, errors: list[ContentError]) -> bool:
-    """False (with errors added) if the rendered body loads anything over plain HTTP."""
+    """False (with errors added) if the rendered body loads anything over plain HTTP or has an
+    image without alt text (Section 508 requires it)."""
     if not any(start in html for start in _LOADING_STARTS):
         return True  # the sanitised body has nothing that loads anything
+    missing = images_without_alt(html, document.body, document.body_line)
+    for src, line, column in missing:
+        errors.append(
+            ContentError(
+                path=path,
+                line=line,
+                column=column,
+                field="body",
+                message=f"the image {src} has no alt text" if src else "an image has no alt text",
+                hint="describe what it shows between the brackets: ![The Secretary speaks at "
+                "the port of entry](photo.jpg); readers who cannot see it hear this",
+            )
+        )
     insecure = insecure_assets(html)
     for url in insecure:
         offset = document.body.find(url)
@@ -385,7 +409,7 @@ def check_body(document: Document, html: str, path: str, errors: list[ContentErr
                 hint="use its https:// address",
             )
         )
-    return not insecure
+    return not insecure and not missing
 
 
 def _read_kind(reader: FieldReader, config: SiteConfig, lookups: Lookups) -> Kind:
@@ -546,6 +570,7 @@ def load_pages(
                 summary=summary or body.first_paragraph,
                 body_html=prefix_links(body.html, config.path_prefix),
                 url=page_url(name),
+                references=references(body.html, document.body, document.body_line),
             )
         )
     return pages

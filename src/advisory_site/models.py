@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from advisory_site.errors import ContentError
 from advisory_site.pickling import quick_pickle
 
 DEFAULT_PHONE_FORMAT = r"^\d{3}-\d{3}-\d{4}$"
@@ -140,6 +141,7 @@ class SiteConfig:
     # whether a public repository may hold embargoed and draft releases (embargo-check)
     accept_public_embargoes: bool = False
     time_limit: int = 5  # processor seconds one release or page may take to render and check
+    image_hosts: tuple[str, ...] = ()  # https:// origins remote images may come from (CSP)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -167,6 +169,27 @@ class SiteConfig:
     def local_iso(self, moment: datetime) -> str:
         """``moment`` in ISO 8601 with the site's offset: '2016-10-07T00:00:00-04:00'."""
         return moment.astimezone(self.tz).isoformat()
+
+
+@quick_pickle
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """An image or link of a body that is not a plain web link: a file of the release's own
+    folder, a file of ``static/``, or a remote image; where it stands in the Markdown."""
+
+    url: str  # as the sanitised HTML has it (unescaped)
+    image: bool
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    """A file a body refers to, published with it: a photo (or its variant) or a document."""
+
+    owner: str  # the release or page whose body refers to it (its source)
+    path: str  # the output path ('news/2026/12/01/grants/port.jpg')
+    data: bytes
 
 
 @quick_pickle
@@ -212,6 +235,8 @@ class Release:
     # whether the body's text holds the summary (it does when the summary is its first
     # paragraph): if not, search indexes the summary too
     summary_in_body: bool = True
+    # the files and remote images the body refers to, checked and made final by media.Media
+    references: tuple[Reference, ...] = ()
 
     @property
     def body_html(self) -> str:
@@ -241,6 +266,7 @@ class Page:
     summary: str
     body_html: str
     url: str
+    references: tuple[Reference, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -250,6 +276,9 @@ class Site:
     config: SiteConfig
     releases: tuple[Release, ...]  # newest first
     pages: tuple[Page, ...]
+    # the files of releases and pages (photos and their variants, documents), by their owner
+    media: tuple[MediaFile, ...] = ()
+    media_warnings: tuple[ContentError, ...] = ()  # files of a release's folder left unused
 
 
 def grouped(

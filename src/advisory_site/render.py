@@ -18,7 +18,7 @@ from advisory_site.pickling import quick_pickle
 from advisory_site.quickmarkdown import quicken
 from advisory_site.security import ASSET_TAGS
 
-RENDERER_VERSION = "1"
+RENDERER_VERSION = "2"
 """Bump when the rendering of the same Markdown changes, so caches are invalidated."""
 
 # HTML5 elements a release body may use. nh3's defaults include obsolete ones (center, tt, ...)
@@ -27,9 +27,9 @@ _TAGS = frozenset(
     {
         "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd",
         "del", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5",
-        "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp",
-        "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
-        "time", "tr", "u", "ul", "var", "wbr",
+        "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "picture", "pre", "q", "s",
+        "samp", "small", "source", "span", "strong", "sub", "sup", "table", "tbody", "td",
+        "tfoot", "th", "thead", "time", "tr", "u", "ul", "var", "wbr",
     }
 )  # fmt: skip
 LOADING_TAGS = tuple(sorted(_TAGS & ASSET_TAGS))
@@ -39,7 +39,9 @@ _HEADINGS = ("h2", "h3", "h4", "h5", "h6")
 _ATTRIBUTES: dict[str, set[str]] = {
     "a": {"href", "title", "hreflang"},
     "abbr": {"title"},
-    "img": {"src", "alt", "width", "height", "title"},
+    # what media.picture writes: the variants of a photo, its size, lazy loading
+    "img": {"src", "alt", "width", "height", "title", "loading", "decoding"},
+    "source": {"type", "srcset", "sizes"},
     "td": {"colspan", "rowspan", "headers", "style"},
     "th": {"colspan", "rowspan", "headers", "scope", "style"},
     "ol": {"start", "reversed"},
@@ -158,6 +160,11 @@ def _cleaner(base_url: str) -> nh3.Cleaner:
     """The sanitiser's settings, converted for nh3 once (per call, half its time went to that)."""
 
     def absolute(_tag: str, attribute: str, value: str) -> str:
+        if attribute == "srcset":  # 'a-480.webp 480w, a-800.webp 800w'
+            return ", ".join(
+                " ".join([urljoin(base_url, url), *rest])
+                for url, *rest in (item.split() for item in value.split(",") if item.strip())
+            )
         return urljoin(base_url, value) if attribute in _LINK_ATTRIBUTES else value
 
     return nh3.Cleaner(

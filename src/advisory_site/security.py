@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from advisory_site.errors import ContentError
 from advisory_site.fields import FieldReader
@@ -80,7 +81,11 @@ def source_hash(text: str) -> str:
 
 
 def content_security_policy(
-    inline_scripts: Iterable[str] = (), *, form_actions: Iterable[str] = (), header: bool = False
+    inline_scripts: Iterable[str] = (),
+    *,
+    form_actions: Iterable[str] = (),
+    header: bool = False,
+    image_hosts: Iterable[str] = (),
 ) -> str:
     """The site's policy: its own scripts, styles and fonts; images also from https: hosts.
 
@@ -88,6 +93,8 @@ def content_security_policy(
     allowed by its hash, never by 'unsafe-inline'. ``form_actions`` are the other origins forms
     may submit to (Search.gov, for the search page without JavaScript). ``header`` adds the
     directives that only work in an HTTP header (a <meta> tag cannot forbid framing).
+    ``image_hosts`` (site.yaml's, https:// origins) are the only other hosts images may come
+    from; without them, any https: host.
     """
     # 'wasm-unsafe-eval' lets the search (Pagefind) compile its WebAssembly; it allows no eval()
     hashes = sorted({source_hash(text) for text in inline_scripts})
@@ -99,7 +106,7 @@ def content_security_policy(
         "default-src 'self'",
         f"script-src {scripts}",
         f"style-src {styles}",
-        "img-src 'self' https:",
+        " ".join(["img-src 'self'", *(sorted(set(image_hosts)) or ["https:"])]),
         "object-src 'none'",
         "base-uri 'self'",
         " ".join(["form-action 'self'", *sorted(set(form_actions))]),
@@ -107,6 +114,43 @@ def content_security_policy(
     if header:
         directives.append("frame-ancestors 'none'")
     return "; ".join(directives)
+
+
+def image_sources(policy: str) -> tuple[str, ...]:
+    """The sources of ``policy``'s img-src directive (else its default-src)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for directive in policy.split(";"):
+        name, *values = directive.split() or [""]
+        found.setdefault(name.lower(), tuple(values))
+    return found.get("img-src", found.get("default-src", ()))
+
+
+def source_allows(sources: Iterable[str], url: str) -> bool:
+    """Whether a CSP source list (``image_sources``) lets a page load the remote ``url``."""
+    parts = urlsplit(url)
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    for given in sources:
+        source = given.lower()
+        if source == "*":
+            if scheme in ("http", "https"):
+                return True
+            continue
+        if source.startswith("'"):
+            continue  # 'self' and keywords: not a remote address
+        if source.endswith(":") and "/" not in source:
+            if scheme == source[:-1] or (source == "http:" and scheme == "https"):
+                return True
+            continue
+        wanted_scheme, _, rest = source.rpartition("://")
+        if wanted_scheme and wanted_scheme != scheme:
+            continue
+        wanted_host = rest.split("/", 1)[0].split(":", 1)[0]
+        if wanted_host.startswith("*."):
+            if host.endswith(wanted_host[1:]):
+                return True
+        elif host == wanted_host:
+            return True
+    return False
 
 
 # -- security.txt ---------------------------------------------------------------------------
