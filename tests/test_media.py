@@ -123,7 +123,7 @@ def test_a_folder_release_publishes_its_photo_and_document_under_its_address(
     feed_body = lxml.html.fromstring(item["content_html"])
     (feed_source,) = feed_body.xpath("//picture/source")
     assert feed_source.get("srcset").startswith(f"https://www.example.gov{URL}port-480.webp 480w, ")
-    assert feed_body.xpath("//picture/img/@src") == [f"https://www.example.gov{URL}port.jpg"]
+    assert feed_body.xpath("//picture//img/@src") == [f"https://www.example.gov{URL}port.jpg"]
     # every variant decodes at its width, and the fallback is a JPEG
     for width in (480, 800, 1200, 1600):
         with Image.open(io.BytesIO(files[f"{prefix}port-{width}.webp"])) as variant:

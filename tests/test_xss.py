@@ -52,7 +52,15 @@ def as_email(payload: str) -> str:
     return re.sub(r"\s+", "/", payload).replace("@", "") + "@evil.example"
 
 
-def xss_site(make_site: MakeSite) -> Path:
+def payload_body(payload: str) -> str:
+    """A body with the payload where Markdown takes it as markup."""
+    return f"{payload}\n\nBefore {payload} after.\n\n- item {payload}\n\n> {payload}\n"
+
+
+def xss_site(make_site: MakeSite, *, in_bodies: bool = False) -> Path:
+    """Payloads in every field; in the bodies, as code (text), unless ``in_bodies``: a body
+    whose images have no alt text or refer to files that do not exist is refused
+    (test_payloads_in_bodies_are_refused_or_harmless)."""
     topics = "".join(
         f"  - {{id: t-{n}, name: {yaml_text(p)}, description: {yaml_text(p)}}}\n"
         for n, p in enumerate(PAYLOADS)
@@ -86,11 +94,11 @@ def xss_site(make_site: MakeSite) -> Path:
             f"agencies: [a-{n}]\n"
             f"updates: [{{date: {day}, note: {yaml_text(payload)}}}]\n"
             "---\n"
-            f"{payload}\n\nBefore {payload} after.\n\n- item {payload}\n\n> {payload}\n"
+            + (payload_body(payload) if in_bodies else f"~~~~~~~~~~\n{payload}\n~~~~~~~~~~\n")
         )
     files["content/pages/about.md"] = (
         f"---\ntitle: {yaml_text(PAYLOADS[1])}\nsummary: {yaml_text(PAYLOADS[2])}\n---\n"
-        + "\n\n".join(PAYLOADS)
+        + "\n\n".join(PAYLOADS if in_bodies else (f"`` {p} ``" for p in PAYLOADS if "`" not in p))
         + "\n"
     )
     return make_site(files, site_yaml=site_yaml)
@@ -289,3 +297,23 @@ def test_the_checker_reads_feeds_and_json() -> None:
     assert json_problems({"items": [{"url": "javascript:alert(1)"}]}, "feed.json")
     escaped = b"<rss><item><description>&amp;lt;script&amp;gt;</description></item></rss>"
     assert xml_problems(escaped, "rss.xml") == []
+
+
+def test_payloads_in_bodies_are_refused_or_harmless(make_site: MakeSite) -> None:
+    """Raw payloads in bodies: a body whose image has no alt text, or refers to a file that does
+    not exist, is refused with its place; every other one builds, and is harmless as published
+    (the sanitiser is the wall)."""
+    site = xss_site(make_site, in_bodies=True)
+    result = run_cli("check", "--site", str(site))
+    assert "Traceback" not in result.stderr
+    refused = set(re.findall(r"^(content/\S+\.md):\d+:\d+: body: ", result.stderr, re.M))
+    assert refused  # images without alt text are among the payloads
+    for path in refused:
+        text = (site / path).read_text(encoding="utf-8")
+        head, _, body = text.partition("\n---\n")
+        (site / path).write_text(f"{head}\n---\n~~~~~~~~~~\n{body}\n~~~~~~~~~~\n", "utf-8")
+    result = run_cli("build", "--site", str(site), "--now", NOW_ISO)
+    assert result.returncode == 0, result.stderr
+    problems, checked = output_problems(read_tree(site / "_site"))
+    assert problems == []
+    assert checked > 4 * len(PAYLOADS)

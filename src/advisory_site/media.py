@@ -44,6 +44,9 @@ SIZES = "(min-width: 64em) 40rem, 100vw"  # the width of a release's body column
 _CREDIT = re.compile(r"\s*\b(?=(?:Photo|Credit):\s)")
 _IMG = re.compile(r"<img\s[^>]*>")
 _ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
+# a link that may be to a file: not to another site, an e-mail address, a telephone number, an
+# anchor or a page of this site outside static/
+_LOCAL_HREF = re.compile(r'href="(?!(?:https?|mailto|tel):|#|/(?!static/))')
 _HREF = re.compile(r'(<a\s[^>]*?href=")([^"]*)(")')
 
 
@@ -106,8 +109,8 @@ def references(html_text: str, markdown: str, body_line: int) -> tuple[Reference
     """The local files and remote images the sanitised ``html_text`` refers to, each with the
     line and column where its address stands in the Markdown ``markdown`` (whose first line is
     line ``body_line`` of the file)."""
-    if "<img" not in html_text and 'href="' not in html_text:
-        return ()
+    if "<img" not in html_text and not _LOCAL_HREF.search(html_text):
+        return ()  # most bodies: links to web pages and to the site's pages only
     collector = _Collector()
     collector.feed(html_text)
     collector.close()
@@ -129,10 +132,10 @@ def references(html_text: str, markdown: str, body_line: int) -> tuple[Reference
 def bundle_folder(source: str) -> str:
     """The folder of a release's own files: the folder of ``.../name/index.md``, or the folder
     ``.../name/`` next to ``.../name.md`` (site-relative, with a trailing '/')."""
-    pure = PurePosixPath(source)
-    if pure.name == "index.md":
-        return f"{pure.parent}/"
-    return f"{pure.with_suffix('')}/"
+    # strings, not PurePosixPath: this is asked for every release of every build
+    if source.endswith("/index.md"):
+        return source[: -len("index.md")]
+    return source.removesuffix(".md") + "/"
 
 
 RELEASES_DIR = "content/releases"
@@ -238,6 +241,8 @@ class Media:
 
     def release(self, release: Release) -> Release:
         """The release with its files checked and made, and its body referring to them."""
+        if not release.references and bundle_folder(release.source) not in self._bundles:
+            return release  # most releases: nothing to check, nothing to publish
         body = self.resolve(release.source, release.body_html, release.references, release.url)
         if body is release.body_html or body == release.body_html:
             return release
