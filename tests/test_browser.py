@@ -227,8 +227,10 @@ def test_every_image_on_every_page_loads(
     broken: list[str] = []
     seen: dict[str, list[str]] = {}
     for file in sorted(built_site.rglob("*.html")):
+        if b'http-equiv="refresh"' in file.read_bytes():
+            continue  # an old address that sends the reader on to a release
         path = "/" + file.relative_to(built_site).as_posix().removesuffix("index.html")
-        page.goto(base_url + path)
+        page.goto(base_url + path, wait_until="load")
         for src, natural in page.evaluate(_IMAGES):
             seen.setdefault(path, []).append(urlsplit(src).path)
             if natural <= 0:
