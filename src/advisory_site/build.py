@@ -36,7 +36,7 @@ from advisory_site.ledger import (
 )
 from advisory_site.lint import LintWarning, Memo, lint_site
 from advisory_site.media import Media
-from advisory_site.models import MediaFile, Release, Site, SiteConfig, grouped, long_date
+from advisory_site.models import Release, Site, SiteConfig, grouped, long_date
 from advisory_site.render import Renderer
 from advisory_site.security import (
     SECURITY_TXT,
@@ -454,10 +454,11 @@ def plan_site(
     if signing_key is not None and public is not None:
         add(SIGNATURE_URL.lstrip("/"), ledger, maker=SignatureMaker(ledger_maker, signing_key))
         add(PUBLIC_KEY_URL.lstrip("/"), public_pem(public))
-    for path, data in (*assets.files, *static_files(site_dir / "static")):
-        add(path, data)
-    for file in published_media(site):
-        add(file.path, file.data, owner=file.owner)
+    shared = (
+        (path, data, "") for path, data in (*assets.files, *static_files(site_dir / "static"))
+    )
+    for path, data, owner in (*shared, *published_media(site)):
+        add(path, data, owner)
     if site.config.security and now is not None:  # `check` plans without a clock
         add(SECURITY_TXT, security_txt(site.config, now, ledger.public_key))
     errors.extend(output_problems(site.config, files))
@@ -466,11 +467,12 @@ def plan_site(
     return [files[path] for path in sorted(files)]
 
 
-def published_media(site: Site) -> Iterator[MediaFile]:
-    """The files of the releases and pages ``site`` publishes (not of drafts left out)."""
+def published_media(site: Site) -> Iterator[tuple[str, bytes, str]]:
+    """The files (path, bytes, owner) of the releases and pages ``site`` publishes, not those
+    of drafts left out."""
     published = {release.source for release in site.releases}
     published.update(page.source for page in site.pages)
-    return (file for file in site.media if file.owner in published)
+    return ((f.path, f.data, f.owner) for f in site.media if f.owner in published)
 
 
 def output_problems(config: SiteConfig, files: Mapping[str, Planned]) -> Iterator[ContentError]:
