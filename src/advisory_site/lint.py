@@ -1,8 +1,10 @@
 """Content lint: things a reader would trip over that are not errors.
 
-Warnings by default, errors with ``--strict``: images without alt text, headings that skip a
-level, link text such as "click here", long summaries, all-caps titles and phone numbers that do
-not follow the site's format. Body findings carry the line and column of the Markdown source.
+Warnings by default, errors with ``--strict``: headings that skip a level, link text such as
+"click here", long summaries, all-caps titles and phone numbers that do not follow the site's
+format. Images without alt text are found here too, for ``lint_document``'s own callers, but a
+build refuses them first (``content.check_body``: Section 508 makes alt text a requirement).
+Body findings carry the line and column of the Markdown source.
 
 Every build lints every file, so a body is parsed with markdown-it only when cheap tests on its
 text say that a body finding is possible (``body_needs_parse``). The tests are a superset of what
