@@ -124,12 +124,38 @@ def test_a_build_killed_while_writing_leaves_the_previous_site(
         if tree == new:  # the kill came after the swap: start again from the previous site
             assert run_build(site, output, BEFORE).returncode == 0
     assert killed_while_writing >= 3, "the kills did not land in the write phase"
+    assert_no_process_builds_into(output)
 
     result = run_build(site, output, AFTER)
     assert result.returncode == 0, result.stderr
     assert comparable_tree(output) == new
     assert leftovers(output) == []
     assert spare_path(output).is_dir()
+
+
+def assert_no_process_builds_into(output: Path, *, patience: float = 10.0) -> None:
+    """The workers of a killed build end with it (their command line is the build's)."""
+    deadline = time.monotonic() + patience
+    while True:
+        left = [pid for pid in builds_into(output) if pid != os.getpid()]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert left == [], f"workers of a killed build are still running: {left}"
+
+
+def builds_into(output: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+        except OSError:  # ended meanwhile, or not ours to read
+            continue
+        if b"advisory_site" in command and os.fsencode(output) in command.split(b"\0"):
+            found.append(int(entry.name))
+    return found
 
 
 # -- the build cache ------------------------------------------------------------------------

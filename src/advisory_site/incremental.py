@@ -17,11 +17,14 @@ afresh every few thousand, since a forked process slowly copies the memory it sh
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import functools
 import gc
 import multiprocessing
 import os
+import signal
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -78,6 +81,7 @@ CHUNK = 64
 MIN_PARALLEL = 64  # below this, starting workers costs more than it saves
 GENERATION = 128  # chunks of pages done by one set of workers (see _in_pool)
 FULL_COLLECTIONS = 1_000_000  # the garbage collector's third threshold during a build
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
 FEED_NAMES = tuple(form.file for form in FORMATS)  # "rss.xml", "atom.xml", "feed.json"
 
 T = TypeVar("T")
@@ -473,7 +477,24 @@ _WORKER_STATE: Any = None
 
 def _start_worker(state: object) -> None:
     global _WORKER_STATE  # noqa: PLW0603 - see above
+    _end_with_parent()
     _WORKER_STATE = state
+
+
+def _end_with_parent() -> None:
+    """Have the kernel kill this worker when the build that forked it dies.
+
+    A build killed with SIGKILL (the OOM killer, a cancelled CI job) cannot stop its workers;
+    without this they sleep on the task queue for ever, holding memory and the open files (the
+    build lock among them) that they inherited.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # it died before prctl took effect
+        os._exit(1)
 
 
 def _in_worker(task: Callable[[Any, list[Any]], list[T]], items: list[Any]) -> list[T]:
