@@ -24,7 +24,7 @@ WITHDRAWN_URL = "/news/2018/03/01/withdrawn-ballot-notice/"
 PHISHING_URL = "/news/2019/05/01/ballot-phishing-warning/"
 
 RELEASES = {
-    "content/releases/2016/machines.md": """\
+    "content/releases/2016/ballot-machines-certified.md": """\
 ---
 title: Ballot Machines Certified
 release_date: 2016-10-07
@@ -36,7 +36,7 @@ Officials certified the ballot machines of every county before the election.
 
 A second paragraph about voting equipment.
 """,
-    "content/releases/2019/phishing.md": f"""\
+    "content/releases/2019/ballot-phishing-warning.md": f"""\
 ---
 title: Ballot Phishing Warning
 release_date: 2019-05-01
@@ -48,7 +48,7 @@ summary: A {SUMMARY_WORD} summary written by hand.
 Phishing emails pretend to be about ballot deadlines. Do not open them.
 Some hide <b>markup</b> & a `<img src=x onerror=alert(1)>` tag.
 """,
-    "content/releases/2018/withdrawn.md": f"""\
+    "content/releases/2018/withdrawn-ballot-notice.md": f"""\
 ---
 title: Withdrawn Ballot Notice
 release_date: 2018-03-01
@@ -59,7 +59,7 @@ withdrawn_date: 2018-03-02
 ---
 The {WITHDRAWN_WORD} ballot notice was withdrawn.
 """,
-    "content/releases/2020/draft.md": f"""\
+    "content/releases/2020/draft-not-approved.md": f"""\
 ---
 title: Draft Not Approved
 release_date: 2020-01-01
@@ -67,7 +67,7 @@ draft: true
 ---
 The {DRAFT_WORD} plan is still a draft.
 """,
-    "content/releases/2030/embargoed.md": f"""\
+    "content/releases/2030/embargoed-announcement.md": f"""\
 ---
 title: Embargoed Announcement
 release_date: 2030-01-01

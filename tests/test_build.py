@@ -77,7 +77,9 @@ def test_seed_page_shows_everything_the_original_shows() -> None:
     assert "Such activity is not new to Moscow—the Russians have used similar tactics" in page
     assert "cyber “hygiene” scans of Internet-facing systems" in page
     assert "provide additional resources to state and local officials.</p>" in page
-    assert "<p>#</p>" in page
+    # its end mark, centred after the body rather than a paragraph of it
+    assert '<p class="release-end-mark">#</p>' in page
+    assert "<p>#</p>" not in page
 
 
 def test_release_is_filed_by_its_local_date(make_site: MakeSite) -> None:
@@ -90,9 +92,13 @@ def test_release_is_filed_by_its_local_date(make_site: MakeSite) -> None:
 def test_drafts_and_embargoed_releases_appear_nowhere(make_site: MakeSite) -> None:
     site = make_site(
         {
-            "content/releases/public.md": release("Public Release", "2026-11-01"),
-            "content/releases/draft.md": release("Draft Release", "2026-11-01", draft="true"),
-            "content/releases/future.md": release("Embargoed Release", "2026-11-24T08:00:00-05:00"),
+            "content/releases/public-release.md": release("Public Release", "2026-11-01"),
+            "content/releases/draft-release.md": release(
+                "Draft Release", "2026-11-01", draft="true"
+            ),
+            "content/releases/embargoed-release.md": release(
+                "Embargoed Release", "2026-11-24T08:00:00-05:00"
+            ),
         }
     )
     files = build_files(site)
@@ -130,7 +136,7 @@ def test_listings_are_paginated_newest_first(make_site: MakeSite) -> None:
 def test_update_log_and_last_published(make_site: MakeSite) -> None:
     site = make_site(
         {
-            "content/releases/u.md": release(
+            "content/releases/updated.md": release(
                 "Updated",
                 updates="[{date: 2016-10-08, note: Corrected the contact number.}, "
                 "{date: 2016-10-09, note: Fixed a typo., type: minor}]",
@@ -145,7 +151,7 @@ def test_update_log_and_last_published(make_site: MakeSite) -> None:
 
 def test_aliases_become_redirect_pages(make_site: MakeSite) -> None:
     site = make_site(
-        {"content/releases/a.md": release("Moved", aliases="[/news/2016/10/07/old-name]")}
+        {"content/releases/moved.md": release("Moved", aliases="[/news/2016/10/07/old-name]")}
     )
     files = build_files(site)
     redirect = text(files, "news/2016/10/07/old-name/index.html")
@@ -162,7 +168,7 @@ def test_alias_may_not_replace_a_generated_page(make_site: MakeSite) -> None:
 def test_base_url_path_prefixes_internal_links(make_site: MakeSite) -> None:
     site = make_site(
         {
-            "content/releases/a.md": release("Prefixed").replace(
+            "content/releases/prefixed.md": release("Prefixed").replace(
                 "Body of Prefixed.",
                 "See [about](/about/), [CISA](https://www.cisa.gov/) and ![a map](/static/x.png).",
             )
@@ -181,7 +187,7 @@ def test_base_url_path_prefixes_internal_links(make_site: MakeSite) -> None:
 
 
 def test_sitemap_and_robots(make_site: MakeSite) -> None:
-    site = make_site({"content/releases/a.md": release("Mapped")})
+    site = make_site({"content/releases/mapped.md": release("Mapped")})
     files = build_files(site)
     assert (
         "<url><loc>https://www.example.gov/news/2016/10/07/mapped/</loc>"
@@ -358,7 +364,9 @@ def test_the_seeds_related_releases_keep_the_joint_statement_after_a_new_release
 def test_search_indexes_a_summary_only_when_the_body_lacks_it(make_site: MakeSite) -> None:
     site = make_site(
         {
-            "content/releases/own.md": release("Own Summary", summary="Words found nowhere else."),
+            "content/releases/own-summary.md": release(
+                "Own Summary", summary="Words found nowhere else."
+            ),
             "content/releases/quoted.md": release("Quoted", summary="Body of Quoted."),
             "content/releases/derived.md": release("Derived"),
         }

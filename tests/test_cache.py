@@ -197,7 +197,7 @@ def test_a_release_from_the_cache_is_reported_where_its_fields_stand(
     problems name the lines of its own file, as in a clean build."""
     files = {f"content/releases/2016/r{n}.md": numbered(n) for n in range(COUNT)}
     files["content/releases/2016/r0.md"] = numbered(0).replace(
-        "agencies: [dhs]\n", "agencies: [dhs]\nsuperseded_by: /news/2016/02/02/release-number-1/\n"
+        "agencies: [dhs]\n", "agencies: [dhs]\nsuperseded_by: /news/2016/02/02/r1/\n"
     )
     site = make_site(files)
     assert main(["build", "--no-search", "--site", str(site), "--now", NOW_ISO]) == 0

@@ -10,7 +10,7 @@ from tests.conftest import NOW_ISO, REPO, MakeSite, release, run_cli
 
 
 def test_build_succeeds_with_a_summary_line(make_site: MakeSite) -> None:
-    site = make_site({"content/releases/a.md": release("Hello")})
+    site = make_site({"content/releases/hello.md": release("Hello")})
     result = run_cli("build", "--site", str(site), "--now", NOW_ISO)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(

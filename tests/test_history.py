@@ -24,7 +24,7 @@ draft: {draft}
 {updates}---
 {body}
 """
-PATH = "content/releases/2026/statement.md"
+PATH = "content/releases/2026/statement-on-the-election-audit.md"
 URL = "news/2026/11/10/{slug}/"
 
 FIRST = "The Department will publish the audit of the election systems on Monday."
@@ -157,7 +157,10 @@ def test_check_warns_of_a_silent_edit_and_strict_fails(edited: Path, tmp_path: P
     assert "::warning file=" in result.stdout and "title=updates::the text differs" in (
         result.stdout
     )
-    assert "`content/releases/2026/statement.md`: the text differs" in summary.read_text()
+    assert (
+        "`content/releases/2026/statement-on-the-election-audit.md`: the text differs"
+        in summary.read_text()
+    )
     strict = run_cli("check", "--site", str(edited), "--strict")
     assert strict.returncode == 1
     assert f"{PATH}: updates: the text differs from the version published on" in strict.stderr

@@ -100,8 +100,9 @@ def test_ledger_is_deterministic_schema_valid_and_hashes_the_pages(
     [version] = statement["versions"]
     page = (tmp_path / "one" / PAGE).read_bytes()
     assert version["page_sha256"] == hashlib.sha256(page).hexdigest()
-    # the title, then each paragraph of the body (the last is the "#" that ends the statement)
-    assert len(version["paragraphs"]) == 1 + 3 + 1
+    # the title, then each paragraph of the body (the "#" that ends the statement is its end
+    # mark, shown after the body, not a paragraph of it)
+    assert len(version["paragraphs"]) == 1 + 3
     paragraph = normalise(last_paragraph_of_statement())
     assert hashlib.sha256(paragraph.encode()).hexdigest() in version["paragraphs"]
     # without a key the ledger is not signed, and says nothing of a key

@@ -123,7 +123,7 @@ def test_links_out_of_the_site_are_refused(
 
 def test_links_inside_the_site_are_followed(make_site: MakeSite) -> None:
     site = make_site({"content/shared/a.md": release("Shared")})
-    (site / "content/releases/a.md").symlink_to(site / "content/shared/a.md")
+    (site / "content/releases/shared.md").symlink_to(site / "content/shared/a.md")
     result = run_cli("build", "--site", str(site), "--now", NOW_ISO)
     assert result.returncode == 0, result.stderr
     assert (site / "_site/news/2016/10/07/shared/index.html").is_file()

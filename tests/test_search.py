@@ -146,7 +146,7 @@ def test_missing_indexer_is_a_clear_error_and_keeps_the_previous_site(tmp_path: 
     site = write_search_site(tmp_path / "site")
     assert build_cli(site).returncode == 0
     before = read_tree(site / "_site")
-    (site / "content/releases/2016/machines.md").unlink()
+    (site / "content/releases/2016/ballot-machines-certified.md").unlink()
     result = build_cli(site, env={"PAGEFIND_BINARY_PATH": str(tmp_path / "no-such-pagefind")})
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -284,7 +284,7 @@ def test_a_rebuild_with_no_release_changed_keeps_the_index_byte_for_byte(tmp_pat
     before = read_tree(site / "_site")  # the whole index, filter tables included
     # a change that no record sees (a withdrawn release) leaves the index as it was, without
     # running Pagefind
-    withdrawn = site / "content/releases/2018/withdrawn.md"
+    withdrawn = site / "content/releases/2018/withdrawn-ballot-notice.md"
     withdrawn.write_text(
         withdrawn.read_text(encoding="utf-8") + "\nIt was the wrong one.\n", encoding="utf-8"
     )
@@ -300,7 +300,7 @@ def test_a_rebuild_with_no_release_changed_keeps_the_index_byte_for_byte(tmp_pat
 def test_a_changed_release_is_indexed_anew(tmp_path: Path) -> None:
     site = write_search_site(tmp_path / "site")
     assert build_cli(site).returncode == 0
-    machines = site / "content/releases/2016/machines.md"
+    machines = site / "content/releases/2016/ballot-machines-certified.md"
     machines.write_text(
         machines.read_text(encoding="utf-8") + "\nA paragraph about tabulators.\n", encoding="utf-8"
     )

@@ -101,8 +101,10 @@ def server(make_site: MakeSite) -> Iterator[tuple[Server, Path]]:
     site = make_site(
         {
             "content/releases/hello.md": release("Hello"),
-            "content/releases/draft.md": release("Draft Plans", "2016-10-08", draft="true"),
-            "content/releases/future.md": release("Future Plans", "2099-01-01T09:00:00-05:00"),
+            "content/releases/draft-plans.md": release("Draft Plans", "2016-10-08", draft="true"),
+            "content/releases/future-plans.md": release(
+                "Future Plans", "2099-01-01T09:00:00-05:00"
+            ),
             "static/css/site.css": "body { color: #1b1b1b; }\n",
         }
     )

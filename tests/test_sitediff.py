@@ -214,7 +214,7 @@ def test_the_pull_request_workflow_sequence_on_real_builds(tmp_path: Path) -> No
     shutil.copytree(base_repo, head)
     for checkout in (base_repo, head):  # as `npm ci` would have installed them
         (checkout / "node_modules").symlink_to(REPO / "node_modules")
-    release = head / "content/releases/2026/ci-announcement.md"
+    release = head / "content/releases/2026/department-announces-continuous-publishing.md"
     release.parent.mkdir(parents=True)
     release.write_text(
         "---\ntitle: Department Announces Continuous Publishing\nrelease_date: 2026-11-20\n"

@@ -192,15 +192,23 @@ def test_two_releases_with_the_same_url(make_site: MakeSite) -> None:
     errors = errors_of(
         make_site,
         {
-            "content/releases/a.md": release("Same Title"),
-            "content/releases/b.md": release("Same title"),
+            # the slug comes from the file name, with or without a date before it
+            "content/releases/2016/2016-10-07-same-name.md": release("One Title"),
+            "content/releases/2016/same-name.md": release("Another Title"),
+            "content/releases/2016/c.md": release("Third", slug="same-name"),
         },
     )
     assert errors == [
         (
-            "content/releases/b.md:2:1: slug: the URL /news/2016/10/07/same-title/ is already used "
-            "by content/releases/a.md (give one of them a different 'slug:')"
-        )
+            "content/releases/2016/c.md:7:1: slug: the URL /news/2016/10/07/same-name/ is already "
+            "used by content/releases/2016/2016-10-07-same-name.md (rename one of the files, or "
+            "give it a different 'slug:')"
+        ),
+        (
+            "content/releases/2016/same-name.md: slug: the URL /news/2016/10/07/same-name/ is "
+            "already used by content/releases/2016/2016-10-07-same-name.md (rename one of the "
+            "files, or give it a different 'slug:')"
+        ),
     ]
 
 
@@ -209,13 +217,13 @@ def test_alias_colliding_with_another_release(make_site: MakeSite) -> None:
         make_site,
         {
             "content/releases/a.md": release("First"),
-            "content/releases/b.md": release("Second", aliases="[/news/2016/10/07/first/]"),
+            "content/releases/b.md": release("Second", aliases="[/news/2016/10/07/a/]"),
         },
     )
     assert errors == [
         (
-            "content/releases/b.md:2:1: aliases: the alias /news/2016/10/07/first/ is already used "
-            "by content/releases/a.md (give one of them a different 'slug:')"
+            "content/releases/b.md: aliases: the alias /news/2016/10/07/a/ is already used "
+            "by content/releases/a.md (rename one of the files, or give it a different 'slug:')"
         )
     ]
 

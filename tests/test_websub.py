@@ -22,7 +22,7 @@ from tests.conftest import SITE_YAML, MakeSite, release, run_cli
 from tests.localhost import serve_folder
 
 HUB = "https://pubsubhubbub.appspot.com/"
-EMBARGOED = "content/releases/2026/grants.md"
+EMBARGOED = "content/releases/2026/embargoed-grants.md"
 GRANTS = release("Embargoed Grants", "2026-12-01T09:00:00-05:00")
 OLD = release("Old News", "2016-10-07")
 FORMATS = ("rss.xml", "atom.xml", "feed.json")

@@ -20,6 +20,7 @@ import html5lib
 import pytest
 from lxml import etree
 
+from advisory_site.render import Renderer
 from tests.conftest import NOW_ISO, SITE_YAML, MakeSite, read_tree, run_cli
 
 PAYLOADS = tuple(
@@ -59,8 +60,8 @@ def payload_body(payload: str) -> str:
 
 def xss_site(make_site: MakeSite, *, in_bodies: bool = False) -> Path:
     """Payloads in every field; in the bodies, as code (text), unless ``in_bodies``: a body
-    whose images have no alt text or refer to files that do not exist is refused
-    (test_payloads_in_bodies_are_refused_or_harmless)."""
+    with raw HTML that the sanitiser would change, images without alt text or files that do not
+    exist is refused (test_payloads_in_bodies_are_refused_or_harmless)."""
     topics = "".join(
         f"  - {{id: t-{n}, name: {yaml_text(p)}, description: {yaml_text(p)}}}\n"
         for n, p in enumerate(PAYLOADS)
@@ -88,7 +89,7 @@ def xss_site(make_site: MakeSite, *, in_bodies: bool = False) -> Path:
             f"kind: k-{n}\n"
             f"summary: {yaml_text(payload)}\n"
             f"distribution: {yaml_text(payload)}\n"
-            f"contact: {{office: {yaml_text(payload)}, phone: {yaml_text(payload)}, "
+            f"contact: {{office: {yaml_text(payload)}, phone: 202-555-0100, "
             f"email: {yaml_text(as_email(payload))}}}\n"
             f"topics: [t-{n}]\n"
             f"agencies: [a-{n}]\n"
@@ -317,3 +318,16 @@ def test_payloads_in_bodies_are_refused_or_harmless(make_site: MakeSite) -> None
     problems, checked = output_problems(read_tree(site / "_site"))
     assert problems == []
     assert checked > 4 * len(PAYLOADS)
+
+
+def test_raw_html_the_sanitiser_would_change_is_refused() -> None:
+    """Raw HTML that the sanitiser would remove or change is reported with its place (the
+    build refuses it, above), so the published body is what was approved; what is not reported
+    is harmless as published (the sanitiser is the second wall)."""
+    renderer = Renderer()
+    refused = 0
+    for payload in PAYLOADS:
+        rendered = renderer.render(payload_body(payload))
+        refused += bool(rendered.problems)
+        assert html_problems(rendered.html, payload, document=False) == []
+    assert refused > len(PAYLOADS) // 2

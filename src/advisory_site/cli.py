@@ -487,22 +487,14 @@ def run_new(args: argparse.Namespace) -> int:
     file = site_dir / relative
     if file.exists():
         raise UsageError(f"{relative} already exists; choose another title or edit that file")
-    contact = config.default_contact
     lines = [
         "---",
         f"title: {json.dumps(args.title, ensure_ascii=False)}",
         f"release_date: {today.isoformat()}",
         f"kind: {kind.id}",
-        "contact:",
-        f"  office: {json.dumps(contact.office, ensure_ascii=False)}",
-    ]
-    if contact.phone:
-        lines.append(f"  phone: {json.dumps(contact.phone)}")
-    if contact.email:
-        lines.append(f"  email: {json.dumps(contact.email)}")
-    lines += [
         f"agencies: [{', '.join(json.dumps(a.id) for a in agencies)}]",
         f"topics: [{', '.join(json.dumps(t.id) for t in topics)}]",
+        "# contact: its agency's press office (content/site.yaml); 'contact: none' for none",
         "draft: true  # set to false when the release is approved for publication",
         "---",
         "Write the first paragraph of the release here. It becomes the summary.",

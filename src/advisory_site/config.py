@@ -7,12 +7,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
+
 from advisory_site.budget import DEFAULT_SECONDS, MAX_SECONDS
 from advisory_site.errors import ContentError
 from advisory_site.fields import FieldReader, describe
 from advisory_site.frontmatter import decode
 from advisory_site.models import (
-    DEFAULT_PHONE_FORMAT,
     GOVDELIVERY_SIGNUP,
     Agency,
     Contact,
@@ -134,7 +135,7 @@ def _read_config(reader: FieldReader) -> SiteConfig:
         home_size=reader.integer("home_size", default=5, maximum=100),
         feed_size=reader.integer("feed_size", default=50, maximum=10_000),
         websub_hub=_read_websub_hub(reader),
-        phone_format=_read_pattern(reader, "phone_format", DEFAULT_PHONE_FORMAT),
+        phone_format=_read_pattern(reader, "phone_format", r"^\d{3}-\d{3}-\d{4}$"),
         security=read_security(reader),
         searchgov_affiliate=_read_search(reader),
         email_updates=_read_email_updates(reader, topics, agencies),
@@ -237,12 +238,14 @@ def _is_https(url: str) -> bool:
 
 def _read_pattern(reader: FieldReader, key: str, default: str) -> str:
     """A regular expression; content lint checks values against it."""
-    pattern = reader.text(key, default=default)
+    pattern = reader.text(key)
+    if not pattern:
+        return ""
     try:
         re.compile(pattern)
     except re.error as exc:
         reader.error(key, f"is not a valid regular expression: {exc}", rf"such as {default}")
-        return default
+        return ""
     return pattern
 
 
@@ -301,9 +304,30 @@ def read_contact(reader: FieldReader, key: str, *, required: bool) -> Contact | 
     email = contact.text("email")
     if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         contact.error("email", f"'{email}' is not an email address")
-    return Contact(
-        office=contact.text("office", required=True), phone=contact.text("phone"), email=email
-    )
+    phone = contact.text("phone")
+    tel = ""
+    if phone:
+        tel = phone_uri(phone)
+        if not tel:
+            contact.error(
+                "phone",
+                f"'{phone}' is not a phone number",
+                "write it as press releases do, such as 202-282-8010, (202) 282-8010, "
+                "1-800-621-3362 or +1 202 282 8010 ext. 5",
+            )
+    return Contact(office=contact.text("office", required=True), phone=phone, email=email, tel=tel)
+
+
+def phone_uri(phone: str) -> str:
+    """The RFC 3966 ``tel:`` URI of a phone number as people write it (a US number unless it
+    starts with '+'), such as 'tel:+1-202-282-8010;ext=5'; '' if it cannot be a phone number."""
+    try:
+        number = phonenumbers.parse(phone, "US")
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.RFC3966))
 
 
 def _read_id(item: FieldReader, key: str = "id") -> str:
@@ -345,7 +369,7 @@ def _read_agencies(reader: FieldReader) -> list[Agency]:
     items = reader.mappings("agencies")
     agencies = []
     for item in items:
-        item.check_keys(("id", "name", "short_name", "url"))
+        item.check_keys(("id", "name", "short_name", "url", "contact"))
         url = item.text("url")
         if url and not url.startswith("https://"):
             item.error("url", f"'{url}' must be an https:// address")
@@ -355,6 +379,7 @@ def _read_agencies(reader: FieldReader) -> list[Agency]:
                 name=item.text("name", required=True),
                 short_name=item.text("short_name"),
                 url=url,
+                contact=read_contact(item, "contact", required=False),
             )
         )
     _unique("agency", items, [agency.id for agency in agencies])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from advisory_site.lint import lint_document
 from advisory_site.media import images_without_alt, references
 from advisory_site.models import (
     Agency,
+    Contact,
     Kind,
     Page,
     Release,
@@ -30,7 +32,7 @@ from advisory_site.models import (
 )
 from advisory_site.pickling import quick_pickle
 from advisory_site.quickmarkdown import UnrenderableError
-from advisory_site.render import LOADING_TAGS, Rendered, Renderer
+from advisory_site.render import LOADING_TAGS, Rendered, Renderer, trimmed_summary
 from advisory_site.security import insecure_assets
 from advisory_site.urls import (
     alias_problem,
@@ -64,6 +66,7 @@ RELEASE_KEYS = (
     "withdrawn_reason",
     "withdrawn_date",
     "superseded_by",
+    "release_number",
 )
 STATUSES = ("published", "withdrawn")
 PAGE_KEYS = ("title", "summary")
@@ -191,11 +194,10 @@ def load_release(
             warnings = lint_document(document, release, config) if lint and release else ()
     except OverBudget:
         return LoadedRelease(None, (_over_budget(path, document, config),), NOWHERE)
-    field = "slug" if "slug" in document.data else "title"
     return LoadedRelease(
         release,
         tuple(errors),
-        document.positions.of_key((field,)),
+        document.positions.of_key(("slug",)) if "slug" in document.data else Position(0, 0),
         document.positions.of_value(("superseded_by",)),
         warnings,
     )
@@ -281,13 +283,20 @@ def parse_release(
         for index, value in reader.text_list("topics")
         if (topic := reader.choice("topics", value, lookups.topics, index)) is not None
     )
-    slug = reader.text("slug") or folder_slug(path) or make_slug(title)
+    slug = reader.text("slug") or folder_slug(path) or file_slug(path)
     if reader.has("slug") and (problem := slug_problem(slug)):
         reader.error("slug", problem)
-    elif title and not slug:
-        reader.error("title", "has no letters or digits to make a URL from", "add a 'slug:' field")
+    elif not slug:
+        errors.append(
+            ContentError(
+                path=path,
+                message="the file name has no letters or digits to make the release's URL from",
+                hint="rename the file after its title, or add a 'slug:' field",
+            )
+        )
     aliases = tuple(_read_aliases(reader))
-    contact = read_contact(reader, "contact", required=False) or config.default_contact
+    contact = _read_release_contact(reader, config, agencies)
+    release_number = reader.text("release_number")
     distribution = reader.text("distribution", default=DEFAULT_DISTRIBUTION)
     draft = reader.boolean("draft", default=False)
     summary = reader.text("summary")
@@ -299,7 +308,7 @@ def parse_release(
     if body is None:
         return None
     html = body.html
-    if not check_body(document, html, path, errors):
+    if not check_body(document, body, path, errors):
         return None
     refs = references(html, document.body, document.body_line)
     changes = [update.date for _, update in updates]
@@ -315,7 +324,7 @@ def parse_release(
         contact=contact,
         agencies=agencies,
         topics=topics,
-        summary=summary or body.first_paragraph,
+        summary=summary or trimmed_summary(body.first_paragraph),
         slug=slug,
         draft=draft,
         updates=tuple(sorted((update for _, update in updates), key=lambda u: u.date)),
@@ -327,6 +336,8 @@ def parse_release(
         superseded_by=superseded_by,
         summary_in_body=not summary or summary in Markup(html).striptags(),  # noqa: S704 - sanitised
         references=refs,
+        release_number=release_number,
+        end_mark=body.end_mark,
     )
 
 
@@ -335,6 +346,52 @@ def folder_slug(path: str) -> str:
     '' for a release kept as a file."""
     pure = PurePosixPath(path)
     return make_slug(pure.parent.name) if pure.name == "index.md" else ""
+
+
+_DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
+
+
+def file_slug(path: str) -> str:
+    """The slug a release file's name gives: its name without '.md' and a leading date
+    ('2026-12-01-grants-announced.md' and 'grants-announced.md' give 'grants-announced'), made
+    a slug. The title plays no part, so editing it never moves a published release."""
+    stem = PurePosixPath(path).stem
+    return make_slug(_DATE_PREFIX.sub("", stem))
+
+
+_NOT_OWN = re.compile(r"^(?:the\s+|u\.\s?s\.\s+|us\s+|united\s+states\s+)+")
+
+
+def _read_release_contact(
+    reader: FieldReader, config: SiteConfig, agencies: tuple[Agency, ...]
+) -> Contact | None:
+    """The release's ``contact``; ``contact: none`` for none; without it, the contact of its
+    first agency that has one, else the site's default contact if one of its agencies is the
+    site's own organisation (or it names none), else none (an ODNI statement gets no DHS phone
+    number)."""
+    if reader.has("contact") and not isinstance(reader.data.get("contact"), dict):
+        value = reader.text("contact")
+        if value.casefold() != "none":
+            reader.error(
+                "contact",
+                f"expected the contact's office, phone and email, or none, got '{value}'",
+                "write 'contact: none' for no contact block, or office: and phone: lines",
+            )
+        return None
+    contact = read_contact(reader, "contact", required=False)
+    if contact is not None:
+        return contact
+    for agency in agencies:
+        if agency.contact is not None:
+            return agency.contact
+    if not agencies:
+        return config.default_contact  # a release of the site's own organisation
+    own = _NOT_OWN.sub("", config.organisation.casefold().strip())
+    for agency in agencies:
+        names = (agency.id, agency.name, agency.short_name)
+        if any(name and _NOT_OWN.sub("", name.casefold().strip()) == own for name in names):
+            return config.default_contact
+    return None
 
 
 def _read_withdrawal(
@@ -378,11 +435,26 @@ def _read_withdrawal(
     return Withdrawal(reason=reason, date=moment)
 
 
-def check_body(document: Document, html: str, path: str, errors: list[ContentError]) -> bool:
-    """False (with errors added) if the rendered body loads anything over plain HTTP or has an
-    image without alt text (Section 508 requires it)."""
+def check_body(document: Document, body: Rendered, path: str, errors: list[ContentError]) -> bool:
+    """False (with errors added) if the body holds raw HTML that the sanitiser would remove or
+    change (the published page would not be what was approved), loads anything over plain HTTP
+    or has an image without alt text (Section 508 requires it)."""
+    text = document.body
+    for offset, message, hint in body.problems:
+        line_start = text.rfind("\n", 0, offset) + 1
+        errors.append(
+            ContentError(
+                path=path,
+                line=document.body_line + text.count("\n", 0, offset),
+                column=offset - line_start + 1,
+                field="body",
+                message=message,
+                hint=hint,
+            )
+        )
+    html = body.html
     if not any(start in html for start in _LOADING_STARTS):
-        return True  # the sanitised body has nothing that loads anything
+        return not body.problems  # the sanitised body has nothing that loads anything
     missing = images_without_alt(html, document.body, document.body_line)
     for src, line, column in missing:
         errors.append(
@@ -409,7 +481,7 @@ def check_body(document: Document, html: str, path: str, errors: list[ContentErr
                 hint="use its https:// address",
             )
         )
-    return not insecure and not missing
+    return not insecure and not missing and not body.problems
 
 
 def _read_kind(reader: FieldReader, config: SiteConfig, lookups: Lookups) -> Kind:
@@ -476,7 +548,7 @@ def check_collisions(
                     column=where.column,
                     field=field,
                     message=f"the {what} {url} is already used by {other.source}",
-                    hint="give one of them a different 'slug:'",
+                    hint="rename one of the files, or give it a different 'slug:'",
                 )
             )
 
@@ -560,7 +632,7 @@ def load_pages(
         except OverBudget:
             errors.append(_over_budget(path, document, config))
             continue
-        if body is None or not check_body(document, body.html, path, errors):
+        if body is None or not check_body(document, body, path, errors):
             continue
         pages.append(
             Page(
@@ -571,6 +643,7 @@ def load_pages(
                 body_html=prefix_links(body.html, config.path_prefix),
                 url=page_url(name),
                 references=references(body.html, document.body, document.body_line),
+                end_mark=body.end_mark,
             )
         )
     return pages

@@ -19,7 +19,7 @@ from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 
 from advisory_site.models import Release, Site, SiteConfig, grouped, long_date
-from advisory_site.render import sanitise
+from advisory_site.render import END_MARK_CLASS, sanitise
 from advisory_site.urls import agency_url, topic_url
 
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
@@ -158,6 +158,11 @@ def site_feeds(site: Site) -> tuple[Feed, ...]:
     return tuple(feeds)
 
 
+# An end mark that stands before a release's boilerplate ('###', then "FEMA's mission is ..."),
+# as render writes it: it closes the page; a feed item's text is the release without it.
+_END_MARKS = re.compile(rf'<p class="{END_MARK_CLASS}">[^<]*</p>\n?')
+
+
 def feed_item(release: Release, config: SiteConfig) -> FeedItem:
     url = config.absolute(release.url)
     topics = config.absolute("/topics/")
@@ -173,12 +178,19 @@ def feed_item(release: Release, config: SiteConfig) -> FeedItem:
         title=_xml_text(title),
         summary=_xml_text(summary),
         content_html=_xml_text(
-            notice + sanitise(release.body_html, base_url=url) + _major_updates(release, config)
+            notice
+            + _END_MARKS.sub("", sanitise(release.body_html, base_url=url))
+            + _major_updates(release, config)
         ),
         published=release.release_date.astimezone(config.tz),
         updated=release.updated.astimezone(config.tz),
-        author=_xml_text(release.contact.office),
-        author_email=release.contact.email,
+        # the press office, or else who issued the release
+        author=_xml_text(
+            release.contact.office
+            if release.contact
+            else (release.agencies[0].name if release.agencies else config.organisation)
+        ),
+        author_email=release.contact.email if release.contact else "",
         categories=(
             *(Category(term=t.id, label=_xml_text(t.name), scheme=topics) for t in release.topics),
             *(

@@ -1,10 +1,12 @@
 """Content lint: things a reader would trip over that are not errors.
 
-Warnings by default, errors with ``--strict``: headings that skip a level, link text such as
-"click here", long summaries, all-caps titles and phone numbers that do not follow the site's
-format. Images without alt text are found here too, for ``lint_document``'s own callers, but a
-build refuses them first (``content.check_body``: Section 508 makes alt text a requirement).
-Body findings carry the line and column of the Markdown source.
+Warnings by default, errors with ``--strict``: headings that skip a level (after the first,
+which becomes an h2), link text such as "click here", a written summary over 300 characters,
+all-caps titles and, where the site sets a house style (``phone_format``), phone numbers written
+otherwise: only what a press office would agree is a mistake (real releases, tests/corpus, pass
+``--strict``). Images without alt text are found here too, for ``lint_document``'s own callers,
+but a build refuses them first (``content.check_body``: Section 508 makes alt text a
+requirement). Body findings carry the line and column of the Markdown source.
 
 Every build lints every file, so a body is parsed with markdown-it only when cheap tests on its
 text say that a body finding is possible (``body_needs_parse``). The tests are a superset of what
@@ -29,8 +31,8 @@ from advisory_site.budget import OverBudget, over_budget, time_budget
 from advisory_site.errors import BuildError, ContentError
 from advisory_site.frontmatter import Document, decode, parse_document
 from advisory_site.models import Page, Release, Site, SiteConfig
+from advisory_site.render import MAX_SUMMARY
 
-MAX_SUMMARY = 300
 VAGUE_LINK_TEXT = frozenset(
     {
         "click",
@@ -51,10 +53,8 @@ PHONE_LIKE = re.compile(rf"(?<![\w.-]){_PHONE_DIGITS}(?![\w-])")
 _IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _ALT_ATTRIBUTE = re.compile(r"\salt\s*=", re.IGNORECASE)
 
-# One parser for the body findings and one for the plain CommonMark block structure that
-# _first_paragraph_line has always used; parsing keeps no state in them between calls.
+# The parser for the body findings; parsing keeps no state in it between calls.
 _MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
-_BLOCKS = MarkdownIt("commonmark").disable("inline")
 
 Memo = dict[tuple[str, str, str], tuple[ContentError, ...]]
 """Findings per (path, file text, phone format), so a preview server re-lints only edits."""
@@ -165,23 +165,13 @@ def _lint_release_fields(
     config: SiteConfig,
     tokens: Sequence[Token] | None,
 ) -> Iterator[ContentError]:
-    if len(release.summary) > MAX_SUMMARY:
-        if "summary" in document.data:
-            yield finder.field(
-                "summary",
-                f"is {len(release.summary)} characters long; keep it to {MAX_SUMMARY}",
-                "listings, search results and feed readers cut long summaries",
-            )
-        else:
-            line = _first_paragraph_line(document, tokens)
-            yield finder.at(
-                line,
-                1,
-                "summary",
-                f"the first paragraph, used as the summary, is {len(release.summary)} "
-                f"characters long; keep it to {MAX_SUMMARY}",
-                "add a shorter 'summary:' line to the front matter",
-            )
+    # a derived summary is trimmed to MAX_SUMMARY (render.trimmed_summary); a written one is not
+    if len(release.summary) > MAX_SUMMARY and "summary" in document.data:
+        yield finder.field(
+            "summary",
+            f"is {len(release.summary)} characters long; keep it to {MAX_SUMMARY}",
+            "listings, search results and feed readers cut long summaries",
+        )
     if release.withdrawal is not None and release.withdrawal.date is None:
         yield finder.field(
             "status",
@@ -190,7 +180,7 @@ def _lint_release_fields(
         )
     contact = document.data.get("contact")
     phone = contact.get("phone") if isinstance(contact, dict) else None
-    if phone is not None and not re.search(config.phone_format, str(phone)):
+    if phone is not None and config.phone_format and not re.search(config.phone_format, str(phone)):
         yield finder.field(
             "contact.phone", *_phone_problem(str(phone), config), path=("contact", "phone")
         )
@@ -207,9 +197,15 @@ def _lint_body(
     tokens: Sequence[Token], finder: _Finder, config: SiteConfig
 ) -> Iterator[ContentError]:
     previous = 1  # the page title is the only h1
-    for token in tokens:
+    shift: int | None = None
+    for index, token in enumerate(tokens):
         if token.type == "heading_open" and token.map:
-            level = max(2, int(token.tag[1:]))  # a '#' heading in a body becomes an h2
+            if _HASHES_ONLY.match(tokens[index + 1].content):
+                continue  # an end mark, shown as one (render._Headings)
+            # levels are shifted so that the first heading is an h2 (render._Headings)
+            if shift is None:
+                shift = 2 - int(token.tag[1:])
+            level = min(6, max(2, int(token.tag[1:]) + shift))
             if level > previous + 1:
                 yield finder.at(
                     finder.body_line(token.map[0]),
@@ -241,7 +237,7 @@ def _lint_inline(block: Token, finder: _Finder, config: SiteConfig) -> Iterator[
             yield from _image_without_alt(child, cursor, finder)
         elif child.type in ("text", "code_inline") and link_text is not None:
             link_text.append(child.content)
-        if child.type == "text":
+        if child.type == "text" and config.phone_format:
             yield from _phones(child.content, cursor, finder, config)
 
 
@@ -310,55 +306,6 @@ def _normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
 
 
-def _first_paragraph_line(document: Document, tokens: Sequence[Token] | None) -> int:
-    """The file line where the first paragraph starts in plain CommonMark, as it always was.
-
-    ``tokens`` (from ``_MARKDOWN``, or None if the body was not parsed) can stand for the plain
-    parse unless the body has a table: tables are the one difference, and a table can take the
-    lines of what plain CommonMark reads as the first paragraph (or as a reference definition
-    that a table cuts short, leaving a paragraph behind). ``_TABLE_LIKE`` is a superset of the
-    two lines a table needs, so without it the table rule never matches, not even to end a
-    paragraph, and the two parses give the very same tokens.
-    """
-    if tokens is None:
-        index = _leading_paragraph(document.body)
-        if index is not None:
-            return document.body_line + index
-    if tokens is None or _TABLE_LIKE.search(document.body):
-        tokens = _BLOCKS.parse(document.body)
-    for token in tokens:
-        if token.type == "paragraph_open" and token.map:
-            return document.body_line + token.map[0]
-    return document.body_line
-
-
-# A table's header line has a '|' and the next line, its delimiter row, holds nothing but
-# '|', ':', '-', spaces and tabs after the blockquote markers and indentation it stands in.
-_TABLE_LIKE = re.compile(r"\|.*\n[ \t>]*[|:-][|:\- \t]*$", re.MULTILINE)
-_SETEXT_UNDERLINE = re.compile(r"[ \t]*(?:=+|-+)[ \t]*")
-
-
-def _leading_paragraph(body: str) -> int | None:
-    """The body line of the first paragraph in plain CommonMark when it is plain to see, else
-    None: the first line that is not blank (for markdown-it: not only spaces and tabs) starts
-    with a letter, so it can begin no block but a paragraph or a setext heading (every other
-    block starts with indentation, punctuation or a digit), and no line of the run of non-blank
-    lines that follows it is a setext underline (the heading rule looks no further).
-    """
-    lines = body.split("\n")
-    first = next((index for index, line in enumerate(lines) if line.strip(" \t")), None)
-    if first is None:
-        return 0  # no paragraph at all: the body's first line, as the parse would say
-    if not lines[first][0].isalpha():
-        return None
-    for line in lines[first + 1 :]:
-        if not line.strip(" \t"):
-            break
-        if _SETEXT_UNDERLINE.fullmatch(line):
-            return None
-    return first
-
-
 def body_needs_parse(body: str, config: SiteConfig) -> bool:
     """False only if parsing the body would find nothing, which cheap tests on its text prove.
 
@@ -385,10 +332,13 @@ def body_needs_parse(body: str, config: SiteConfig) -> bool:
     bracket = text.find("[")
     if bracket >= 0 and _VAGUE_LINK.search(text[bracket:].casefold()):
         return True
+    if not config.phone_format:
+        return False
     return any(not re.search(config.phone_format, phone) for phone in _phone_candidates(text))
 
 
 _ANGLE = re.compile(r"<[^\s<>]")
+_HASHES_ONLY = re.compile(r"^[#\\\s]*$")
 _ESCAPE_OR_ENTITY = re.compile(
     r"\\([^\n])|&(?:#(x[0-9a-f]{1,6}|[0-9]{1,7})|([a-z][a-z0-9]{1,31}));", re.IGNORECASE
 )

@@ -10,8 +10,6 @@ from zoneinfo import ZoneInfo
 from advisory_site.errors import ContentError
 from advisory_site.pickling import quick_pickle
 
-DEFAULT_PHONE_FORMAT = r"^\d{3}-\d{3}-\d{4}$"
-
 MONTHS = (
     "January",
     "February",
@@ -49,11 +47,21 @@ class Topic:
 
 @quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Contact:
+    office: str
+    phone: str = ""  # as written: '(202) 282-8010', '1-800-621-3362 ext. 5'
+    email: str = ""
+    tel: str = ""  # the phone as an RFC 3966 URI, 'tel:+1-202-282-8010'; '' without a phone
+
+
+@quick_pickle
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Agency:
     id: str
     name: str
     short_name: str = ""
     url: str = ""
+    contact: Contact | None = None  # its own press office, for releases that name no contact
 
     @property
     def label(self) -> str:
@@ -65,14 +73,6 @@ class Agency:
 class Kind:
     id: str
     name: str
-
-
-@quick_pickle
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Contact:
-    office: str
-    phone: str = ""
-    email: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,7 +134,7 @@ class SiteConfig:
     home_size: int = 5
     feed_size: int = 50
     websub_hub: str = ""  # an https:// WebSub hub announced by every feed, or ''
-    phone_format: str = DEFAULT_PHONE_FORMAT  # a regular expression, checked by content lint
+    phone_format: str = ""  # a regular expression of the house style, checked by lint; '' none
     security: SecurityPolicy | None = None
     searchgov_affiliate: str = ""  # Search.gov site handle for searching without JavaScript
     email_updates: EmailUpdates | None = None  # e-mail sign-up, when a provider is named
@@ -220,7 +220,7 @@ class Release:
     last_published: datetime
     kind: Kind
     distribution: str
-    contact: Contact
+    contact: Contact | None  # None: no contact block (contact: none, or nobody to name)
     agencies: tuple[Agency, ...]
     topics: tuple[Topic, ...]
     summary: str
@@ -237,6 +237,8 @@ class Release:
     summary_in_body: bool = True
     # the files and remote images the body refers to, checked and made final by media.Media
     references: tuple[Reference, ...] = ()
+    release_number: str = ""  # the agency's number, as it writes it: 'HQ-19-026'
+    end_mark: str = ""  # the closing line, shown centred after the body: '###', '-30-'
 
     @property
     def body_html(self) -> str:
@@ -267,6 +269,7 @@ class Page:
     body_html: str
     url: str
     references: tuple[Reference, ...] = ()
+    end_mark: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,9 +15,23 @@ MAX_SEGMENT = 100
 _SEGMENT = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$")
 
 
+# Apostrophes, straight or curly, are dropped, not made into hyphens: "FEMA's" and "FEMA\u2019s"
+# both give 'femas'.
+_APOSTROPHES = [[mark, ""] for mark in ("'", "\u2019", "\u2018", "\u02bc", "\u2032")]
+
+
 def make_slug(title: str) -> str:
-    """The default slug of a title: ASCII, lowercase, hyphenated, at most MAX_SLUG characters."""
-    return str(slugify(title, max_length=MAX_SLUG, word_boundary=True, save_order=True))
+    """The slug of a title or file name: ASCII, lowercase, hyphenated, at most MAX_SLUG
+    characters."""
+    return str(
+        slugify(
+            title,
+            max_length=MAX_SLUG,
+            word_boundary=True,
+            save_order=True,
+            replacements=_APOSTROPHES,
+        )
+    )
 
 
 def slug_problem(slug: str) -> str:
