@@ -6,10 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
+from lxml import html
 
 from advisory_site.assets import CACHE, read_cache, write_cache
 from advisory_site.cli import main
-from tests.conftest import NOW_ISO, REPO, MakeSite, read_tree
+from advisory_site.security import source_hash
+from tests.conftest import NOW_ISO, REPO, SITE_YAML, MakeSite, read_tree
 
 SCSS = """\
 @use "uswds-core" as *;
@@ -44,15 +46,73 @@ def test_stylesheet_and_its_images_are_published_under_hashed_names(make_site: M
         files[flag_path]
         == (REPO / "node_modules/@uswds/uswds/dist/img/us_flag_small.png").read_bytes()
     )
-    assert f'<link rel="stylesheet" href="/{css_path}">' in files["index.html"].decode()
-    # nothing of USWDS but what the stylesheet refers to
-    assert sorted(path for path in files if path.startswith("static/")) == [css_path, flag_path]
+    # nothing of USWDS but what the stylesheet refers to (and each page type's share of it)
+    assert sorted(
+        path for path in files if path.startswith("static/") and "/page." not in path
+    ) == [css_path, flag_path]
+
+
+PAGE_SCSS = """\
+@use "uswds-core" as *;
+.usa-banner__header-flag { background: url("#{$theme-image-path}/us_flag_small.png"); }
+.not-in-any-template { color: red; }
+.usa-footer { color: green; }
+.search-filters { gap: 1px; }
+@media (min-width: 40em) { .usa-header { color: blue; } }
+@media print { .usa-banner { display: none; } }
+@media (max-width: 39.99em) { .usa-logo { color: purple; } }
+"""
+
+
+def test_each_page_carries_the_css_it_uses_and_links_the_rest(make_site: MakeSite) -> None:
+    yaml = SITE_YAML.replace("base_url: https://www.example.gov/", "base_url: https://x.gov/press/")
+    files = build(with_uswds(make_site({"assets/site.scss": PAGE_SCSS}, site_yaml=yaml)))
+    page = html.fromstring(files["index.html"])
+    (style,) = page.xpath("//head/style/text()")
+    flag = only(files, r"static/img/us_flag_small\.[0-9a-f]{10}\.png")
+    # what a phone needs is inline; fonts and images by path, under the site's path
+    assert f'url("/press/{flag}")' in style
+    assert ".usa-footer{color:green}" in style
+    assert "@media(max-width: 39.99em){.usa-logo{color:purple}}" in style  # phones only
+    assert "not-in-any-template" not in style  # no template uses it
+    assert "color:blue" not in style and "print" not in style
+    # allowed by its hash, and by nothing looser
+    (csp,) = page.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")
+    assert source_hash(style) in csp and "unsafe-inline" not in csp
+    # wider screens and print: linked, so that a phone does not wait for them
+    (link,) = page.xpath("//link[@rel='stylesheet']")
+    assert link.get("media") == "print, (min-width: 40em)"
+    rest = files[link.get("href").removeprefix("/press/")].decode()
+    assert "color:blue" in rest and "@media print" in rest and "color:green" not in rest
+    # a template that never uses the search form's styles does not carry them
+    assert "search-filters" not in style
+    search_style = html.fromstring(files["search/index.html"]).xpath("//head/style/text()")[0]
+    assert "search-filters" in search_style
+
+
+def test_page_css_is_cached_and_follows_the_templates(make_site: MakeSite) -> None:
+    site = with_uswds(make_site({"assets/site.scss": PAGE_SCSS}))
+    build(site)
+    cached = sorted((site / CACHE).glob("styles-*.json"))
+    assert len(cached) == 1
+    assert b"color:red" not in build(site)["index.html"]  # no template uses the class
+    # a template that starts using it gets its rules on the next build, and only that one
+    home = site / "templates" / "home.html"
+    text = home.read_text(encoding="utf-8")
+    home.write_text(
+        text.replace("{% block main %}", '{% block main %}<p class="not-in-any-template">', 1),
+        encoding="utf-8",
+    )
+    files = build(site)
+    assert len(list((site / CACHE).glob("styles-*.json"))) == 2
+    assert b".not-in-any-template{color:red}" in files["index.html"]
+    assert b"color:red" not in files["404.html"]
 
 
 def test_unchanged_stylesheet_is_not_compiled_again(make_site: MakeSite) -> None:
     site = with_uswds(make_site({"assets/site.scss": SCSS}))
     build(site)
-    (cached,) = (site / CACHE).iterdir()
+    (cached,) = (site / CACHE).glob("site-*.css")
     # Mark the cached CSS: the next build must publish it as it is, without running Sass.
     css = read_cache(cached)
     assert css is not None
@@ -61,7 +121,7 @@ def test_unchanged_stylesheet_is_not_compiled_again(make_site: MakeSite) -> None
     (site / "assets/site.scss").write_text(SCSS + ".x { color: red; }\n", encoding="utf-8")
     files = build(site)
     assert b"from-cache" not in files[only(files, r"static/css/.*")]
-    assert len(list((site / CACHE).iterdir())) == 2
+    assert len(list((site / CACHE).glob("site-*.css"))) == 2
 
 
 def test_missing_node_modules_is_a_clear_error(

@@ -20,6 +20,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page
 
 from advisory_site.cli import main
+from tests import lighthouse
 from tests.conftest import NOW_ISO, REPO
 from tests.localhost import serve_folder
 
@@ -177,6 +178,10 @@ def test_page_has_no_axe_violations_and_no_third_party_requests(
     page.goto(base_url + PAGE_TYPES[name], wait_until="networkidle")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"{name}-{width}.png", full_page=True)
+    # the page's inline CSS applied (the USWDS banner's flag is a background image)
+    page_css_applied = page.evaluate(
+        "getComputedStyle(document.querySelector('.usa-banner__header-flag')).backgroundImage"
+    ).startswith("url(")
     page.add_script_tag(path=AXE)
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_21_AA
@@ -191,18 +196,108 @@ def test_page_has_no_axe_violations_and_no_third_party_requests(
     assert failures == []
     assert requests and {urlsplit(url).netloc for url in requests} == {urlsplit(base_url).netloc}
     # the stylesheet and its fonts arrived: the page is styled, from this site only
-    assert any(re.search(r"/static/css/site\.[0-9a-f]{10}\.css$", url) for url in requests)
+    assert page_css_applied
+    assert any(re.search(r"/static/css/page\.[0-9a-f]{10}\.css$", url) for url in requests)
     assert any(url.endswith(".woff2") for url in requests)
 
 
-@pytest.mark.parametrize("name", sorted(PAGE_TYPES))
-def test_page_fits_a_320_pixel_screen(browser: Browser, base_url: str, name: str) -> None:
-    context = browser.new_context(viewport={"width": 320, "height": 640})
+PHONE_WIDTHS = (320, 375, 390, 414)
+# Every visible element that sticks out of the viewport, unless a box of its own clips it.
+_OVERFLOWING = """() => {
+  const width = document.documentElement.clientWidth;
+  const clipped = element => {
+    for (let box = element.parentElement; box; box = box.parentElement) {
+      if (getComputedStyle(box).overflowX !== "visible") return true;
+    }
+    return false;
+  };
+  return [...document.body.querySelectorAll("*")]
+    .filter(element => element.checkVisibility({visibilityProperty: true}))
+    .filter(element => {
+      const box = element.getBoundingClientRect();
+      return box.width > 0 && box.height > 0 && (box.right > width + 0.5 || box.left < -0.5);
+    })
+    .filter(element => !clipped(element))
+    .map(element => `${element.tagName.toLowerCase()}.${element.className}`);
+}"""
+_BOX = "e => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; }"
+
+
+def _overlap(a: list[float], b: list[float]) -> bool:
+    """Whether two boxes (left, top, right, bottom) share more than a hairline."""
+    return min(a[2], b[2]) - max(a[0], b[0]) > 0.5 and min(a[3], b[3]) - max(a[1], b[1]) > 0.5
+
+
+def _boxes(page: Page, selector: str) -> list[list[float]]:
+    boxes: list[list[float]] = page.eval_on_selector_all(
+        selector, f"elements => elements.map({_BOX})"
+    )
+    return boxes
+
+
+@pytest.mark.parametrize("width", PHONE_WIDTHS)
+def test_phone_layouts_neither_overflow_nor_overlap(
+    browser: Browser, base_url: str, width: int
+) -> None:
+    """Each page type on a phone: nothing runs off the screen, the header's parts, the search
+    forms' input and button never cover each other, and the navigation stands in rows."""
+    context = browser.new_context(viewport={"width": width, "height": 800})
     page = context.new_page()
-    page.goto(base_url + PAGE_TYPES[name])
-    overflow = page.evaluate("document.documentElement.scrollWidth")
+    problems: list[str] = []
+    for name, url in sorted(PAGE_TYPES.items()):
+        page.goto(base_url + url)
+        overflowing = page.evaluate(_OVERFLOWING)
+        if overflowing or page.evaluate("document.documentElement.scrollWidth") > width:
+            problems.append(f"{name}: overflows at {width}px: {overflowing[:5]}")
+        header = [
+            *_boxes(page, ".usa-logo a"),
+            *_boxes(page, ".usa-nav__primary-item > a"),
+            *_boxes(page, ".site-search .usa-input, .site-search .usa-button"),
+        ]
+        for first, box in enumerate(header):
+            problems.extend(
+                f"{name}: header boxes {first} and {second} overlap"
+                for second, other in enumerate(header[first + 1 :], first + 1)
+                if _overlap(box, other)
+            )
+        # links side by side (in one row) have the same top and bottom
+        links = _boxes(page, ".usa-nav__primary-item > a")
+        problems.extend(
+            f"{name}: navigation links {first} and {second} are not aligned"
+            for first, box in enumerate(links)
+            for second, other in enumerate(links[first + 1 :], first + 1)
+            if min(box[3], other[3]) > max(box[1], other[1])  # in one row
+            and (abs(box[1] - other[1]) > 0.5 or abs(box[3] - other[3]) > 0.5)
+        )
+        for form in ("#search-form .usa-search", ".site-search"):
+            if page.locator(form).count():
+                problems.extend(f"{name}: {issue}" for issue in _search_form_problems(page, form))
+    page.goto(base_url + PAGE_TYPES["home"])
+    (button,) = _boxes(page, "a.usa-button[href$='/news/']")
+    (topics,) = _boxes(page, "#topics-heading")
+    if topics[1] - button[3] < 16:
+        problems.append(f"home: the Topics heading is {topics[1] - button[3]}px below the button")
     context.close()
-    assert overflow <= 320
+    assert problems == []
+
+
+def _search_form_problems(page: Page, form: str) -> list[str]:
+    (outer,) = _boxes(page, form)
+    (field,) = _boxes(page, f"{form} .usa-input")
+    (button,) = _boxes(page, f"{form} .usa-button")
+    problems = []
+    for label, box in (("input", field), ("button", button)):
+        if box[0] < outer[0] - 0.5 or box[2] > outer[2] + 0.5:
+            problems.append(f"{form}: the {label} does not fit in the form")
+    if _overlap(field, button):
+        problems.append(f"{form}: the input and the button overlap")
+    clipped = page.eval_on_selector(
+        f"{form} .usa-button",
+        "e => e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight",
+    )
+    if clipped:
+        problems.append(f"{form}: the button's word is clipped")
+    return problems
 
 
 # Every image of a page, scrolled into view (lazy ones load then) and waited for: its address
@@ -479,3 +574,42 @@ def test_verify_results_have_no_axe_violations(browser: Browser, base_url: str) 
     )
     context.close()
     assert [violation["id"] for violation in result["violations"]] == []
+
+
+# The page types Lighthouse checks (the listings of topics and agencies, and further pages of a
+# listing, are the templates of the topic, agency and news pages again).
+LIGHTHOUSE_TYPES = (
+    "home", "release", "news", "year", "topic", "agency", "search", "page", "subscribe",
+    "not-found",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def static_host(built_site: Path) -> Iterator[str]:
+    """The built site served as GitHub Pages serves it: gzip, Cache-Control: max-age=600."""
+    with serve_folder(built_site, static_host=True) as origin:
+        yield origin
+
+
+def test_lighthouse_is_the_pinned_version() -> None:
+    assert lighthouse.version() == "12.2.3"
+
+
+@pytest.mark.parametrize("name", LIGHTHOUSE_TYPES)
+def test_lighthouse_scores(static_host: str, name: str) -> None:
+    """Lighthouse (mobile) in Debian's Chromium: 100 for accessibility, best practices and SEO.
+
+    The 404 page is loaded at /404.html, as a static host serves it when asked for it by name;
+    it is rightly kept out of search engines (noindex), the one SEO audit it may fail.
+    Performance depends on the load of the machine (simulated throttling multiplies the CPU
+    time it sees): the test asserts what does not (no layout shift to speak of) and a floor that
+    catches a page made render-blocking again; bench/lighthouse.py records the scores (>= 98).
+    """
+    report = lighthouse.run(static_host + PAGE_TYPES[name])
+    expected_failures = {"is-crawlable"} if name == "not-found" else set()
+    assert set(report.failed) == expected_failures, report.failed
+    assert report.scores["accessibility"] == 100
+    assert report.scores["best-practices"] == 100
+    assert report.scores["seo"] == (report.scores["seo"] if expected_failures else 100)
+    assert report.metrics["cumulative-layout-shift"] < 0.05
+    assert report.scores["performance"] >= 90, report.metrics

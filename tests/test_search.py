@@ -197,7 +197,9 @@ def test_search_page_without_a_search_gov_affiliate(built: Path) -> None:
     fallback = " ".join(page.xpath("//*[@data-search-fallback]")[0].text_content().split())
     assert "Search needs JavaScript" in fallback
     assert page.xpath("//*[@data-search-fallback]//a/@href") == ["/news/", "/topics/", "/agencies/"]
-    assert page.xpath("//meta[@name='robots']/@content") == ["noindex"]
+    # found by search engines; its result pages name it as their canonical address
+    assert page.xpath("//meta[@name='robots']") == []
+    assert page.xpath("//link[@rel='canonical']/@href") == ["https://www.example.gov/search/"]
     # the page has one search form, its own
     assert len(page.xpath("//form[@role='search']")) == 1
 

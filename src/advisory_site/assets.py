@@ -20,11 +20,12 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from posixpath import normpath
 
+from advisory_site import styles as page_styles
 from advisory_site.errors import BuildError, ContentError
 
 ENTRY = "assets/site.scss"
@@ -42,15 +43,39 @@ _CACHE_FORMAT = b"advisory-site assets 3"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PageCss:
+    """How pages of one template get their CSS: ``inline`` in a <style> element (allowed by its
+    hash in the Content-Security-Policy), the rest from ``href`` for ``media`` (none if "")."""
+
+    inline: str
+    href: str = ""
+    media: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Assets:
-    """Files to publish (output path, bytes) and the served path of each logical asset."""
+    """Files to publish (output path, bytes), the served path of each logical asset and the CSS
+    of each page template (by template name)."""
 
     files: tuple[tuple[str, bytes], ...] = ()
     urls: Mapping[str, str] = field(default_factory=dict)
+    page_css: Mapping[str, PageCss] = field(default_factory=dict)
+
+    @property
+    def inline_styles(self) -> tuple[str, ...]:
+        """Every inline style the pages carry, for the Content-Security-Policy."""
+        return tuple(sorted({css.inline for css in self.page_css.values()}))
 
 
-def build_assets(site_dir: Path) -> Assets:
-    """Compile (or reuse) the stylesheet and collect what it refers to; nothing without SCSS."""
+def build_assets(
+    site_dir: Path, *, path_prefix: str = "", body_words: Iterable[str] = ()
+) -> Assets:
+    """Compile (or reuse) the stylesheet and collect what it refers to; nothing without SCSS.
+
+    ``path_prefix`` is the path the site is served under ('' at a domain's root): inline CSS
+    refers to fonts and images by path. ``body_words`` are the element names and classes a
+    Markdown body may hold, which every page template keeps the CSS of.
+    """
     entry = site_dir / ENTRY
     if not entry.is_file():
         return Assets()
@@ -58,8 +83,34 @@ def build_assets(site_dir: Path) -> Assets:
     css = _compiled_css(site_dir)
     css, referenced = _publish_references(site_dir, css)
     name = hashed_name(f"{CSS_FOLDER}/{STYLESHEET}", css.encode("utf-8"))
-    files = (*referenced, (name, css.encode("utf-8")))
-    return Assets(files=tuple(sorted(files)), urls={STYLESHEET: "/" + name})
+    files = [*referenced, (name, css.encode("utf-8"))]
+    page_css: dict[str, PageCss] = {}
+    for template, style in _page_styles(site_dir, css, tuple(body_words)).items():
+        href = ""
+        if style.rest:
+            rest = style.rest.encode("utf-8")
+            path = hashed_name(f"{CSS_FOLDER}/page.css", rest)  # templates may share one
+            files.append((path, rest))
+            href = "/" + path
+        # Inline, the CSS's "../fonts/..." would be resolved against the page's address.
+        inline = style.critical.replace('url("../', f'url("{path_prefix}/static/')
+        inline = inline.replace("</", "<\\/")  # never ends the <style> element early
+        page_css[template] = PageCss(inline=inline, href=href, media=style.media if href else "")
+    return Assets(
+        files=tuple(sorted(dict(files).items())), urls={STYLESHEET: "/" + name}, page_css=page_css
+    )
+
+
+def _page_styles(
+    site_dir: Path, css: str, body_words: tuple[str, ...]
+) -> dict[str, page_styles.PageStyle]:
+    payload = page_styles.request(site_dir, css, body_words)
+    cached = site_dir / CACHE / f"styles-{page_styles.cache_key(site_dir, payload)}.json"
+    text = read_cache(cached)
+    if text is None:
+        text = page_styles.split(site_dir, payload)
+        write_cache(cached, text)
+    return page_styles.parse(text)
 
 
 def hashed_name(path: str, data: bytes) -> str:

@@ -19,6 +19,7 @@ from advisory_site.changes import Revision, Revisions, changes, current_revision
 from advisory_site.config import load_config
 from advisory_site.content import RELEASES_DIR, load_pages, load_releases
 from advisory_site.errors import BuildError, ContentError
+from advisory_site.favicon import build_favicons
 from advisory_site.feeds import FORMATS, Feed, feed_files, item_id, opml, site_feeds
 from advisory_site.history import read_history
 from advisory_site.ledger import (
@@ -37,7 +38,7 @@ from advisory_site.ledger import (
 from advisory_site.lint import LintWarning, Memo, lint_site
 from advisory_site.media import Media
 from advisory_site.models import Release, Site, SiteConfig, grouped, long_date
-from advisory_site.render import Renderer
+from advisory_site.render import BODY_WORDS, Renderer
 from advisory_site.security import (
     SECURITY_TXT,
     content_security_policy,
@@ -235,9 +236,11 @@ def load_site(
     )
 
 
-def site_csp(config: SiteConfig) -> str:
-    """The Content-Security-Policy of every page of the site."""
+def site_csp(config: SiteConfig, *, inline_styles: Iterable[str] = ()) -> str:
+    """The Content-Security-Policy of every page of the site (``inline_styles``: the page
+    types' <style> elements, assets.Assets.inline_styles)."""
     return content_security_policy(
+        inline_styles=inline_styles,
         form_actions=[SEARCHGOV_ORIGIN] if config.searchgov_affiliate else [],
         image_hosts=config.image_hosts,
     )
@@ -376,12 +379,15 @@ def plan_site(
         histories = {release.source: (current_revision(release),) for release in site.releases}
     templates = Templates(site_dir / "templates", site.config)
     feeds = site_feeds(site)
-    assets = build_assets(site_dir)
+    assets = build_assets(site_dir, path_prefix=site.config.path_prefix, body_words=BODY_WORDS)
+    icon_files, icons = build_favicons(site_dir)
     view = SiteView(
         config=site.config,
-        csp=site_csp(site.config),
+        csp=site_csp(site.config, inline_styles=assets.inline_styles),
         feeds=feed_links(feeds[0]),
         assets=dict(assets.urls),
+        page_css=dict(assets.page_css),
+        icons=icons,
     )
     files: dict[str, Planned] = {}
     errors: list[ContentError] = []
@@ -455,7 +461,8 @@ def plan_site(
         add(SIGNATURE_URL.lstrip("/"), ledger, maker=SignatureMaker(ledger_maker, signing_key))
         add(PUBLIC_KEY_URL.lstrip("/"), public_pem(public))
     shared = (
-        (path, data, "") for path, data in (*assets.files, *static_files(site_dir / "static"))
+        (path, data, "")
+        for path, data in (*assets.files, *icon_files, *static_files(site_dir / "static"))
     )
     for path, data, owner in (*shared, *published_media(site)):
         add(path, data, owner)
@@ -704,8 +711,10 @@ def html_contexts(
             title="Search",
             url=SEARCH_URL,
             description=f"Search the releases of {config.organisation}.",
+            # Indexed, so that people find where to search the releases; its results for a
+            # query (/search/?query=...) name /search/ as their canonical address, which keeps
+            # them out of search engines' indexes.
             breadcrumbs=(HOME,),
-            noindex=True,  # a page of results, not content: kept out of search engines
         ),
         index_url=SEARCH_INDEX_URL,
         searchgov_url=f"{SEARCHGOV_ORIGIN}/search" if config.searchgov_affiliate else "",

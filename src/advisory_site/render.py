@@ -60,6 +60,8 @@ _ATTRIBUTES: dict[str, set[str]] = {
 END_MARK_CLASS = "end-mark"
 _CLASSES = {"a": {"footnote-ref", "footnote-backref"}, "div": {"footnote"}, "p": {END_MARK_CLASS}}
 _SCHEMES = {"http", "https", "mailto", "tel"}
+BODY_WORDS = tuple(sorted(_TAGS | {name for names in _CLASSES.values() for name in names}))
+"""The element names and classes a sanitised body may hold (the stylesheet keeps their rules)."""
 
 
 # The line that closes a release: '###', '# # #' (any spacing), '#', '\\#' (an escaped one, as

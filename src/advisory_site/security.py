@@ -83,6 +83,7 @@ def source_hash(text: str) -> str:
 def content_security_policy(
     inline_scripts: Iterable[str] = (),
     *,
+    inline_styles: Iterable[str] = (),
     form_actions: Iterable[str] = (),
     header: bool = False,
     image_hosts: Iterable[str] = (),
@@ -90,17 +91,23 @@ def content_security_policy(
     """The site's policy: its own scripts, styles and fonts; images also from https: hosts.
 
     ``inline_scripts`` are the exact texts of inline scripts the templates are given; each is
-    allowed by its hash, never by 'unsafe-inline'. ``form_actions`` are the other origins forms
-    may submit to (Search.gov, for the search page without JavaScript). ``header`` adds the
-    directives that only work in an HTTP header (a <meta> tag cannot forbid framing).
-    ``image_hosts`` (site.yaml's, https:// origins) are the only other hosts images may come
-    from; without them, any https: host.
+    allowed by its hash, never by 'unsafe-inline'; so are ``inline_styles``, the <style>
+    elements of the pages (each page type's CSS, see assets.PageCss). ``form_actions`` are the
+    other origins forms may submit to (Search.gov, for the search page without JavaScript).
+    ``header`` adds the directives that only work in an HTTP header (a <meta> tag cannot forbid
+    framing). ``image_hosts`` (site.yaml's, https:// origins) are the only other hosts images may
+    come from; without them, any https: host.
     """
     # 'wasm-unsafe-eval' lets the search (Pagefind) compile its WebAssembly; it allows no eval()
     hashes = sorted({source_hash(text) for text in inline_scripts})
     scripts = " ".join(["'self'", "'wasm-unsafe-eval'", *hashes])
     styles = " ".join(
-        ["'self'", "'unsafe-hashes'", *(source_hash(text) for text in ALLOWED_STYLE_ATTRIBUTES)]
+        [
+            "'self'",
+            "'unsafe-hashes'",
+            *(source_hash(text) for text in ALLOWED_STYLE_ATTRIBUTES),
+            *sorted({source_hash(text) for text in inline_styles}),
+        ]
     )
     directives = [
         "default-src 'self'",

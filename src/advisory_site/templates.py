@@ -10,7 +10,9 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from advisory_site.assets import PageCss
 from advisory_site.changes import RevisionChange
+from advisory_site.favicon import Icon
 from advisory_site.metadata import news_article, script_safe_json
 from advisory_site.models import (
     EmailUpdates,
@@ -264,6 +266,8 @@ class SiteView:
     csp: str  # the Content-Security-Policy of every page (security.content_security_policy)
     feeds: tuple[FeedLink, ...] = ()
     assets: dict[str, str] = field(default_factory=dict)  # logical name -> served URL
+    page_css: dict[str, PageCss] = field(default_factory=dict)  # template name -> its CSS
+    icons: tuple[Icon, ...] = ()  # the site's icon in its formats (favicon.build_favicons)
 
 
 class Templates:

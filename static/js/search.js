@@ -9,7 +9,6 @@ const input = document.getElementById("search-query");
 const statusLine = document.getElementById("search-status");
 const list = document.getElementById("search-results");
 const filterBox = form.querySelector(".search-filters");
-const fallback = document.querySelector("[data-search-fallback]");
 
 let pagefind = null;
 let generation = 0; // the newest search; answers to older ones are dropped
@@ -26,14 +25,14 @@ async function loadPagefind() {
 // -- filters ------------------------------------------------------------------------------------
 
 function restoreFilters(chosen) {
-  for (const box of filterBox.querySelectorAll("input[type=checkbox]")) {
+  for (const box of form.querySelectorAll(".search-filters input[type=checkbox]")) {
     box.checked = chosen.getAll(box.closest("fieldset").dataset.filter).includes(box.value);
   }
 }
 
 function selectedFilters() {
   const filters = {};
-  for (const box of filterBox.querySelectorAll("input:checked")) {
+  for (const box of form.querySelectorAll(".search-filters input:checked")) {
     const name = box.closest("fieldset").dataset.filter;
     (filters[name] ||= { any: [] }).any.push(box.value);
   }
@@ -108,7 +107,7 @@ function describe(count, term, filters) {
 function remember(term) {
   const params = new URLSearchParams();
   if (term) params.set("query", term);
-  for (const box of filterBox.querySelectorAll("input:checked")) {
+  for (const box of form.querySelectorAll(".search-filters input:checked")) {
     params.append(box.closest("fieldset").dataset.filter, box.value);
   }
   const query = params.toString();
@@ -143,14 +142,13 @@ async function start() {
     pagefind = await loadPagefind();
   } catch (error) {
     statusLine.textContent = "Search is not available on this copy of the site.";
+    if (filterBox) filterBox.hidden = true;
     console.error("search: cannot load the index", error);
     return; // the form keeps working without script
   }
-  fallback.hidden = true;
   const chosen = new URLSearchParams(location.search);
   input.value = chosen.get("query") || "";
   restoreFilters(chosen);
-  filterBox.hidden = !filterBox.querySelector("fieldset");
   moreButton = document.createElement("button");
   moreButton.type = "button";
   moreButton.className = "usa-button usa-button--outline search-more";
@@ -162,7 +160,7 @@ async function start() {
     event.preventDefault();
     run();
   });
-  filterBox.addEventListener("change", () => run());
+  filterBox?.addEventListener("change", () => run());
   form.dataset.ready = "true"; // tests and styles can tell that Pagefind is in charge
   await run();
 }
