@@ -426,6 +426,9 @@ def test_pages_work_without_javascript(browser: Browser, base_url: str, name: st
     page.get_by_text("Here’s how you know").click()
     assert guidance.is_visible()
     assert page.get_by_role("link", name="Accessibility statement", exact=True).is_visible()
+    if name == "search":  # the filters need script; the page says so
+        assert not page.locator(".search-filters").is_visible()
+        assert page.get_by_text("Search needs JavaScript").is_visible()
     context.close()
 
 

@@ -137,6 +137,9 @@ async function run() {
   statusLine.textContent = describe(search.results.length, term, filters);
 }
 
+// Pagefind (its script, WebAssembly and index) loads when the reader turns to the form, or at
+// once for an address that carries a search: loading it with the page would keep a phone's
+// processor busy while the page is first shown.
 async function start() {
   try {
     pagefind = await loadPagefind();
@@ -144,11 +147,8 @@ async function start() {
     statusLine.textContent = "Search is not available on this copy of the site.";
     if (filterBox) filterBox.hidden = true;
     console.error("search: cannot load the index", error);
-    return; // the form keeps working without script
+    return false;
   }
-  const chosen = new URLSearchParams(location.search);
-  input.value = chosen.get("query") || "";
-  restoreFilters(chosen);
   moreButton = document.createElement("button");
   moreButton.type = "button";
   moreButton.className = "usa-button usa-button--outline search-more";
@@ -156,13 +156,28 @@ async function start() {
   moreButton.hidden = true;
   moreButton.addEventListener("click", () => showMore(generation));
   list.after(moreButton);
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    run();
-  });
-  filterBox?.addEventListener("change", () => run());
   form.dataset.ready = "true"; // tests and styles can tell that Pagefind is in charge
-  await run();
+  return true;
 }
 
-start();
+let started = null;
+const ready = () => (started ||= start());
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (await ready()) run();
+  else form.submit(); // without the index, the form goes where it goes without script
+});
+filterBox?.addEventListener("change", async () => {
+  if (await ready()) run();
+});
+for (const kind of ["focusin", "pointerdown"]) {
+  form.addEventListener(kind, ready, { once: true });
+}
+
+const chosen = new URLSearchParams(location.search);
+if (chosen.size > 0) {
+  input.value = chosen.get("query") || "";
+  restoreFilters(chosen);
+  ready().then((ok) => ok && run());
+}
