@@ -236,6 +236,11 @@ def load_site(
     )
 
 
+def current_histories(site: Site) -> dict[str, tuple[Revision, ...]]:
+    """Each release's history as this build publishes it: its current revision alone."""
+    return {release.source: (current_revision(release),) for release in site.releases}
+
+
 def site_csp(config: SiteConfig, *, inline_styles: Iterable[str] = ()) -> str:
     """The Content-Security-Policy of every page of the site (``inline_styles``: the page
     types' <style> elements, assets.Assets.inline_styles)."""
@@ -375,8 +380,7 @@ def plan_site(
 
     ``histories`` are the published revisions of the releases (by default, each as built).
     """
-    if histories is None:
-        histories = {release.source: (current_revision(release),) for release in site.releases}
+    histories = histories if histories is not None else current_histories(site)
     templates = Templates(site_dir / "templates", site.config)
     feeds = site_feeds(site)
     assets = build_assets(site_dir, path_prefix=site.config.path_prefix, body_words=BODY_WORDS)
