@@ -50,7 +50,10 @@ def css_bytes(site: Path, path: str) -> tuple[int, int]:
     """(raw, gzipped) bytes of the CSS the page at ``path`` carries inline and links."""
     file = site / path.lstrip("/")
     page = (file / "index.html" if file.is_dir() else file).read_bytes()
-    parts = [*_STYLE.findall(page), *((site / href).read_bytes() for href in _LINKED.findall(page))]
+    parts = [
+        *_STYLE.findall(page),
+        *((site / href.decode()).read_bytes() for href in _LINKED.findall(page)),
+    ]
     return sum(map(len, parts)), sum(len(gzip.compress(part, 6, mtime=0)) for part in parts)
 
 
