@@ -48,6 +48,10 @@ BROKEN_SITE = {
         </body></html>
         """,
     "feed.json": "{}",
+    "rss.xml": "<rss/>",
+    "atom.xml": "<feed/>",
+    "sitemap.xml": "<urlset/>",
+    "build-info.json": "{}",
     "static/site.css": "body {}",
     "img/a.png": "",
 }

@@ -17,6 +17,7 @@ from advisory_site.build import load_site
 from advisory_site.deploystate import read_deployed, release_due
 from advisory_site.errors import UsageError
 from advisory_site.linkcheck import check_links
+from advisory_site.output import missing_required
 from advisory_site.sitediff import diff_sites, plural, summary_markdown
 
 EXIT_OK = 0
@@ -280,6 +281,16 @@ def run_ci_command(args: argparse.Namespace) -> int:
 
 
 def run_check_links(folder: Path, base_url: str | None) -> int:
+    missing = missing_required(folder) if folder.is_dir() else []
+    if missing:
+        # A half-made or emptied folder has no broken links, and a deploy that syncs it with
+        # deletion would empty the live site: a site is complete before anything is checked.
+        print(
+            f"{folder}: not a complete site: {', '.join(missing)} missing; "
+            "build it again (advisory-site build) before checking or publishing it",
+            file=sys.stderr,
+        )
+        return EXIT_BROKEN
     report = check_links(folder, base_url=base_url)
     for broken in report.broken:
         print(broken.message(folder), file=sys.stderr)

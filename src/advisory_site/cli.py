@@ -48,6 +48,7 @@ from advisory_site.ledger import (
     public_pem,
 )
 from advisory_site.lint import LintWarning
+from advisory_site.output import LOCK_WAIT, check_output_place, output_lock
 from advisory_site.search import CACHE as SEARCH_CACHE
 from advisory_site.search import INDEX_FOLDER, index_releases, searchable
 from advisory_site.urls import make_slug, release_url
@@ -71,6 +72,21 @@ def parse_now(text: str) -> datetime:
     if moment.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset; add one such as -04:00 or Z")
     return moment
+
+
+def parse_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= MAX_WAIT:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds from 0 to {MAX_WAIT:.0f}, got {text!r}"
+        )
+    return seconds
+
+
+MAX_WAIT = 86_400.0
 
 
 def parse_base_url(text: str) -> str:
@@ -140,6 +156,14 @@ def make_parser() -> argparse.ArgumentParser:
         "--verify-cache",
         action="store_true",
         help="after building, build again without the cache and compare (exit 1 on a difference)",
+    )
+    build_cmd.add_argument(
+        "--wait",
+        type=parse_seconds,
+        default=LOCK_WAIT,
+        metavar="SECONDS",
+        help=f"wait this long for another build of the same output folder to finish "
+        f"(default: {LOCK_WAIT:.0f}; 0: fail at once)",
     )
 
     commands.add_parser(
@@ -320,6 +344,7 @@ def run_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     site_dir: Path = args.site
     output: Path = args.output or site_dir / "_site"
+    check_output_place(site_dir, output)  # before anything is read or written
     now: datetime = args.now or datetime.now(UTC)
     key_text = os.environ.get(KEY_VARIABLE, "")
     options = BuildOptions(
@@ -344,7 +369,10 @@ def run_build(args: argparse.Namespace) -> int:
 
         return index
 
-    outcome = build_into(options, output, prepare=prepare)
+    def notify(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    outcome = build_into(options, output, prepare=prepare, wait=args.wait, notify=notify)
     indexed = len(searchable(outcome.site))
     search = not args.no_search and indexed > 0
     elapsed = time.perf_counter() - started
@@ -371,7 +399,8 @@ def run_build(args: argparse.Namespace) -> int:
         + (outcome.site.config.local_iso(upcoming) if upcoming else "none")
     )
     if args.verify_cache:
-        problems = verify(options, output, made_after=(f"{INDEX_FOLDER}/",))
+        with output_lock(output, wait=args.wait, notify=notify):
+            problems = verify(options, output, made_after=(f"{INDEX_FOLDER}/",))
         for problem in problems:
             print(f"{output}/{problem}", file=sys.stderr)
         if problems:

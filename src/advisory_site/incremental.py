@@ -71,7 +71,14 @@ from advisory_site.errors import ContentError
 from advisory_site.feeds import FORMATS
 from advisory_site.lint import LintWarning
 from advisory_site.models import Release, Site, SiteConfig
-from advisory_site.output import Deferred, Unchanged, write_new, write_site
+from advisory_site.output import (
+    LOCK_WAIT,
+    Deferred,
+    Unchanged,
+    output_lock,
+    write_new,
+    write_site,
+)
 from advisory_site.render import MemoRenderer, Rendered
 from advisory_site.security import page_problems
 
@@ -115,13 +122,32 @@ def build_into(
     jobs: int | None = None,
     prepare: Callable[[Planning], Callable[[Path], None] | None] | None = None,
     cache_name: str = CACHE_FILE,
+    wait: float = LOCK_WAIT,
+    notify: Callable[[str], None] | None = None,
 ) -> Outcome:
     """Build the site into ``output`` (atomically, like ``write_site``) and update the cache.
 
     ``prepare`` sees the plan before anything is written: it may stop the build by raising
     (``--strict``) and returns what ``write_site`` should run on the complete folder (search).
-    ``cache_name`` is the cache file in ``.cache/`` (the preview server keeps its own).
+    ``cache_name`` is the cache file in ``.cache/`` (the preview server keeps its own). The
+    build holds the output folder's lock throughout (``output_lock``: the plan relies on what
+    the folder holds), waiting up to ``wait`` seconds for another build to finish.
     """
+    with output_lock(output, wait=wait, notify=notify):
+        return _locked_build_into(
+            options, output, use_cache=use_cache, jobs=jobs, prepare=prepare, cache_name=cache_name
+        )
+
+
+def _locked_build_into(
+    options: BuildOptions,
+    output: Path,
+    *,
+    use_cache: bool,
+    jobs: int | None,
+    prepare: Callable[[Planning], Callable[[Path], None] | None] | None,
+    cache_name: str,
+) -> Outcome:
     thresholds = gc.get_threshold()
     gc.set_threshold(thresholds[0], thresholds[1], FULL_COLLECTIONS)  # see _build_into
     engine = engine_digest()

@@ -27,18 +27,23 @@ share inodes); what the plan does not name is removed before ``finish`` runs.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import errno
+import fcntl
 import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from advisory_site.errors import OutputError
+from advisory_site.errors import OutputError, UsageError
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -84,6 +89,186 @@ def spare_path(target: Path) -> Path:
     return target.parent / f".{target.name}.spare"
 
 
+def lock_path(target: Path) -> Path:
+    """The file a build holds locked while it works on ``target`` (see ``output_lock``)."""
+    return target.parent / f".{target.name}.lock"
+
+
+LOCK_WAIT = 600.0
+"""Seconds a build waits by default for another build of the same output folder to finish."""
+
+# Output folders locked by this process: a POSIX lock does not exclude its own process.
+_HELD: set[str] = set()
+_HELD_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def output_lock(
+    target: Path, *, wait: float = LOCK_WAIT, notify: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Hold ``target``'s lock: one build at a time per output folder.
+
+    Two builds of one folder would delete each other's staging folders and swap in half a site.
+    The lock is a POSIX record lock (``lockf``) on a file beside the folder: the system drops it
+    when the process ends, however it ends, and forked workers do not inherit it (a worker left
+    behind by a killed build never holds the next build up). Another build waits up to ``wait``
+    seconds, told once through ``notify``, then fails with an OutputError naming the holder.
+    The file is removed on release; a waiter that then holds a removed file's lock tries again.
+    """
+    target = target.absolute()
+    path = lock_path(target)
+    key = str(target)
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        holder = _lock(path, target, key)
+        if isinstance(holder, int):
+            descriptor = holder
+            break
+        if not holder:
+            continue
+        if time.monotonic() >= deadline:
+            raise OutputError(
+                f"another build ({holder}) is writing into {target}; nothing was changed "
+                "(run this build again when that one has finished)"
+            )
+        if not told and notify is not None:
+            notify(
+                f"Another build ({holder}) is writing into {target}; waiting up to "
+                f"{wait:g} s for it to finish."
+            )
+            told = True
+        time.sleep(0.05)
+    try:
+        with contextlib.suppress(OSError):  # only to name the holder: a full disk may refuse it
+            os.ftruncate(descriptor, 0)
+            os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()  # while still locked: a waiter then finds its file gone, and retries
+        with _HELD_GUARD:
+            _HELD.discard(key)
+        os.close(descriptor)  # releases the lock
+
+
+def _still_named(descriptor: int, path: Path) -> bool:
+    """Whether the locked file is still the one at ``path`` (not removed by its last holder)."""
+    try:
+        named = path.lstat()
+    except OSError:
+        return False
+    held = os.fstat(descriptor)
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
+
+
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _lock(path: Path, target: Path, key: str) -> int | str:
+    """The locked descriptor of ``path``, or who holds the lock ('' to try again at once)."""
+    with _HELD_GUARD:
+        if key in _HELD:  # never open the file then: closing it would drop this process's lock
+            return "in this process"
+        descriptor = _open_lock(path, target)
+        try:
+            fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = _holder(descriptor)
+            os.close(descriptor)
+            if exc.errno in (errno.EACCES, errno.EAGAIN):
+                return holder
+            raise OutputError(f"cannot lock the output folder {target}: {exc.strerror}") from exc
+        if not _still_named(descriptor, path):  # removed by the build that held it: try again
+            os.close(descriptor)
+            return ""
+        _HELD.add(key)
+        return descriptor
+
+
+def _holder(descriptor: int) -> str:
+    """'process 1234' for the build holding the lock (it writes its id), as far as known."""
+    try:
+        text = os.pread(descriptor, 32, 0).decode("ascii").strip()
+    except (OSError, UnicodeError):
+        text = ""
+    return f"process {text}" if text.isdigit() else "another process"
+
+
+def _open_lock(path: Path, target: Path) -> int:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT | _NO_FOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise OutputError(f"cannot lock the output folder {target}: {exc.strerror}") from exc
+
+
+PROTECTED = ("content", "templates", "static", "assets", ".git", ".cache")
+"""The site's sources (and its cache): an output folder never overlaps any of them."""
+
+
+def output_place_problem(site_dir: Path, target: Path) -> str:
+    """Why ``target`` may not be the output folder of the site in ``site_dir``, or ''.
+
+    A build replaces its output folder whole, so the folder may not be or hold the site's
+    sources (``--output .``, ``--output ..``), lie inside them (``--output content/pages``: the
+    next build would delete the pages) or be a folder a build did not make (``--output src``).
+    """
+    site = site_dir.resolve()
+    output = target.resolve()
+    shown = os.fspath(target)
+    if ".git" in output.parts:
+        return f"--output {shown} is inside a Git repository's .git folder"
+    sources = [site / name for name in PROTECTED]
+    for source in (site, *sources):
+        if source == output or source.is_relative_to(output):
+            what = "the site folder" if source == site else f"{source.name}/"
+            return f"--output {shown} would replace {what} {source} (the site's sources)"
+    for source in sources:
+        if output.is_relative_to(source):
+            return f"--output {shown} is inside the site's {source.name}/ folder {source}"
+    try:
+        found = output.lstat() if output.exists() else None
+        if found is not None and stat.S_ISDIR(found.st_mode) and any(output.iterdir()):
+            marker = output / BUILT_MARKER
+            if not marker.is_file() or marker.is_symlink():
+                return (
+                    f"--output {shown} is a folder with files that no build made (it has no "
+                    f"{BUILT_MARKER}); a build replaces its output folder whole"
+                )
+    except OSError as exc:
+        return f"--output {shown} cannot be used: {exc.strerror}"
+    return ""
+
+
+def check_output_place(site_dir: Path, target: Path) -> None:
+    """Raise a UsageError (exit 2) when ``output_place_problem`` finds one."""
+    problem = output_place_problem(site_dir, target)
+    if problem:
+        raise UsageError(f"{problem}; choose another output folder, such as {site_dir / '_site'}")
+
+
+BUILT_MARKER = "build-info.json"
+"""A file every build writes: a folder holding it was made by a build."""
+
+REQUIRED = ("index.html", BUILT_MARKER, "rss.xml", "atom.xml", "feed.json", "sitemap.xml")
+"""Files every complete site has: what the deploy checks before publishing a folder."""
+
+
+def missing_required(folder: Path) -> list[str]:
+    """The ``REQUIRED`` files that ``folder`` lacks as regular files."""
+    missing = []
+    for name in REQUIRED:
+        try:
+            found = (folder / name).lstat()
+        except OSError:
+            missing.append(name)
+            continue
+        if not stat.S_ISREG(found.st_mode):
+            missing.append(name)
+    return missing
+
+
 def write_site(
     target: Path,
     files: Iterable[Written | Unchanged | Deferred],
@@ -105,15 +290,17 @@ def write_site(
         staging, spare = _staging(target)
     except OSError as exc:
         raise OutputError(f"cannot prepare the output folder {target}: {exc.strerror}") from exc
+    planned: list[str] = []
     try:
         _writing(staging.chmod, 0o755)
-        _write_plan(staging, files, previous=target, spare=spare)
+        _write_plan(staging, _listed(files, planned), previous=target, spare=spare)
         if write_deferred is not None:
             write_deferred(staging.resolve())
         if finish is not None:
             finish(staging)
+        _check_complete(staging, planned)
         _writing(_swap, staging, target)
-    except (_WriteError, DeferredWriteError) as exc:
+    except (_WriteError, DeferredWriteError, _IncompleteError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise OutputError(
             f"cannot write the site into {target}: {exc}; the previous site was left as it was"
@@ -124,6 +311,39 @@ def write_site(
         # spare, whose every entry the next build checks, rather than making a whole one again.
         _keep_as_spare(staging, target)
         raise
+
+
+def _listed(
+    files: Iterable[Written | Unchanged | Deferred], paths: list[str]
+) -> Iterator[Written | Unchanged | Deferred]:
+    for file in files:
+        paths.append(file.path)
+        yield file
+
+
+class _IncompleteError(Exception):
+    """The staging folder lacks files of the plan: it is never swapped in."""
+
+
+def _check_complete(staging: Path, planned: list[str]) -> None:
+    """Check that ``staging`` holds every planned file as a regular file, just before the swap:
+    whatever went wrong (another process deleting in the folder, a worker that wrote nothing),
+    an incomplete site is never published."""
+    base = os.fspath(staging)
+    missing = []
+    for path in planned:
+        try:
+            found = os.lstat(f"{base}/{path}")
+        except OSError:
+            missing.append(path)
+            continue
+        if not stat.S_ISREG(found.st_mode):
+            missing.append(path)
+    if missing:
+        shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+        raise _IncompleteError(
+            f"the new site lacks {len(missing)} of its {len(planned)} planned files ({shown})"
+        )
 
 
 def _writing(action: Callable[..., object], *args: object) -> None:
