@@ -38,6 +38,7 @@ from advisory_site.ledger import (
 from advisory_site.lint import LintWarning, Memo, lint_site
 from advisory_site.media import Media
 from advisory_site.models import Release, Site, SiteConfig, grouped, long_date
+from advisory_site.reading import SIZE_HINT, ReadError, read_regular
 from advisory_site.render import BODY_WORDS, Renderer
 from advisory_site.security import (
     SECURITY_TXT,
@@ -524,13 +525,25 @@ class UnsafePages:
             raise BuildError(errors)
 
 
+MAX_STATIC_BYTES = 100 * 1024 * 1024
+"""Largest file of static/ published (a long report as a PDF is a few megabytes)."""
+
+
 def static_files(folder: Path) -> Iterator[tuple[str, bytes]]:
     if not folder.is_dir():
         return
     for file in sorted(folder.rglob("*")):
         relative = file.relative_to(folder)
         if file.is_file() and not any(part.startswith(".") for part in relative.parts):
-            yield f"static/{relative.as_posix()}", file.read_bytes()
+            path = f"static/{relative.as_posix()}"
+            try:
+                data = read_regular(file, MAX_STATIC_BYTES)
+            except ReadError as exc:
+                hint = "" if exc.hint == SIZE_HINT else exc.hint
+                raise BuildError(
+                    [ContentError(path=path, message=exc.message, hint=hint)]
+                ) from None
+            yield path, data
 
 
 # -- the HTML pages -----------------------------------------------------------------------------

@@ -33,7 +33,9 @@ from typing import Any, BinaryIO
 from advisory_site.content import LoadedRelease
 from advisory_site.errors import ContentError
 from advisory_site.models import Release
+from advisory_site.reading import ReadError, read_regular
 from advisory_site.render import RENDERER_VERSION, Rendered
+from advisory_site.templates import MAX_TEMPLATE_BYTES
 
 CACHE_DIR = ".cache"
 CACHE_FILE = "build-cache.pickle"
@@ -122,7 +124,11 @@ def folder_digest(folder: Path) -> bytes:
     if folder.is_dir():
         for file in sorted(folder.rglob("*")):
             if file.is_file():
-                parts += [file.relative_to(folder).as_posix(), file.read_bytes()]
+                try:
+                    data = read_regular(file, MAX_TEMPLATE_BYTES)
+                except ReadError as exc:  # the build reports it when it reads the file
+                    data = exc.message.encode()
+                parts += [file.relative_to(folder).as_posix(), data]
     return digest(*parts)
 
 

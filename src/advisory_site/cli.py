@@ -39,6 +39,7 @@ from advisory_site.cicommands import CI_COMMANDS, add_ci_commands, run_ci_comman
 from advisory_site.config import load_config, validate_base_url
 from advisory_site.content import Lookups
 from advisory_site.errors import BuildError, ContentError, OutputError, UsageError, suggest
+from advisory_site.fields import year_problem
 from advisory_site.incremental import build_into, verify
 from advisory_site.ledger import (
     KEY_VARIABLE,
@@ -71,6 +72,9 @@ def parse_now(text: str) -> datetime:
         ) from None
     if moment.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset; add one such as -04:00 or Z")
+    problem = year_problem(moment, text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return moment
 
 
@@ -231,8 +235,30 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_BUG = 3
+BUG_REPORT = (
+    "advisory-site: this is a bug in advisory-site, not a problem with your files: please "
+    "report it as an issue of the site's repository, with the command you ran and the "
+    "lines above."
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    try:
+        return run_command(args)
+    except KeyboardInterrupt:
+        print("advisory-site: stopped (Ctrl-C); nothing was published.", file=sys.stderr)
+        return 130
+    except Exception:
+        # Anything a file, folder, option or answer can cause is reported above as a message;
+        # what reaches here is a mistake of ours, shown whole so that it can be fixed.
+        traceback.print_exc()
+        print(BUG_REPORT, file=sys.stderr)
+        return EXIT_BUG
+
+
+def run_command(args: argparse.Namespace) -> int:
     try:
         if args.command == "build":
             return run_build(args)

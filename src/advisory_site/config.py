@@ -12,7 +12,7 @@ import phonenumbers
 from advisory_site.budget import DEFAULT_SECONDS, MAX_SECONDS
 from advisory_site.errors import ContentError
 from advisory_site.fields import FieldReader, describe
-from advisory_site.frontmatter import decode
+from advisory_site.frontmatter import MAX_FILE_BYTES, decode
 from advisory_site.models import (
     GOVDELIVERY_SIGNUP,
     Agency,
@@ -23,6 +23,7 @@ from advisory_site.models import (
     SiteConfig,
     Topic,
 )
+from advisory_site.reading import ReadError, read_regular
 from advisory_site.security import read_security
 from advisory_site.yamlload import load_yaml
 
@@ -60,9 +61,7 @@ GOVDELIVERY_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 def load_config(site_dir: Path, errors: list[ContentError]) -> SiteConfig | None:
     """Read the site settings; problems go to ``errors`` and None is returned if any."""
     file = site_dir / CONFIG_PATH
-    try:
-        raw = file.read_bytes()
-    except FileNotFoundError:
+    if not file.exists() and not file.is_symlink():
         errors.append(
             ContentError(
                 path=CONFIG_PATH,
@@ -70,6 +69,11 @@ def load_config(site_dir: Path, errors: list[ContentError]) -> SiteConfig | None
                 hint="is --site pointing at the folder that holds content/?",
             )
         )
+        return None
+    try:
+        raw = read_regular(file, MAX_FILE_BYTES)
+    except ReadError as exc:
+        errors.append(ContentError(path=CONFIG_PATH, message=exc.message, hint=exc.hint))
         return None
     text = decode(raw, CONFIG_PATH)
     if isinstance(text, ContentError):

@@ -16,7 +16,7 @@ from advisory_site.budget import OverBudget, over_budget, time_budget
 from advisory_site.config import read_contact
 from advisory_site.errors import ContentError, suggest
 from advisory_site.fields import FieldReader, lookup_table
-from advisory_site.frontmatter import Document, decode, parse_document
+from advisory_site.frontmatter import MAX_FILE_BYTES, Document, decode, parse_document
 from advisory_site.lint import lint_document
 from advisory_site.media import images_without_alt, references
 from advisory_site.models import (
@@ -32,6 +32,7 @@ from advisory_site.models import (
 )
 from advisory_site.pickling import quick_pickle
 from advisory_site.quickmarkdown import UnrenderableError
+from advisory_site.reading import ReadError, read_regular
 from advisory_site.render import LOADING_TAGS, Rendered, Renderer, trimmed_summary
 from advisory_site.security import insecure_assets
 from advisory_site.urls import (
@@ -161,11 +162,11 @@ def load_releases(
 
 
 def read_bytes(file: str, path: str) -> bytes | ContentError:
+    """The bytes of a content file, or why it is not read (not a regular file, too large)."""
     try:
-        with open(file, "rb") as handle:  # noqa: PTH123 - a str (see content_files)
-            return handle.read()
-    except OSError as exc:
-        return ContentError(path=path, message=f"cannot be read: {exc.strerror}")
+        return read_regular(file, MAX_FILE_BYTES)
+    except ReadError as exc:
+        return ContentError(path=path, message=exc.message, hint=exc.hint)
 
 
 def load_release(

@@ -251,8 +251,28 @@ def describe(value: Any) -> str:
     return f"'{value}'"
 
 
+MIN_YEAR = 1900
+MAX_YEAR = 2200
+"""Years a date may fall in: outside them a date is a typo, and date arithmetic near the
+limits of Python's dates (years 1 and 9999) overflows."""
+
+
+def year_problem(moment: date, text: str) -> str:
+    """Why ``moment`` (written ``text``) is out of range, or ''."""
+    if MIN_YEAR <= moment.year <= MAX_YEAR:
+        return ""
+    return f"'{text}' is outside the years {MIN_YEAR} to {MAX_YEAR}"
+
+
 def parse_moment(value: Any, tz: ZoneInfo) -> datetime | str:
     """Parse a front-matter date; return the datetime or a message saying what is wrong."""
+    parsed = _parse_moment(value, tz)
+    if isinstance(parsed, datetime):
+        return year_problem(parsed, str(value).strip()) or parsed
+    return parsed
+
+
+def _parse_moment(value: Any, tz: ZoneInfo) -> datetime | str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         return f"expected a date, got {describe(value)}"
     text = str(value).strip()

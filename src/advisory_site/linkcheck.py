@@ -14,7 +14,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from advisory_site.errors import UsageError
+from advisory_site.errors import OutputError, UsageError
+from advisory_site.reading import ReadError, read_regular
 
 # Attributes that hold one URL, by element. ``srcset`` (img, source) holds a list.
 URL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
@@ -118,6 +119,18 @@ def scan_page(text: str) -> _Scan:
     return _Scan(links=tuple(parser.links), ids=frozenset(parser.ids), canonical=parser.canonical)
 
 
+MAX_BUILT_BYTES = 64 * 1024 * 1024
+"""Largest file of a built site read by check-links and diff (the largest page is ~1 MB)."""
+
+
+def built_page(file: Path) -> bytes:
+    """A file of a built site, read within MAX_BUILT_BYTES."""
+    try:
+        return read_regular(file, MAX_BUILT_BYTES)
+    except ReadError as exc:
+        raise OutputError(f"{file}: {exc.message}") from None
+
+
 def html_files(folder: Path) -> list[str]:
     return sorted(
         path.relative_to(folder).as_posix()
@@ -190,7 +203,7 @@ def check_links(folder: Path, *, base_url: str | None = None) -> LinkReport:
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder; build the site first")
     scans = {
-        file: scan_page((folder / file).read_text(encoding="utf-8", errors="replace"))
+        file: scan_page(built_page(folder / file).decode("utf-8", errors="replace"))
         for file in html_files(folder)
     }
     base = base_url or base_url_from_canonicals(scans)

@@ -29,8 +29,9 @@ from markdown_it.token import Token
 
 from advisory_site.budget import OverBudget, over_budget, time_budget
 from advisory_site.errors import BuildError, ContentError
-from advisory_site.frontmatter import Document, decode, parse_document
+from advisory_site.frontmatter import MAX_FILE_BYTES, Document, decode, parse_document
 from advisory_site.models import Page, Release, Site, SiteConfig
+from advisory_site.reading import ReadError, read_regular
 from advisory_site.render import MAX_SUMMARY
 
 VAGUE_LINK_TEXT = frozenset(
@@ -98,8 +99,8 @@ def lint_site(
             found.extend(linted[item.source])
             continue
         try:
-            raw = (site_dir / item.source).read_bytes()
-        except OSError:
+            raw = read_regular(site_dir / item.source, MAX_FILE_BYTES)
+        except ReadError:
             continue  # the build read it a moment ago; a file deleted since has nothing to lint
         text = decode(raw, item.source)
         if isinstance(text, ContentError):

@@ -14,6 +14,7 @@ generation changes. A file from the page's own origin, because the site's Conten
 from __future__ import annotations
 
 import html
+import ipaddress
 import mimetypes
 import shutil
 import signal
@@ -37,7 +38,9 @@ import watchfiles
 from advisory_site.build import BuildOptions
 from advisory_site.cache import PREVIEW_CACHE_FILE
 from advisory_site.errors import BuildError, ContentError, OutputError, UsageError
+from advisory_site.frontmatter import MAX_FILE_BYTES
 from advisory_site.incremental import build_into
+from advisory_site.reading import ReadError, read_regular
 
 RELOAD_PATH = "/__reload"
 WATCHED = ("content", "templates", "static")
@@ -215,8 +218,8 @@ def source_line(site_dir: Path, error: ContentError) -> str | None:
     if not error.line:
         return None
     try:
-        lines = (site_dir / error.path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeError, ValueError):
+        lines = read_regular(site_dir / error.path, MAX_FILE_BYTES).decode("utf-8").splitlines()
+    except (ReadError, UnicodeError):
         return None
     return lines[error.line - 1] if error.line <= len(lines) else None
 
@@ -230,12 +233,45 @@ def with_reload_script(page: str, generation: int) -> bytes:
     return (page[:at] + script + page[at:]).encode("utf-8")
 
 
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def host_name(header: str) -> str:
+    """The host of a Host header, without its port or brackets, lower case: '[::1]:8000' ->
+    '::1'; '' when it is malformed."""
+    header = header.strip().lower().removesuffix(".")
+    if header.startswith("["):
+        inside, bracket, rest = header[1:].partition("]")
+        return inside if bracket and (not rest or rest[1:].isdigit()) else ""
+    name, colon, port = header.partition(":")
+    if colon and not port.isdigit():
+        return ""
+    return name.removesuffix(".")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 class PreviewServer(ThreadingHTTPServer):
+    """The preview's HTTP server. It answers only requests for its own names: a web page whose
+    domain is made to resolve to 127.0.0.1 (DNS rebinding) sends its own name as the Host, and
+    would otherwise read drafts and embargoed releases from the press officer's machine."""
+
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], preview: Preview | None = None) -> None:
+    def __init__(
+        self, address: tuple[str, int], preview: Preview | None = None, *, host: str = ""
+    ) -> None:
         super().__init__(address, PreviewHandler)
         self.preview = preview
+        given = host_name(host) if host else ""
+        self.allowed_hosts = LOOPBACK_NAMES | ({given} if given else set())
 
 
 class PreviewHandler(BaseHTTPRequestHandler):
@@ -251,7 +287,23 @@ class PreviewHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the console is for build results."""
 
+    def host_allowed(self) -> bool:
+        """Whether the request names this server: one of its names, or the very address the
+        request came in on (an IP address, which no rebinding can put in a Host header)."""
+        name = host_name(self.headers.get("Host", ""))
+        if name in self.server.allowed_hosts:
+            return True
+        local = str(self.connection.getsockname()[0]).lower()
+        return bool(name) and name == local.removeprefix("::ffff:")
+
     def respond(self, *, with_body: bool) -> None:
+        if not self.host_allowed():
+            self.send_response(HTTPStatus.MISDIRECTED_REQUEST)
+            self.send_header("Content-Length", "0")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            return
         preview = self.server.preview
         if preview is None:
             self.send_error(HTTPStatus.SERVICE_UNAVAILABLE)
@@ -279,11 +331,16 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     def send_file(self, preview: Preview, path: str, generation: int, *, with_body: bool) -> None:
         root = preview.output.resolve()
-        file = (root / path.lstrip("/")).resolve()
+        try:
+            file = (root / path.lstrip("/")).resolve()
+            folder = file.is_relative_to(root) and file.is_dir()
+        except (OSError, ValueError):  # a NUL in the path, a name too long for the system
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return
         if not file.is_relative_to(root):
             self.send_error(HTTPStatus.NOT_FOUND)
             return
-        if file.is_dir():
+        if folder:
             if not path.endswith("/"):
                 self.send_response(HTTPStatus.MOVED_PERMANENTLY)
                 self.send_header("Location", path + "/")
@@ -292,7 +349,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
                 return
             file = file / "index.html"
         status = HTTPStatus.OK
-        if not file.is_file():
+        if not _is_file(file):
             status, file = HTTPStatus.NOT_FOUND, root / "404.html"
         try:
             data = file.read_bytes()
@@ -311,6 +368,10 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", media_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
+        # Drafts and embargoed releases stay here: no other origin may load them (CORP), and
+        # a link followed from a preview page does not tell the next site its address.
+        self.send_header("Cross-Origin-Resource-Policy", "same-origin")
+        self.send_header("Referrer-Policy", "no-referrer")
         self.end_headers()
         if with_body:
             self.wfile.write(data)
@@ -335,6 +396,13 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return
 
 
+def _is_file(file: Path) -> bool:
+    try:
+        return file.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def watch_and_rebuild(preview: Preview, stop: threading.Event) -> None:
     """Rebuild after every batch of changes to the watched folders, until ``stop`` is set."""
     paths = [preview.site_dir / name for name in WATCHED if (preview.site_dir / name).is_dir()]
@@ -351,7 +419,7 @@ def serve(site_dir: Path, *, host: str = "127.0.0.1", port: int = 8000) -> int:
         # A shell may start us with SIGINT ignored; Ctrl-C must still stop the preview.
         signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        server = PreviewServer((host, port))
+        server = PreviewServer((host, port), host=host)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     temp = Path(tempfile.mkdtemp(prefix="advisory-site-preview-"))
@@ -364,6 +432,14 @@ def serve(site_dir: Path, *, host: str = "127.0.0.1", port: int = 8000) -> int:
         url = f"http://{shown_host}:{bound}/"
         preview = Preview(site_dir, temp / "site", url, out)
         server.preview = preview
+        if not is_loopback(host):
+            print(
+                f"WARNING: the preview listens on {host}, beyond this computer: anyone who can "
+                "reach it on the network can read the drafts and embargoed releases it "
+                f"shows. Stop it (Ctrl-C) and run without --host unless you mean that.",
+                file=sys.stderr,
+                flush=True,
+            )
         preview.rebuild()
         watcher = threading.Thread(target=watch_and_rebuild, args=(preview, stop), daemon=True)
         watcher.start()

@@ -17,7 +17,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from advisory_site.errors import OutputError, UsageError
-from advisory_site.linkcheck import base_url_from_canonicals, html_files, scan_page, served_path
+from advisory_site.linkcheck import (
+    base_url_from_canonicals,
+    built_page,
+    html_files,
+    scan_page,
+    served_path,
+)
 
 SITE_FEED = "feed.json"
 LISTED = 50  # at most this many entries per list in the summary; the counts are always complete
@@ -61,8 +67,8 @@ def diff_sites(base: Path, new: Path) -> SiteDiff:
     for folder in (base, new):
         if not folder.is_dir():
             raise UsageError(f"{folder} is not a folder; build both sites first")
-    base_pages = {file: (base / file).read_bytes() for file in html_files(base)}
-    new_pages = {file: (new / file).read_bytes() for file in html_files(new)}
+    base_pages = {file: built_page(base / file) for file in html_files(base)}
+    new_pages = {file: built_page(new / file) for file in html_files(new)}
     published = _published_paths(new_pages)
     feed_files = sorted(
         {*_feed_files(base), *_feed_files(new)}, key=lambda path: (path != SITE_FEED, path)
@@ -113,9 +119,11 @@ def read_feed(file: Path) -> tuple[FeedItem, ...]:
     if not file.is_file():
         return ()
     try:
-        document: Any = json.loads(file.read_text(encoding="utf-8"))
+        document: Any = json.loads(built_page(file).decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise OutputError(f"{file}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise OutputError(f"{file}: not a JSON Feed: it is nested too deeply") from None
     items = document.get("items") if isinstance(document, dict) else None
     if not isinstance(items, list):
         raise OutputError(f"{file}: not a JSON Feed: it has no 'items' list")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import functools
+import os
+import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import jinja2
+from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
 from advisory_site.assets import PageCss
@@ -23,6 +27,7 @@ from advisory_site.models import (
     link_under,
     long_date,
 )
+from advisory_site.reading import ReadError, read_regular
 from advisory_site.urls import paginated_url
 
 
@@ -270,13 +275,48 @@ class SiteView:
     icons: tuple[Icon, ...] = ()  # the site's icon in its formats (favicon.build_favicons)
 
 
+MAX_TEMPLATE_BYTES = 1024 * 1024
+"""Largest template read: the site's largest is a few kilobytes."""
+
+
+class BoundedLoader(jinja2.FileSystemLoader):
+    """Jinja's file loader, reading templates with ``read_regular``: a template that is not a
+    regular file, is too large or is not UTF-8 is a template error, never a hang or a crash."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        pieces = split_template_path(template)
+        folder = self.searchpath[0]
+        filename = posixpath.join(folder, *pieces)
+        if not Path(filename).is_file():
+            raise jinja2.TemplateNotFound(
+                template, f"{template!r} not found in search path: {folder!r}"
+            )
+        try:
+            contents = read_regular(filename, MAX_TEMPLATE_BYTES).decode("utf-8")
+        except ReadError as exc:
+            raise jinja2.TemplateSyntaxError(
+                f"{template} {exc.message}", 1, template, filename
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise jinja2.TemplateSyntaxError(
+                f"{template} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+                "save it with UTF-8 encoding",
+                1,
+                template,
+                filename,
+            ) from None
+        return contents, os.path.normpath(filename), lambda: True  # auto_reload is off
+
+
 class Templates:
     """The one Jinja environment of a build, compiled once."""
 
     def __init__(self, folder: Path, config: SiteConfig) -> None:
         self.config = config
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(folder),
+            loader=BoundedLoader(folder),
             autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
