@@ -4,6 +4,7 @@ a memory blow-up or a traceback (a real bug of ours still shows one, asking to b
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import resource
 import socket
@@ -21,7 +22,7 @@ import pytest
 from advisory_site import cli
 from advisory_site.deploystate import MAX_INFO_BYTES, read_deployed
 from advisory_site.reading import ReadError, read_regular
-from tests.conftest import NOW_ISO, SRC, MakeSite, release
+from tests.conftest import NOW_ISO, SITE_YAML, SRC, MakeSite, release, run_cli
 
 MEMORY_LIMIT = 2 * 1024**3  # address space of a command under test: a blow-up fails fast
 DEADLINE = 60  # seconds any command under test may take
@@ -310,6 +311,20 @@ def test_a_bug_shows_its_traceback_and_asks_to_be_reported(
     assert err.endswith(cli.BUG_REPORT + "\n")
 
 
+def test_an_error_raised_by_a_template_expression_is_the_template_s(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    site = make_site({"content/releases/2016/a.md": release("A release")})
+    page = site / "templates" / "release.html"
+    page.write_text("{{ 1 / 0 }}\n" + page.read_text(encoding="utf-8"), encoding="utf-8")
+    result = run_bounded("build", "--site", str(site), "--output", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert result.stderr == (
+        "templates/release.html:1: template error: ZeroDivisionError: division by zero\n"
+        "The site's templates need fixing; nothing was built or published.\n"
+    )
+
+
 # -- the preview server --------------------------------------------------------------------------
 
 
@@ -408,3 +423,284 @@ def test_the_preview_on_loopback_prints_no_warning(make_site: MakeSite) -> None:
         process.terminate()
         _, stderr = process.communicate(timeout=30)
     assert stderr == ""
+
+
+# -- nothing published early, nothing left behind -----------------------------------------------
+
+LATER = "2027-01-05T09:00:00-05:00"  # after NOW_ISO
+AFTER_LATER = "2027-02-01T12:00:00+00:00"
+
+
+def feed_item(output: Path) -> dict[str, str]:
+    items = json.loads((output / "feed.json").read_text(encoding="utf-8"))["items"]
+    assert len(items) == 1
+    return dict(items[0])
+
+
+def page_of(output: Path) -> str:
+    return (output / "news/2016/10/07/corrected-later/index.html").read_text(encoding="utf-8")
+
+
+def test_an_update_dated_later_is_held_until_its_moment(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    text = release(
+        "Corrected later",
+        updates=f"\n  - {{date: '{LATER}', note: A correction not yet public.}}",
+    )
+    site = make_site({"content/releases/2016/later.md": text})
+    output = tmp_path / "_site"
+    result = run_cli("build", "--site", str(site), "--output", str(output), "--now", NOW_ISO)
+    assert result.returncode == 0, result.stderr
+    assert feed_item(output)["date_modified"] == "2016-10-07T00:00:00-04:00"
+    assert "not yet public" not in page_of(output)
+    assert "not yet public" not in (output / "rss.xml").read_text(encoding="utf-8")
+    info = json.loads((output / "build-info.json").read_text(encoding="utf-8"))
+    assert info == {"next_release_at": "2027-01-05T14:00:00+00:00"}  # the scheduled rebuild
+    result = run_cli("build", "--site", str(site), "--output", str(output), "--now", AFTER_LATER)
+    assert result.returncode == 0, result.stderr
+    assert feed_item(output)["date_modified"] == "2027-01-05T09:00:00-05:00"
+    assert "A correction not yet public." in page_of(output)
+
+
+def test_a_withdrawal_dated_later_is_held_until_its_moment(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    text = release(
+        "Corrected later",
+        status="withdrawn",
+        withdrawn_reason="Superseded by a later statement.",
+        withdrawn_date=f"'{LATER}'",
+    )
+    site = make_site({"content/releases/2016/later.md": text})
+    output = tmp_path / "_site"
+    result = run_cli("build", "--site", str(site), "--output", str(output), "--now", NOW_ISO)
+    assert result.returncode == 0, result.stderr
+    assert "Superseded by a later statement." not in page_of(output)
+    assert "corrected-later" in (output / "sitemap.xml").read_text(encoding="utf-8")
+    assert feed_item(output)["title"] == "Corrected later"
+    info = json.loads((output / "build-info.json").read_text(encoding="utf-8"))
+    assert info == {"next_release_at": "2027-01-05T14:00:00+00:00"}
+    result = run_cli("build", "--site", str(site), "--output", str(output), "--now", AFTER_LATER)
+    assert result.returncode == 0, result.stderr
+    assert "Superseded by a later statement." in page_of(output)
+    assert "corrected-later" not in (output / "sitemap.xml").read_text(encoding="utf-8")
+
+
+EMBARGOED_TITLE = "Secret Embargoed Plan"
+
+
+def holding(folder: Path, text: str) -> list[str]:
+    """The files under ``folder`` whose bytes hold ``text``."""
+    return sorted(
+        path.relative_to(folder).as_posix()
+        for path in folder.rglob("*")
+        if path.is_file() and text.encode() in path.read_bytes()
+    )
+
+
+def test_the_spare_never_keeps_what_a_normal_build_does_not_publish(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    site = make_site(
+        {
+            "content/releases/2016/old.md": release("Old news"),
+            "content/releases/2099/secret.md": release(EMBARGOED_TITLE, date=EMBARGOED),
+            "content/releases/2016/draft.md": release("Draft Not Approved", draft="true"),
+        }
+    )
+    output = tmp_path / "_site"
+    spare = tmp_path / "._site.spare"
+    build = ["build", "--site", str(site), "--output", str(output), "--now", NOW_ISO]
+    assert run_cli(*build).returncode == 0
+    assert run_cli(*build, "--drafts", "--future").returncode == 0
+    assert holding(output, EMBARGOED_TITLE) != []  # asked for: the preview build holds them
+    assert holding(spare, EMBARGOED_TITLE) == []  # the spare is the normal build
+    assert run_cli(*build).returncode == 0
+    for secret in (EMBARGOED_TITLE, "Draft Not Approved"):
+        assert holding(output, secret) == []
+        assert not spare.exists() or holding(spare, secret) == []
+    # a preview build that fails leaves nothing of itself behind either
+    assert run_cli(*build, "--drafts", "--future").returncode == 0
+    (site / "templates" / "release.html").write_text("{{ no_such }}", encoding="utf-8")
+    assert run_cli(*build, "--drafts", "--future").returncode == 1
+    assert run_cli(*build).returncode == 1
+    for folder in tmp_path.iterdir():
+        if folder.name != "_site" and folder.is_dir() and folder.name != "site":
+            assert holding(folder, EMBARGOED_TITLE) == [], folder.name
+
+
+# -- addresses, aliases, ids, invisible characters, the diff summary, `new` ---------------------
+
+
+def test_a_footer_link_with_a_tab_is_refused(make_site: MakeSite) -> None:
+    yaml = SITE_YAML.replace("url: /about/}", 'url: "/\\t/evil.example/"}')
+    site = make_site(site_yaml=yaml)
+    result = run_bounded("check", "--site", str(site))
+    assert result.returncode == 1
+    assert (
+        "url: '/\\t/evil.example/' holds the control character U+0009, which an address may "
+        "not hold (percent-encode it, as %20)"
+    ) in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "what"),
+    [
+        ("base_url", 'https://www.example.gov/"onload="x', "a quote"),
+        ("base_url", "https://www.example.gov/\u202e/", "the invisible character U+202E"),
+        ("websub_hub", "https://hub.example/ x", "a space"),
+    ],
+)
+def test_addresses_in_the_settings_are_refused_with_what_they_hold(
+    make_site: MakeSite, key: str, value: str, what: str
+) -> None:
+    yaml = (
+        SITE_YAML.replace(
+            "base_url: https://www.example.gov/",
+            f"base_url: https://www.example.gov/\n{key}: '{value}'",
+        )
+        if key != "base_url"
+        else SITE_YAML.replace("base_url: https://www.example.gov/", f"base_url: '{value}'")
+    )
+    site = make_site(site_yaml=yaml)
+    result = run_bounded("check", "--site", str(site))
+    assert result.returncode == 1
+    assert f"{key}: {value!r} holds {what}, which an address may not hold" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("base_url", "message"),
+    [
+        ('https://www.example.gov/"><script>', "holds a quote"),
+        ("https://www.example.gov/\n/x", "holds the control character U+000A"),
+        ("https://user@www.example.gov/", "expected an absolute address"),
+    ],
+)
+def test_a_base_url_option_that_could_break_out_is_wrong_usage(
+    make_site: MakeSite, base_url: str, message: str
+) -> None:
+    site = make_site()
+    result = run_bounded("build", "--site", str(site), "--base-url", base_url)
+    assert result.returncode == 2
+    assert message in result.stderr.splitlines()[-1]
+    assert not (site / "_site").exists()
+
+
+def test_the_base_url_is_written_as_parsed(make_site: MakeSite, tmp_path: Path) -> None:
+    site = make_site({"content/releases/2016/a.md": release("A release")})
+    output = tmp_path / "_site"
+    result = run_cli(
+        "build", "--site", str(site), "--output", str(output), "--now", NOW_ISO,
+        "--base-url", "HTTPS://Preview.Example.GOV:8443/repo",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert 'href="https://preview.example.gov:8443/repo/"' in (output / "index.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("alias", "message"),
+    [
+        (
+            "/pagefind/pagefind.js",
+            (
+                "aliases[0]: '/pagefind/pagefind.js' is in /pagefind/, which the build fills "
+                "itself (the search index)"
+            ),
+        ),
+        (
+            "/NEWS/",
+            (
+                "aliases: /NEWS/ differs from /news/ only by case (on many servers they are "
+                "one address; remove the alias)"
+            ),
+        ),
+    ],
+)
+def test_an_alias_may_not_shadow_what_the_build_makes(
+    make_site: MakeSite, alias: str, message: str
+) -> None:
+    site = make_site({"content/releases/2016/a.md": release("A release", aliases=f"[{alias}]")})
+    result = run_bounded("check", "--site", str(site))
+    assert result.returncode == 1
+    assert message in result.stderr
+
+
+def test_ids_in_a_body_never_take_the_page_s_own(make_site: MakeSite, tmp_path: Path) -> None:
+    text = release("Ids").replace(
+        "Body of Ids.",
+        '[Skip](#main-content)\n\n## Main content\n\n<h3 id="search-form">Form</h3>\n',
+    )
+    site = make_site({"content/releases/2016/ids.md": text})
+    output = tmp_path / "_site"
+    assert run_cli("build", "--site", str(site), "--output", str(output)).returncode == 0
+    page = (output / "news/2016/10/07/ids/index.html").read_text(encoding="utf-8")
+    assert page.count('id="main-content"') == 1
+    assert page.count('id="search-form"') <= 1
+    assert '<h2 id="main-content-in-text">Main content</h2>' in page
+    assert '<h3 id="search-form-in-text">Form</h3>' in page
+    assert 'href="#main-content-in-text"' in page
+
+
+def test_invisible_characters_in_a_title_are_a_lint_warning(make_site: MakeSite) -> None:
+    title = "Secretary \u202eSEMAJ\u202c Announces\u200b Grants"
+    site = make_site({"content/releases/2016/t.md": release(f'"{title}"')})
+    result = run_bounded("check", "--site", str(site))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        "content/releases/2016/t.md:2:8: warning: title: holds the invisible character U+202E "
+        "(RIGHT-TO-LEFT OVERRIDE) (delete it (retype the title if you cannot find it): it "
+        "changes how the title reads without showing itself; a right-to-left override turns "
+        "text around)\n"
+    )
+    assert run_bounded("check", "--strict", "--site", str(site)).returncode == 1
+
+
+def test_diff_escapes_what_it_copies_into_markdown(tmp_path: Path) -> None:
+    base, new = tmp_path / "base", tmp_path / "new"
+    base.mkdir()
+    new.mkdir()
+    (base / "feed.json").write_text('{"items": []}', encoding="utf-8")
+    item = {
+        "id": "tag:x",
+        "title": "A title\n## Injected heading\n| table |",
+        "url": "https://www.example.gov/x\n\n[click](https://evil.example/)",
+        "date_modified": "2026-11-24T00:00:00+00:00\n- injected",
+    }
+    (new / "feed.json").write_text(json.dumps({"items": [item]}), encoding="utf-8")
+    result = run_bounded("diff", str(base), str(new))
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if "A title" in line)
+    assert row == (
+        "| [A title ## Injected heading \\| table \\|](https://www.example.gov/x%0A%0A%5Bclick%5D"
+        "%28https://evil.example/%29) | new | 2026-11-24T00:00:00+00:00 - injected |"
+    )
+    assert "\n## Injected" not in result.stdout
+    assert "\n- injected" not in result.stdout
+
+
+def test_new_refuses_a_year_folder_linked_out_of_the_site(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    site = make_site()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (site / "content" / "releases" / "2026").symlink_to(outside)
+    result = run_cli("new", "Grants", "--site", str(site), "--now", NOW_ISO)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "advisory-site: error: content/releases/2026 is a symbolic link; new writes release "
+        "files only into real folders of the site\n"
+    )
+    assert list(outside.iterdir()) == []
+
+
+def test_new_never_writes_a_file_check_refuses(make_site: MakeSite) -> None:
+    site = make_site()
+    result = run_cli("new", "Bell\x07 Title", "--site", str(site), "--now", NOW_ISO)
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "advisory-site: error: the release this would write is not valid: "
+        "content/releases/2026/bell-title.md:2:"
+    )
+    assert not (site / "content" / "releases" / "2026").exists()

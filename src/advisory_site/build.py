@@ -6,7 +6,7 @@ import bisect
 import dataclasses
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -260,22 +260,79 @@ def is_published(release: Release, now: datetime, *, drafts: bool, future: bool)
 
 
 def published(site: Site, now: datetime, *, drafts: bool = False, future: bool = False) -> Site:
-    releases = tuple(r for r in site.releases if is_published(r, now, drafts=drafts, future=future))
+    releases = tuple(
+        release if future else as_of(release, now)
+        for release in site.releases
+        if is_published(release, now, drafts=drafts, future=future)
+    )
     return dataclasses.replace(site, releases=releases)
 
 
-def next_release_at(site: Site, now: datetime) -> datetime | None:
-    """When the next embargoed (non-draft) release becomes public, or None."""
-    return min(
-        (r.release_date for r in site.releases if not r.draft and r.release_date > now),
-        default=None,
+def as_of(release: Release, now: datetime) -> Release:
+    """``release`` as readers may see it at ``now``: like an embargoed release, an ``updates``
+    entry, a withdrawal or a ``last_published`` dated later is held back until its moment (the
+    feeds' updated dates would otherwise announce it at once)."""
+    withdrawal = release.withdrawal
+    held_withdrawal = (
+        withdrawal is not None and withdrawal.date is not None and withdrawal.date > now
+    )
+    updates = tuple(update for update in release.updates if update.date <= now)
+    if (
+        len(updates) == len(release.updates)
+        and not held_withdrawal
+        and release.last_published <= now
+    ):
+        return release
+    last_published = release.last_published
+    if last_published > now:
+        last_published = max((update.date for update in updates), default=release.release_date)
+        last_published = max(last_published, release.release_date)
+    return dataclasses.replace(
+        release,
+        updates=updates,
+        last_published=last_published,
+        withdrawal=None if held_withdrawal else withdrawal,
+        superseded_by="" if held_withdrawal else release.superseded_by,
     )
 
 
-def build_info_json(next_release: datetime | None) -> bytes:
+def next_release_at(site: Site, now: datetime) -> datetime | None:
+    """When the site next changes by the clock alone, or None: the next embargoed (non-draft)
+    release becomes public, or a held update, withdrawal or ``last_published`` comes due."""
+    moments: list[datetime] = []
+    for release in site.releases:
+        if release.draft:
+            continue
+        moments += [release.release_date, release.last_published]
+        moments += [update.date for update in release.updates]
+        if release.withdrawal is not None and release.withdrawal.date is not None:
+            moments.append(release.withdrawal.date)
+    return min((moment for moment in moments if moment > now), default=None)
+
+
+UNPUBLISHED_KEY = "includes_unpublished"
+"""Set in build-info.json by a build with drafts or embargoed releases (--drafts, --future)."""
+
+
+def build_info_json(next_release: datetime | None, *, unpublished: bool = False) -> bytes:
     """_site/build-info.json, read by the scheduled CI workflow to rebuild right on time."""
     moment = next_release.astimezone(UTC).isoformat() if next_release else None
-    return (json.dumps({"next_release_at": moment}, indent=2) + "\n").encode("utf-8")
+    info: dict[str, object] = {"next_release_at": moment}
+    if unpublished:
+        info[UNPUBLISHED_KEY] = True
+    return (json.dumps(info, indent=2) + "\n").encode("utf-8")
+
+
+def includes_unpublished(folder: Path) -> bool:
+    """Whether the built site in ``folder`` was made with drafts or embargoed releases (or
+    cannot be told apart from one: what is not known to be public is treated as private)."""
+    try:
+        info = json.loads(read_regular(folder / "build-info.json", 64 * 1024))
+    except ReadError:  # no folder, or one no build of this version made
+        return False
+    except (ValueError, RecursionError):
+        return True
+    return not isinstance(info, dict) or info.get(UNPUBLISHED_KEY, False) is not False
 
 
 def build(options: BuildOptions) -> Plan:
@@ -354,6 +411,7 @@ def plan(
         now=options.now,
         histories=histories,
         signing_key=options.signing_key,
+        unpublished=options.drafts or options.future,
     )
     warnings = site_warnings(everything, options.site_dir, lint_memo, linted)
     warnings += silent_edits(site, histories)
@@ -376,6 +434,7 @@ def plan_site(
     now: datetime | None = None,
     histories: Histories | None = None,
     signing_key: Ed25519PrivateKey | None = None,
+    unpublished: bool = False,
 ) -> list[Planned]:
     """Every output file, in path order; HTML pages and feeds Pending, made by the writer.
 
@@ -396,6 +455,7 @@ def plan_site(
     )
     files: dict[str, Planned] = {}
     errors: list[ContentError] = []
+    aliases: list[tuple[str, str]] = []  # (path, owner) of each redirect, checked at the end
 
     def add(
         path: str,
@@ -453,11 +513,12 @@ def plan_site(
                 target=site.config.absolute(release.url),
             )
             add(output_path(alias), context, owner=release.source)
+            aliases.append((output_path(alias), release.source))
     not_found = NotFoundContext(meta=Meta(title="Page not found", url="/404.html", noindex=True))
     add("404.html", not_found)
     add("sitemap.xml", sitemap_xml(site.config, sitemap))
     add("robots.txt", robots_txt(site.config))
-    add("build-info.json", build_info_json(next_release))
+    add("build-info.json", build_info_json(next_release, unpublished=unpublished))
     ledger = LedgerContext(entries=tuple(entries), public_key=signer)
     ledger_maker = LedgerMaker(templates)
     add(LEDGER_URL.lstrip("/"), ledger, maker=ledger_maker)
@@ -473,6 +534,7 @@ def plan_site(
         add(path, data, owner)
     if site.config.security and now is not None:  # `check` plans without a clock
         add(SECURITY_TXT, security_txt(site.config, now, ledger.public_key))
+    errors.extend(case_clashes(files, aliases))
     errors.extend(output_problems(site.config, files))
     if errors:
         raise BuildError(errors)
@@ -485,6 +547,26 @@ def published_media(site: Site) -> Iterator[tuple[str, bytes, str]]:
     published = {release.source for release in site.releases}
     published.update(page.source for page in site.pages)
     return ((f.path, f.data, f.owner) for f in site.media if f.owner in published)
+
+
+def case_clashes(
+    files: Mapping[str, Planned], aliases: Sequence[tuple[str, str]]
+) -> Iterator[ContentError]:
+    """An alias whose file differs from another planned file only by case (/NEWS/ and /news/):
+    one file on a case-insensitive disk or host, so one would overwrite the other."""
+    folded: dict[str, list[str]] = {}
+    for path in files:
+        folded.setdefault(path.casefold(), []).append(path)
+    for path, owner in aliases:
+        others = [other for other in folded[path.casefold()] if other != path]
+        if others:
+            yield ContentError(
+                path=owner,
+                field="aliases",
+                message=f"/{path.removesuffix('index.html')} differs from "
+                f"/{others[0].removesuffix('index.html')} only by case",
+                hint="on many servers they are one address; remove the alias",
+            )
 
 
 def output_problems(config: SiteConfig, files: Mapping[str, Planned]) -> Iterator[ContentError]:

@@ -37,7 +37,7 @@ from advisory_site.build import (
 from advisory_site.cache import CACHE_DIR
 from advisory_site.cicommands import CI_COMMANDS, add_ci_commands, run_ci_command
 from advisory_site.config import load_config, validate_base_url
-from advisory_site.content import Lookups
+from advisory_site.content import Lookups, load_release
 from advisory_site.errors import BuildError, ContentError, OutputError, UsageError, suggest
 from advisory_site.fields import year_problem
 from advisory_site.incremental import build_into, verify
@@ -50,9 +50,10 @@ from advisory_site.ledger import (
 )
 from advisory_site.lint import LintWarning
 from advisory_site.output import LOCK_WAIT, check_output_place, output_lock
+from advisory_site.render import Renderer
 from advisory_site.search import CACHE as SEARCH_CACHE
 from advisory_site.search import INDEX_FOLDER, index_releases, searchable
-from advisory_site.urls import make_slug, release_url
+from advisory_site.urls import make_slug, release_url, url_problem
 
 T = TypeVar("T")
 
@@ -94,6 +95,9 @@ MAX_WAIT = 86_400.0
 
 
 def parse_base_url(text: str) -> str:
+    problem = url_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     url = validate_base_url(text)
     if url is None:
         raise argparse.ArgumentTypeError(
@@ -299,9 +303,17 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"{template_location(exc)}: template error: {exc.message}", file=sys.stderr)
         print("The site's templates need fixing; nothing was built or published.", file=sys.stderr)
         return EXIT_CONTENT
+    except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
+        # raised by an expression of a template ({{ 1 / 0 }}): the template's mistake
+        where = template_location(exc)
+        if where == "templates":
+            raise
+        print(f"{where}: template error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("The site's templates need fixing; nothing was built or published.", file=sys.stderr)
+        return EXIT_CONTENT
 
 
-def template_location(exc: jinja2.TemplateError) -> str:
+def template_location(exc: Exception) -> str:
     """'templates/x.html:12' for a template error: where the template author must look."""
     if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
         return f"templates/{Path(exc.filename).name}:{exc.lineno}"
@@ -555,12 +567,48 @@ def run_new(args: argparse.Namespace) -> int:
         "Write the first paragraph of the release here. It becomes the summary.",
         "",
     ]
-    file.parent.mkdir(parents=True, exist_ok=True)
-    with file.open("x", encoding="utf-8") as handle:
-        handle.write("\n".join(lines))
+    text = "\n".join(lines)
+    loaded = load_release(
+        text.encode("utf-8"), relative, config=config, lookups=lookups, renderer=Renderer()
+    )
+    if loaded.errors:  # what `check` would refuse is never written
+        raise UsageError(f"the release this would write is not valid: {loaded.errors[0]}")
+    write_inside(site_dir, relative, text)
     print(f"Created {relative}")
     print(f"It will be published at {config.absolute(release_url(today, slug))}")
     return EXIT_OK
+
+
+def write_inside(site_dir: Path, relative: str, text: str) -> None:
+    """Write a new file at ``relative`` (made of plain names) under ``site_dir``, never through
+    a symbolic link: a year folder linked elsewhere would put the file outside the site."""
+    base = site_dir.resolve()
+    folder = base
+    parts = relative.split("/")
+    for name in parts[:-1]:
+        folder = folder / name
+        if folder.is_symlink():
+            raise UsageError(
+                f"{Path(*parts[: len(folder.relative_to(base).parts)])} is a symbolic link; "
+                "new writes release files only into real folders of the site"
+            )
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot make the folder {folder}: {exc.strerror}") from exc
+        if not folder.is_dir() or folder.is_symlink():
+            raise UsageError(f"{folder} is not a folder of the site")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(folder / parts[-1], flags, 0o644)
+    except FileExistsError:
+        raise UsageError(
+            f"{relative} already exists; choose another title or edit that file"
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {relative}: {exc.strerror}") from exc
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def _declared(value: str, table: dict[str, T], what: str) -> T:

@@ -25,6 +25,7 @@ from advisory_site.models import (
 )
 from advisory_site.reading import ReadError, read_regular
 from advisory_site.security import read_security
+from advisory_site.urls import rebuilt_url, url_problem
 from advisory_site.yamlload import load_yaml
 
 CONFIG_PATH = "content/site.yaml"
@@ -271,33 +272,40 @@ def _read_search(reader: FieldReader) -> str:
 
 def _read_base_url(reader: FieldReader) -> str:
     url = reader.text("base_url", required=True, default="https://example.gov/")
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment:
+    rebuilt = rebuilt_url(url)
+    parts = urlsplit(rebuilt or "")
+    if rebuilt is None or parts.query or parts.fragment:
         reader.error(
-            "base_url", f"expected an https:// address such as https://www.dhs.gov/, got '{url}'"
+            "base_url",
+            url_problem(url)
+            or f"expected an https:// address such as https://www.dhs.gov/, got '{url}'",
         )
         return "https://example.gov/"
-    return url if url.endswith("/") else url + "/"
+    return rebuilt if rebuilt.endswith("/") else rebuilt + "/"
 
 
 def _read_websub_hub(reader: FieldReader) -> str:
     url = reader.text("websub_hub")
-    parts = urlsplit(url)
-    if url and (parts.scheme != "https" or not parts.netloc or parts.fragment):
+    rebuilt = rebuilt_url(url) if url else ""
+    if rebuilt is None or urlsplit(rebuilt).fragment:
         reader.error(
             "websub_hub",
-            f"expected an https:// address such as https://pubsubhubbub.appspot.com/, got '{url}'",
+            url_problem(url)
+            or "expected an https:// address such as https://pubsubhubbub.appspot.com/, "
+            f"got '{url}'",
         )
         return ""
-    return url
+    return rebuilt
 
 
 def validate_base_url(url: str) -> str | None:
-    """Normalise a --base-url value; None if it is not an absolute http(s) address."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:
+    """Normalise a --base-url value (parsed and written again); None if it is not an absolute
+    http(s) address that may be written into pages as it is."""
+    rebuilt = rebuilt_url(url, ("https", "http"))
+    parts = urlsplit(rebuilt or "")
+    if rebuilt is None or parts.query or parts.fragment:
         return None
-    return url if url.endswith("/") else url + "/"
+    return rebuilt if rebuilt.endswith("/") else rebuilt + "/"
 
 
 def read_contact(reader: FieldReader, key: str, *, required: bool) -> Contact | None:
@@ -375,8 +383,11 @@ def _read_agencies(reader: FieldReader) -> list[Agency]:
     for item in items:
         item.check_keys(("id", "name", "short_name", "url", "contact"))
         url = item.text("url")
-        if url and not url.startswith("https://"):
-            item.error("url", f"'{url}' must be an https:// address")
+        if url and rebuilt_url(url) is None:
+            item.error("url", url_problem(url) or f"'{url}' must be an https:// address")
+            url = ""
+        elif url:
+            url = rebuilt_url(url) or ""
         agencies.append(
             Agency(
                 id=_read_id(item),
@@ -408,7 +419,13 @@ def _read_links(reader: FieldReader) -> list[Link]:
         item.check_keys(("label", "url"))
         url = item.text("url", required=True)
         site_path = url.startswith("/") and not url.startswith("//") and "\\" not in url
-        if url and not (site_path or url.startswith("https://")):
+        absolute = rebuilt_url(url) if url.startswith("https://") else None
+        if url and url_problem(url):
+            item.error("url", url_problem(url))
+            url = ""
+        elif url and not (site_path or absolute):
             item.error("url", f"'{url}' must be a site path (/about/) or an https:// address")
+        elif absolute:
+            url = absolute
         links.append(Link(label=item.text("label", required=True), url=url))
     return links

@@ -41,6 +41,7 @@ from advisory_site.build import (
     Planned,
     Planning,
     UnsafePages,
+    includes_unpublished,
     plan,
     rank,
 )
@@ -234,6 +235,10 @@ def _build_into(
         ],
         write_deferred=functools.partial(_write_pages, work, todo, jobs, written),
         finish=finish,
+        # Drafts and embargoed releases never stay in the spare, beside the public site (the
+        # preview server's folder is private to it, and deleted when it stops).
+        keep_previous=options.preview or not includes_unpublished(target),
+        keep_failed=options.preview or not (options.drafts or options.future),
     )
     if use_cache:
         saved.output = str(target)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import re
 import string
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,6 +130,14 @@ def memo_key(path: str, text: str, config: SiteConfig) -> tuple[str, str, str]:
     return (path, text, config.phone_format)
 
 
+# Format characters (Unicode category Cf: bidirectional overrides and isolates, zero-width
+# spaces and joiners, soft hyphens, the byte-order mark...) and other blank look-alikes.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f]"
+)
+
+
 def lint_document(
     document: Document, item: Release | Page, config: SiteConfig, *, shortcut: bool = True
 ) -> tuple[ContentError, ...]:
@@ -152,6 +161,16 @@ def _lint_file(
             "title",
             "is written in capital letters",
             "write it in title case; screen readers may spell out all-caps words",
+        )
+    hidden = _INVISIBLE.search(item.title) if not item.title.isascii() else None
+    if hidden is not None:
+        char = hidden.group()
+        yield finder.field(
+            "title",
+            f"holds the invisible character U+{ord(char):04X} "
+            f"({unicodedata.name(char, 'a format character')})",
+            "delete it (retype the title if you cannot find it): it changes how the title "
+            "reads without showing itself; a right-to-left override turns text around",
         )
     if isinstance(item, Release):
         yield from _lint_release_fields(item, document, finder, config, tokens)

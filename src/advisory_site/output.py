@@ -275,6 +275,8 @@ def write_site(
     *,
     write_deferred: Callable[[Path], None] | None = None,
     finish: Callable[[Path], None] | None = None,
+    keep_previous: bool = True,
+    keep_failed: bool = True,
 ) -> None:
     """Replace ``target`` with a folder holding exactly ``files``, or leave it as it was.
 
@@ -282,6 +284,10 @@ def write_site(
     each with ``write_new``, from any process. ``finish`` runs on the complete staging folder
     just before the swap (the search indexer adds its files there). If either raises, the
     previous site stays as it was.
+
+    ``keep_previous`` False: the replaced site is deleted rather than kept as the spare;
+    ``keep_failed`` False: so is the staging folder of a failed build. A preview build (drafts,
+    embargoed releases) passes them so that its content never lingers next to the public site.
     """
     target = target.absolute()
     try:
@@ -299,7 +305,7 @@ def write_site(
         if finish is not None:
             finish(staging)
         _check_complete(staging, planned)
-        _writing(_swap, staging, target)
+        _writing(_swap, staging, target, keep_previous)
     except (_WriteError, DeferredWriteError, _IncompleteError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise OutputError(
@@ -309,7 +315,10 @@ def write_site(
         # A build that fails for its content (a template error, an unsafe page) is fixed and
         # run again at once, often in the preview server: its half-made folder is kept as the
         # spare, whose every entry the next build checks, rather than making a whole one again.
-        _keep_as_spare(staging, target)
+        if keep_failed:
+            _keep_as_spare(staging, target)
+        else:
+            shutil.rmtree(staging, ignore_errors=True)
         raise
 
 
@@ -611,20 +620,23 @@ def _link_or_copy(source: str, destination: str) -> None:
         shutil.copyfile(source, destination)
 
 
-def _swap(staging: Path, target: Path) -> None:
+def _swap(staging: Path, target: Path, keep_previous: bool = True) -> None:
     if not target.exists() and not target.is_symlink():
         staging.rename(target)
         return
     if not target.is_dir() or target.is_symlink():
         raise OutputError(f"{target} exists and is not a folder; move it away first")
     if _exchange(staging, target):
-        _keep_as_spare(staging, target)  # staging now holds the previous site
-        return
-    retired = Path(tempfile.mkdtemp(prefix=retired_prefix(target), dir=target.parent))
-    retired.rmdir()
-    target.rename(retired)
-    staging.rename(target)
-    _keep_as_spare(retired, target)
+        retired = staging  # staging now holds the previous site
+    else:
+        retired = Path(tempfile.mkdtemp(prefix=retired_prefix(target), dir=target.parent))
+        retired.rmdir()
+        target.rename(retired)
+        staging.rename(target)
+    if keep_previous:
+        _keep_as_spare(retired, target)
+    else:
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 def _keep_as_spare(previous: Path, target: Path) -> None:

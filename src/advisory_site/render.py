@@ -249,7 +249,7 @@ class Renderer:
         md = self._markdown
         md.reset()
         unsafe = md.convert(text)
-        safe = sanitise(unsafe)
+        safe = own_ids(sanitise(unsafe))
         return Rendered(
             utf8=safe.encode("utf-8"),
             first_paragraph=first_paragraph_text(safe),
@@ -259,6 +259,37 @@ class Renderer:
 
 
 _LINK_ATTRIBUTES = frozenset({"href", "src", "cite"})
+
+PAGE_IDS = (
+    "main-content",
+    "search-form",
+    "search-query",
+    "search-results",
+    "search-status",
+    "site-search-query",
+    "agency-feeds",
+    "all-feed",
+    "topic-feeds",
+    "latest-heading",
+    "related-heading",
+    "topics-heading",
+    "updates-heading",
+    "years-heading",
+)
+"""The ids the site's templates give their own elements (the skip link's target, the search
+form...): a body's element may not take one, or the skip link would jump into the text."""
+BODY_ID_SUFFIX = "-in-text"
+_PAGE_ID = re.compile(r'(\s(?:id="|href="#))(' + "|".join(map(re.escape, PAGE_IDS)) + ')"')
+
+
+def own_ids(fragment: str) -> str:
+    """``fragment`` with every id that is one of the page's own (a heading "Main content"
+    gets id="main-content") renamed with BODY_ID_SUFFIX, and the body's links to it with it."""
+    if "id=" not in fragment and 'href="#' not in fragment:
+        return fragment
+    return _PAGE_ID.sub(
+        lambda match: f'{match.group(1)}{match.group(2)}{BODY_ID_SUFFIX}"', fragment
+    )
 
 
 class MemoRenderer(Renderer):

@@ -10,11 +10,12 @@ out of the feed's size limit. Pages are the HTML files of the two folders, compa
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from advisory_site.errors import OutputError, UsageError
 from advisory_site.linkcheck import (
@@ -199,7 +200,8 @@ def summary_markdown(diff: SiteDiff) -> str:
     if others:
         lines += ["| Topic and agency feeds | New | Updated | Removed |", "|---|---:|---:|---:|"]
         lines += [
-            f"| `/{other.path}` | {len(other.new)} | {len(other.updated)} | {len(other.removed)} |"
+            f"| {_code('/' + other.path)} | {len(other.new)} | {len(other.updated)} "
+            f"| {len(other.removed)} |"
             for other in others
         ]
         lines.append("")
@@ -214,7 +216,7 @@ def summary_markdown(diff: SiteDiff) -> str:
     ):
         if paths:
             lines += ["", f"<details><summary>{plural(len(paths), 'page')} {label}</summary>", ""]
-            lines += [f"- `{path}`" for path in paths[:LISTED]]
+            lines += [f"- {_code(path)}" for path in paths[:LISTED]]
             if len(paths) > LISTED:
                 lines.append(f"- and {len(paths) - LISTED} more")
             lines += ["", "</details>"]
@@ -222,15 +224,31 @@ def summary_markdown(diff: SiteDiff) -> str:
 
 
 def _text(value: str) -> str:
-    """Plain text that Markdown and the HTML inside it show as written."""
+    """Plain text on one line that Markdown and the HTML inside it show as written."""
+    value = " ".join(_CONTROL.sub(" ", value).split())
     escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for character in "\\`*_[]|":
         escaped = escaped.replace(character, "\\" + character)
-    return escaped.replace("\n", " ")
+    return escaped
+
+
+def _code(value: str) -> str:
+    """A path shown as code, whatever characters it holds."""
+    if _PLAIN_CODE.fullmatch(value):
+        return f"`{value}`"
+    return f"<code>{_text(value)}</code>"
+
+
+_PLAIN_CODE = re.compile(r"[A-Za-z0-9/._~%+=,;:@!$&'()-]*")
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _item_link(item: FeedItem) -> str:
-    url = item.url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+    # every character that could end the link or the line is percent-encoded: a newline in a
+    # feed's URL must not start new Markdown in the summary
+    url = quote(item.url, safe="/:?#@!$&'*+,;=%-._~")
     return (
         f"[{_text(item.title)}]({url})"
         if url.startswith(("https://", "http://"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from urllib.parse import urlsplit, urlunsplit
 
 from slugify import slugify
 
@@ -12,12 +13,62 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
 MAX_ALIAS = 400
 MAX_SEGMENT = 100
+RESERVED_ALIAS_ROOTS = frozenset({"pagefind"})
+"""Folders the build writes after the plan is made: no alias may be planned in them."""
 _SEGMENT = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$")
 
 
 # Apostrophes, straight or curly, are dropped, not made into hyphens: "FEMA's" and "FEMA\u2019s"
 # both give 'femas'.
 _APOSTROPHES = [[mark, ""] for mark in ("'", "\u2019", "\u2018", "\u02bc", "\u2032")]
+
+
+# Characters no address in the site's settings may hold: controls, spaces (browsers drop a tab
+# or a newline, so "/\t/evil.example/" is followed as "//evil.example/"), quotes and the other
+# characters RFC 3986 never allows, and invisible or direction-changing ones.
+_URL_UNSAFE = re.compile(
+    "[\x00-\x20\x7f-\xa0\"'<>\\\\^`{|}\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u206f\ufeff]"
+)
+_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+
+
+def url_problem(url: str) -> str:
+    """Why ``url`` may not be written into a page as it is, or '' when it may."""
+    found = _URL_UNSAFE.search(url)
+    if found is None:
+        return ""
+    char = found.group()
+    what = (
+        "a space"
+        if char == " "
+        else "a quote"
+        if char in "\"'`"
+        else f"the character {char!r}"
+        if char in "<>\\^{|}"
+        else f"the control character U+{ord(char):04X}"
+        if char.isascii() or ord(char) < 0xA0
+        else f"the invisible character U+{ord(char):04X}"
+    )
+    return f"{url!r} holds {what}, which an address may not hold (percent-encode it, as %20)"
+
+
+def rebuilt_url(url: str, schemes: tuple[str, ...] = ("https",)) -> str | None:
+    """An absolute address of one of ``schemes``, parsed and written again from its parts
+    (scheme and host in lower case); None when it is not one, or holds what ``url_problem``
+    refuses, a user name or a malformed host or port."""
+    if url_problem(url):
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    if parts.scheme.lower() not in schemes or not _HOST.match(host) or "@" in parts.netloc:
+        return None
+    netloc = host if port is None else f"{host}:{port}"
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, parts.fragment))
 
 
 def make_slug(title: str) -> str:
@@ -81,6 +132,9 @@ def alias_problem(alias: str) -> str:
         return "the home page cannot be an alias"
     if len(alias) > MAX_ALIAS:
         return f"the path is {len(alias)} characters long; the limit is {MAX_ALIAS}"
+    root = alias[1:].split("/", 1)[0]
+    if root.casefold() in RESERVED_ALIAS_ROOTS:
+        return f"'{alias}' is in /{root}/, which the build fills itself (the search index)"
     for segment in alias[1:].removesuffix("/").split("/"):
         if not _SEGMENT.match(segment):
             return (
