@@ -384,7 +384,8 @@ def _read_agencies(reader: FieldReader) -> list[Agency]:
         item.check_keys(("id", "name", "short_name", "url", "contact"))
         url = item.text("url")
         if url and rebuilt_url(url) is None:
-            item.error("url", url_problem(url) or f"'{url}' must be an https:// address")
+            problem = url_problem(url) if url.startswith("https://") else ""
+            item.error("url", problem or f"'{url}' must be an https:// address")
             url = ""
         elif url:
             url = rebuilt_url(url) or ""
@@ -420,11 +421,12 @@ def _read_links(reader: FieldReader) -> list[Link]:
         url = item.text("url", required=True)
         site_path = url.startswith("/") and not url.startswith("//") and "\\" not in url
         absolute = rebuilt_url(url) if url.startswith("https://") else None
-        if url and url_problem(url):
+        if url and not (site_path or absolute or (url.startswith("https://") and url_problem(url))):
+            item.error("url", f"'{url}' must be a site path (/about/) or an https:// address")
+            url = ""
+        elif url and url_problem(url):
             item.error("url", url_problem(url))
             url = ""
-        elif url and not (site_path or absolute):
-            item.error("url", f"'{url}' must be a site path (/about/) or an https:// address")
         elif absolute:
             url = absolute
         links.append(Link(label=item.text("label", required=True), url=url))
