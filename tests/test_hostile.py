@@ -183,7 +183,7 @@ def test_a_huge_answer_is_cut_at_the_size_cap(declared: bool) -> None:
     assert result.returncode == 0
     assert result.stdout == "due=true\n"
     assert result.stderr == (
-        f"{url} is larger than {MAX_INFO_BYTES:,} bytes, which no build-info.json is; "
+        f"{url} is larger than {MAX_INFO_BYTES:,} bytes, the most that is read; "
         "rebuilding to be safe\n"
     )
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from advisory_site import leakcheck, schedule, websub
 from advisory_site.build import load_site
-from advisory_site.deploystate import read_deployed, release_due
+from advisory_site.deploystate import MAX_INFO_BYTES, read_deployed, release_due
 from advisory_site.errors import UsageError
 from advisory_site.linkcheck import check_links
 from advisory_site.output import missing_required
@@ -274,7 +274,8 @@ def run_ci_command(args: argparse.Namespace) -> int:
     if args.command == "diff":
         sys.stdout.write(summary_markdown(diff_sites(args.base, args.new)))
         return EXIT_OK
-    decision = release_due(read_deployed(args.deployed), args.now or datetime.now(UTC))
+    deployed = read_deployed(args.deployed, limit=MAX_INFO_BYTES)
+    decision = release_due(deployed, args.now or datetime.now(UTC))
     print(decision.reason, file=sys.stderr)
     print(f"due={'true' if decision.due else 'false'}")
     return EXIT_OK

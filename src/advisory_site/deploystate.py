@@ -34,11 +34,13 @@ class Deployed:
 
 
 MAX_INFO_BYTES = 64 * 1024
-"""Largest build-info.json read: the file is under a hundred bytes."""
+"""Largest build-info.json that release-due reads: the file is under a hundred bytes."""
+MAX_FETCH_BYTES = 64 * 1024 * 1024
+"""Largest file of the live site read otherwise (a feed of full releases is a few MB)."""
 
 
 def read_deployed(
-    source: str, *, timeout: float = FETCH_TIMEOUT, limit: int = MAX_INFO_BYTES
+    source: str, *, timeout: float = FETCH_TIMEOUT, limit: int = MAX_FETCH_BYTES
 ) -> Deployed:
     """Read build-info.json from the live site (an http(s) address) or from a file.
 
@@ -90,7 +92,7 @@ def _fetch(source: str, timeout: float, limit: int) -> Deployed:
 
 
 def _too_large(source: str, limit: int) -> str:
-    return f"{source} is larger than {limit:,} bytes, which no build-info.json is"
+    return f"{source} is larger than {limit:,} bytes, the most that is read"
 
 
 def release_due(deployed: Deployed, now: datetime) -> Decision:
