@@ -6,7 +6,7 @@ import bisect
 import dataclasses
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -455,7 +455,6 @@ def plan_site(
     )
     files: dict[str, Planned] = {}
     errors: list[ContentError] = []
-    aliases: list[tuple[str, str]] = []  # (path, owner) of each redirect, checked at the end
 
     def add(
         path: str,
@@ -513,7 +512,6 @@ def plan_site(
                 target=site.config.absolute(release.url),
             )
             add(output_path(alias), context, owner=release.source)
-            aliases.append((output_path(alias), release.source))
     not_found = NotFoundContext(meta=Meta(title="Page not found", url="/404.html", noindex=True))
     add("404.html", not_found)
     add("sitemap.xml", sitemap_xml(site.config, sitemap))
@@ -534,7 +532,7 @@ def plan_site(
         add(path, data, owner)
     if site.config.security and now is not None:  # `check` plans without a clock
         add(SECURITY_TXT, security_txt(site.config, now, ledger.public_key))
-    errors.extend(case_clashes(files, aliases))
+    errors.extend(case_clashes(files, site.releases))
     errors.extend(output_problems(site.config, files))
     if errors:
         raise BuildError(errors)
@@ -550,15 +548,16 @@ def published_media(site: Site) -> Iterator[tuple[str, bytes, str]]:
 
 
 def case_clashes(
-    files: Mapping[str, Planned], aliases: Sequence[tuple[str, str]]
+    files: Mapping[str, Planned], releases: Iterable[Release]
 ) -> Iterator[ContentError]:
     """An alias whose file differs from another planned file only by case (/NEWS/ and /news/):
     one file on a case-insensitive disk or host, so one would overwrite the other."""
     folded: dict[str, list[str]] = {}
     for path in files:
         folded.setdefault(path.casefold(), []).append(path)
+    aliases = [(output_path(alias), r.source) for r in releases for alias in r.aliases]
     for path, owner in aliases:
-        others = [other for other in folded[path.casefold()] if other != path]
+        others = [other for other in folded.get(path.casefold(), ()) if other != path]
         if others:
             yield ContentError(
                 path=owner,

@@ -254,7 +254,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("advisory-site: stopped (Ctrl-C); nothing was published.", file=sys.stderr)
         return 130
-    except Exception:
+    except Exception as exc:
+        where = template_location(exc)
+        if where != "templates":  # raised by a template's expression ({{ 1 / 0 }}): its mistake
+            print(f"{where}: template error: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(
+                "The site's templates need fixing; nothing was built or published.",
+                file=sys.stderr,
+            )
+            return EXIT_CONTENT
         # Anything a file, folder, option or answer can cause is reported above as a message;
         # what reaches here is a mistake of ours, shown whole so that it can be fixed.
         traceback.print_exc()
@@ -301,14 +309,6 @@ def run_command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except jinja2.TemplateError as exc:
         print(f"{template_location(exc)}: template error: {exc.message}", file=sys.stderr)
-        print("The site's templates need fixing; nothing was built or published.", file=sys.stderr)
-        return EXIT_CONTENT
-    except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
-        # raised by an expression of a template ({{ 1 / 0 }}): the template's mistake
-        where = template_location(exc)
-        if where == "templates":
-            raise
-        print(f"{where}: template error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print("The site's templates need fixing; nothing was built or published.", file=sys.stderr)
         return EXIT_CONTENT
 
