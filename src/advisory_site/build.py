@@ -532,8 +532,7 @@ def plan_site(
         add(path, data, owner)
     if site.config.security and now is not None:  # `check` plans without a clock
         add(SECURITY_TXT, security_txt(site.config, now, ledger.public_key))
-    errors.extend(case_clashes(files, site.releases))
-    errors.extend(output_problems(site.config, files))
+    errors += [*case_clashes(files, site.releases), *output_problems(site.config, files)]
     if errors:
         raise BuildError(errors)
     return [files[path] for path in sorted(files)]
