@@ -448,7 +448,7 @@ def test_an_update_dated_later_is_held_until_its_moment(
         "Corrected later",
         updates=f"\n  - {{date: '{LATER}', note: A correction not yet public.}}",
     )
-    site = make_site({"content/releases/2016/later.md": text})
+    site = make_site({"content/releases/2016/corrected-later.md": text})
     output = tmp_path / "_site"
     result = run_cli("build", "--site", str(site), "--output", str(output), "--now", NOW_ISO)
     assert result.returncode == 0, result.stderr
@@ -472,7 +472,7 @@ def test_a_withdrawal_dated_later_is_held_until_its_moment(
         withdrawn_reason="Superseded by a later statement.",
         withdrawn_date=f"'{LATER}'",
     )
-    site = make_site({"content/releases/2016/later.md": text})
+    site = make_site({"content/releases/2016/corrected-later.md": text})
     output = tmp_path / "_site"
     result = run_cli("build", "--site", str(site), "--output", str(output), "--now", NOW_ISO)
     assert result.returncode == 0, result.stderr
