@@ -582,8 +582,8 @@ def test_verify_results_have_no_axe_violations(browser: Browser, base_url: str) 
 # The page types Lighthouse checks (the listings of topics and agencies, and further pages of a
 # listing, are the templates of the topic, agency and news pages again).
 LIGHTHOUSE_TYPES = (
-    "home", "release", "news", "year", "topic", "agency", "search", "page", "subscribe",
-    "not-found",
+    "home", "release", "release-photo", "news", "year", "topic", "agency", "search", "page",
+    "subscribe", "not-found", "verify", "changes",
 )  # fmt: skip
 
 
