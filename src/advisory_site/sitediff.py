@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -189,12 +189,7 @@ def summary_markdown(diff: SiteDiff) -> str:
             *((item, "removed") for item in feed.removed),
             *((item, "leaves the feed (page stays)") for item in feed.left_window),
         ]
-        lines += [
-            f"| {_item_link(item)} | {change} | {_text(item.date_modified)} |"
-            for item, change in rows[:LISTED]
-        ]
-        if len(rows) > LISTED:
-            lines.append(f"| and {len(rows) - LISTED} more | | |")
+        lines += item_rows(rows)
         lines.append("")
     others = [other for other in diff.feeds if other.path != SITE_FEED and other.changed]
     if others:
@@ -221,6 +216,17 @@ def summary_markdown(diff: SiteDiff) -> str:
                 lines.append(f"- and {len(paths) - LISTED} more")
             lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
+
+
+def item_rows(rows: Sequence[tuple[FeedItem, str]]) -> list[str]:
+    """Markdown table rows of feed items and what happened to each, at most LISTED of them."""
+    lines = [
+        f"| {_item_link(item)} | {change} | {_text(item.date_modified)} |"
+        for item, change in rows[:LISTED]
+    ]
+    if len(rows) > LISTED:
+        lines.append(f"| and {len(rows) - LISTED} more | | |")
+    return lines
 
 
 def _text(value: str) -> str:

@@ -23,12 +23,11 @@ from advisory_site.deploystate import Deployed, read_deployed
 from advisory_site.errors import UsageError
 from advisory_site.feeds import FORMATS
 from advisory_site.sitediff import (
-    LISTED,
     SITE_FEED,
     FeedDiff,
-    _item_link,
     _text,
     diff_feeds,
+    item_rows,
     plural,
     read_feed,
 )
@@ -180,12 +179,7 @@ def went_live_markdown(comparison: LiveComparison) -> str:
         ]
         if rows:
             lines += ["| Feed item | Change | Modified |", "|---|---|---|"]
-            lines += [
-                f"| {_item_link(item)} | {change} | {_text(item.date_modified)} |"
-                for item, change in rows[:LISTED]
-            ]
-            if len(rows) > LISTED:
-                lines.append(f"| and {len(rows) - LISTED} more | | |")
+            lines += item_rows(rows)
             lines.append("")
     changed = [feed for feed in comparison.feeds if comparison.changed(feed)]
     if not comparison.hub:
