@@ -192,13 +192,13 @@ def update_release(file: Path, kind: str) -> None:
     """Give a sample release an update dated 2026-11-20 (major unless ``kind`` says minor)."""
     text = file.read_text(encoding="utf-8")
     extra = f", type: {kind}" if kind else ""
-    updated = re.sub(
-        r"^last_published: .*$",
-        f"updates:\n  - {{date: 2026-11-20, note: Added guidance.{extra}}}",
-        text,
-        count=1,
-        flags=re.MULTILINE,
-    )
+    entry = f"  - {{date: 2026-11-20, note: Added guidance.{extra}}}"
+    if re.search(r"^updates:$", text, flags=re.MULTILINE):  # the first of its later updates
+        updated = re.sub(r"^updates:$", f"updates:\n{entry}", text, count=1, flags=re.MULTILINE)
+    else:
+        updated = re.sub(
+            r"^last_published: .*$", f"updates:\n{entry}", text, count=1, flags=re.MULTILINE
+        )
     assert updated != text
     file.write_text(updated, encoding="utf-8")
 
