@@ -7,7 +7,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from advisory_site.cli import main  # noqa: E402
+from advisory_site.commands.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     raise SystemExit(main(["build", "--site", str(ROOT), *sys.argv[1:]]))

@@ -28,9 +28,9 @@ from pathlib import Path
 import markdown
 import yaml
 
-from advisory_site.config import load_config
-from advisory_site.content import Lookups, load_release
-from advisory_site.render import Renderer
+from advisory_site.markdown.render import Renderer
+from advisory_site.source.config import load_config
+from advisory_site.source.content import Lookups, load_release
 from bench.run import corpus, default_workdir
 
 _plain: markdown.Markdown | None = None

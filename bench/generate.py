@@ -15,7 +15,7 @@ import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
-from advisory_site.urls import make_slug
+from advisory_site.core.urls import make_slug
 
 REPO = Path(__file__).resolve().parent.parent
 FIRST_DAY = date(2006, 1, 1)

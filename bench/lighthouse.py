@@ -22,7 +22,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from advisory_site.cli import main
+from advisory_site.commands.cli import main
 from tests import lighthouse
 from tests.localhost import serve_folder
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Response, sync_playwright
 
-from advisory_site.cli import main
+from advisory_site.commands.cli import main
 from tests.localhost import serve_folder
 
 ROOT = Path(__file__).resolve().parent.parent

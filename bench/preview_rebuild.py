@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from advisory_site.serve import Preview
+from advisory_site.commands.serve import Preview
 from bench.generate import copy_site_files
 
 BODY = """\

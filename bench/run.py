@@ -52,7 +52,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from advisory_site.search import pagefind_binary
+from advisory_site.publish.search import pagefind_binary
 from bench.generate import copy_site_files, generate
 
 REPO = Path(__file__).resolve().parent.parent

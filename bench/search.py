@@ -4,10 +4,10 @@
     python -m bench.search --releases 1000      # one size only
 
 For each size it writes a synthetic site (deterministic: same size, same site), builds it with
---no-search, then times `advisory_site.search.index_releases` (the build's own search step, with
-no kept index) over the output, twice, comparing the two indexes file by file. For the largest
-size it serves the output on 127.0.0.1 and opens /search/ in Debian's chromium, adding up the
-bytes of every response for the page load and for one query. Figures go to stdout;
+--no-search, then times `advisory_site.publish.search.index_releases` (the build's own search
+step, with no kept index) over the output, twice, comparing the two indexes file by file. For the
+largest size it serves the output on 127.0.0.1 and opens /search/ in Debian's chromium, adding up
+the bytes of every response for the page load and for one query. Figures go to stdout;
 bench/README.md records them.
 """
 
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from advisory_site.build import load_site, published
-from advisory_site.cli import main as advisory_site
-from advisory_site.search import index_releases
+from advisory_site.commands.cli import main as advisory_site
+from advisory_site.engine.build import load_site, published
+from advisory_site.publish.search import index_releases
 from bench.generate import copy_site_files
 from tests.localhost import serve_folder
 

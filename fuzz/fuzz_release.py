@@ -26,12 +26,12 @@ import time
 import atheris
 
 with atheris.instrument_imports(include=["advisory_site", "yaml", "markdown"]):
-    from advisory_site.content import Lookups, load_release
-    from advisory_site.errors import ContentError
-    from advisory_site.models import Agency, Contact, Kind, SiteConfig, Topic
-    from advisory_site.render import Renderer
-    from advisory_site.urls import alias_problem, output_path
-    from advisory_site.yamlload import UNPRINTABLE
+    from advisory_site.core.errors import ContentError
+    from advisory_site.core.models import Agency, Contact, Kind, SiteConfig, Topic
+    from advisory_site.core.urls import alias_problem, output_path
+    from advisory_site.markdown.render import Renderer
+    from advisory_site.source.content import Lookups, load_release
+    from advisory_site.source.yamlload import UNPRINTABLE
 
 PATH = "content/releases/2016/fuzz.md"
 CONFIG = SiteConfig(

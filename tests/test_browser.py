@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page
 
-from advisory_site.cli import main
+from advisory_site.commands.cli import main
 from tests import lighthouse
 from tests.conftest import NOW_ISO, REPO
 from tests.localhost import serve_folder
@@ -538,7 +538,7 @@ def test_verify_page_rejects_an_invented_statement(page: Page, base_url: str) ->
 
 
 def test_browser_and_python_normalise_alike(page: Page, base_url: str) -> None:
-    from advisory_site.textnorm import has_words, normalise, text_paragraphs  # noqa: PLC0415
+    from advisory_site.core.textnorm import has_words, normalise, text_paragraphs  # noqa: PLC0415
 
     samples = [
         "\u201cQuoted,\u201d he said \u2014 twice\u2026",

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from advisory_site.budget import OverBudget, time_budget
-from advisory_site.errors import ContentError
-from advisory_site.serve import Preview, error_page
+from advisory_site.commands.serve import Preview, error_page
+from advisory_site.core.budget import OverBudget, time_budget
+from advisory_site.core.errors import ContentError
 from tests.conftest import MakeSite, release, run_cli
 
 MB = 1_000_000

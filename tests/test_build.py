@@ -13,10 +13,16 @@ import jinja2
 import lxml.html
 import pytest
 
-from advisory_site import search
-from advisory_site.build import RELATED_COUNT, BuildOptions, RelatedReleases, build, load_site
-from advisory_site.cli import main
-from advisory_site.models import Agency, Release, Topic
+from advisory_site.commands.cli import main
+from advisory_site.core.models import Agency, Release, Topic
+from advisory_site.engine.build import (
+    RELATED_COUNT,
+    BuildOptions,
+    RelatedReleases,
+    build,
+    load_site,
+)
+from advisory_site.publish import search
 from tests.conftest import NOW, NOW_ISO, REPO, MakeSite, comparable_tree, read_tree, release
 from tests.test_lint import long_summary_release
 
@@ -229,7 +235,7 @@ def test_template_typo_fails_the_build_with_its_line(
     assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 1
     assert capsys.readouterr().err.splitlines()[0] == (
         f"templates/home.html:{line}: template error: "
-        "'advisory_site.models.SiteConfig object' has no attribute 'titel'"
+        "'advisory_site.core.models.SiteConfig object' has no attribute 'titel'"
     )
     assert not (site / "_site").exists()
 

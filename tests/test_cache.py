@@ -13,12 +13,12 @@ from typing import TypeVar
 
 import pytest
 
-from advisory_site.build import load_site
-from advisory_site.cache import cache_file, engine_digest, load_cache
-from advisory_site.cli import main
-from advisory_site.errors import ContentError
-from advisory_site.models import Withdrawal
-from advisory_site.yamlload import Position
+from advisory_site.commands.cli import main
+from advisory_site.core.errors import ContentError
+from advisory_site.core.models import Withdrawal
+from advisory_site.engine.build import load_site
+from advisory_site.engine.cache import cache_file, engine_digest, load_cache
+from advisory_site.source.yamlload import Position
 from tests.conftest import NOW, NOW_ISO, REPO, SITE_YAML, MakeSite, read_tree
 
 T = TypeVar("T")

@@ -23,8 +23,8 @@ import pytest
 import yaml
 from playwright.sync_api import Browser
 
-from advisory_site.cli import main
-from advisory_site.content import file_slug
+from advisory_site.commands.cli import main
+from advisory_site.source.content import file_slug
 from tests.conftest import NOW_ISO, REPO
 from tests.localhost import serve_folder
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from advisory_site.assets import CACHE, read_cache
-from advisory_site.cache import cache_file
-from advisory_site.output import retired_prefix, spare_path, staging_prefix
+from advisory_site.engine.cache import cache_file
+from advisory_site.publish.output import retired_prefix, spare_path, staging_prefix
+from advisory_site.site.assets import CACHE, read_cache
 from tests.conftest import REPO, SRC, MakeSite, comparable_tree, release
 
 KILLS = 10

@@ -14,8 +14,8 @@ import feedparser
 import pytest
 from lxml import etree
 
-from advisory_site.build import BuildOptions, build
-from advisory_site.cli import main
+from advisory_site.commands.cli import main
+from advisory_site.engine.build import BuildOptions, build
 from tests.conftest import NOW, NOW_ISO, SITE_YAML, MakeSite, release, run_cli
 
 ATOM = "{http://www.w3.org/2005/Atom}"

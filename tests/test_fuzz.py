@@ -17,13 +17,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from advisory_site.content import RELEASE_KEYS, LoadedRelease, Lookups, load_release, parse_release
-from advisory_site.errors import MAX_MESSAGE, ContentError
-from advisory_site.frontmatter import MAX_FILE_BYTES, decode, parse_document
-from advisory_site.models import Agency, Contact, Kind, SiteConfig, Topic
-from advisory_site.output import path_problem
-from advisory_site.render import Renderer
-from advisory_site.urls import (
+from advisory_site.core.errors import MAX_MESSAGE, ContentError
+from advisory_site.core.models import Agency, Contact, Kind, SiteConfig, Topic
+from advisory_site.core.urls import (
     MAX_SLUG,
     SLUG_PATTERN,
     alias_problem,
@@ -32,7 +28,17 @@ from advisory_site.urls import (
     release_url,
     slug_problem,
 )
-from advisory_site.yamlload import UNPRINTABLE, load_yaml
+from advisory_site.markdown.render import Renderer
+from advisory_site.publish.output import path_problem
+from advisory_site.source.content import (
+    RELEASE_KEYS,
+    LoadedRelease,
+    Lookups,
+    load_release,
+    parse_release,
+)
+from advisory_site.source.frontmatter import MAX_FILE_BYTES, decode, parse_document
+from advisory_site.source.yamlload import UNPRINTABLE, load_yaml
 
 PATH = "content/releases/2016/fuzz.md"
 BOUNDED = settings(

@@ -11,7 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
-from advisory_site.cli import main
+from advisory_site.commands.cli import main
 from tests.conftest import NOW_ISO, REPO, read_tree
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

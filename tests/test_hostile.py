@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from advisory_site import cli
-from advisory_site.deploystate import MAX_INFO_BYTES, read_deployed
-from advisory_site.reading import ReadError, read_regular
+from advisory_site.commands import cli
+from advisory_site.commands.deploystate import MAX_INFO_BYTES, read_deployed
+from advisory_site.core.reading import ReadError, read_regular
 from tests.conftest import NOW_ISO, SITE_YAML, SRC, MakeSite, release, run_cli
 
 MEMORY_LIMIT = 2 * 1024**3  # address space of a command under test: a blow-up fails fast

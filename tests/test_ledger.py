@@ -16,8 +16,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from advisory_site.ledger import key_id, private_pem, schema
-from advisory_site.textnorm import html_paragraphs, normalise, text_paragraphs
+from advisory_site.core.textnorm import html_paragraphs, normalise, text_paragraphs
+from advisory_site.site.ledger import key_id, private_pem, schema
 from tests.conftest import NOW_ISO, REPO, SITE_YAML, MakeSite, release, run_cli
 from tests.localhost import serve_folder
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from advisory_site.cli import main
-from advisory_site.linkcheck import check_links
+from advisory_site.commands.cli import main
+from advisory_site.commands.linkcheck import check_links
 from tests.conftest import NOW_ISO, REPO, run_cli
 
 

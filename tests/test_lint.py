@@ -14,18 +14,18 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from advisory_site.build import load_site
-from advisory_site.errors import ContentError
-from advisory_site.frontmatter import Document, parse_document
-from advisory_site.lint import (
+from advisory_site.core.errors import ContentError
+from advisory_site.core.models import Contact, Kind, Page, Release, SiteConfig
+from advisory_site.engine.build import load_site
+from advisory_site.markdown.lint import (
     VAGUE_LINK_TEXT,
     body_needs_parse,
     is_all_caps,
     lint_document,
     lint_site,
 )
-from advisory_site.models import Contact, Kind, Page, Release, SiteConfig
-from advisory_site.render import MAX_SUMMARY
+from advisory_site.markdown.render import MAX_SUMMARY
+from advisory_site.source.frontmatter import Document, parse_document
 from tests.conftest import MakeSite, release
 
 PATH = "content/releases/2016/lint.md"

@@ -14,11 +14,11 @@ import lxml.html
 import pytest
 from PIL import Image
 
-from advisory_site import images as images_module
-from advisory_site.build import BuildOptions, build
-from advisory_site.errors import BuildError
-from advisory_site.incremental import build_into, verify
-from advisory_site.render import sanitise
+from advisory_site.core.errors import BuildError
+from advisory_site.engine.build import BuildOptions, build
+from advisory_site.engine.incremental import build_into, verify
+from advisory_site.markdown.render import sanitise
+from advisory_site.source import images as images_module
 from tests.conftest import NOW, NOW_ISO, SITE_YAML, MakeSite, read_tree, run_cli
 
 URL = "/news/2016/10/07/port-visit/"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from advisory_site import output
-from advisory_site.errors import OutputError
-from advisory_site.output import Unchanged, spare_path, write_site
+from advisory_site.core.errors import OutputError
+from advisory_site.publish import output
+from advisory_site.publish.output import Unchanged, spare_path, write_site
 from tests.conftest import read_tree
 
 

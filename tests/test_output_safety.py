@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from advisory_site.errors import OutputError
-from advisory_site.output import (
+from advisory_site.core.errors import OutputError
+from advisory_site.publish.output import (
     Deferred,
     missing_required,
     output_lock,
@@ -114,7 +114,7 @@ def hold_lock(output: Path) -> subprocess.Popen[str]:
     phase, frozen there)."""
     holder = start(
         "-c",
-        "import time, pathlib; from advisory_site.output import output_lock\n"
+        "import time, pathlib; from advisory_site.publish.output import output_lock\n"
         f"with output_lock(pathlib.Path({str(output)!r})):\n"
         "    print('locked', flush=True); time.sleep(600)",
     )

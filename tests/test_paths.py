@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from advisory_site import security
-from advisory_site.errors import OutputError
-from advisory_site.output import path_problem, write_site
-from advisory_site.urls import alias_problem, output_path
+from advisory_site.core.errors import OutputError
+from advisory_site.core.urls import alias_problem, output_path
+from advisory_site.publish.output import path_problem, write_site
+from advisory_site.source import security
 from tests.conftest import NOW_ISO, MakeSite, read_tree, release, run_cli
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from advisory_site.build import BuildOptions, build
-from advisory_site.config import phone_uri
-from advisory_site.errors import BuildError
-from advisory_site.render import Renderer, is_line_block, trimmed_summary
-from advisory_site.urls import make_slug
+from advisory_site.core.errors import BuildError
+from advisory_site.core.urls import make_slug
+from advisory_site.engine.build import BuildOptions, build
+from advisory_site.markdown.render import Renderer, is_line_block, trimmed_summary
+from advisory_site.source.config import phone_uri
 from tests.conftest import NOW, NOW_ISO, SITE_YAML, MakeSite, release, run_cli
 
 # a paragraph as an editor wraps it at 72 columns

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisory_site import quickmarkdown
-from advisory_site.quickmarkdown import _BLOCK_TRIGGERS, _PREPROCESSOR_TRIGGERS
-from advisory_site.render import Renderer, _FirstParagraph, first_paragraph_text
+from advisory_site.markdown import quickmarkdown
+from advisory_site.markdown.quickmarkdown import _BLOCK_TRIGGERS, _PREPROCESSOR_TRIGGERS
+from advisory_site.markdown.render import Renderer, _FirstParagraph, first_paragraph_text
 
 
 @pytest.fixture(scope="module")

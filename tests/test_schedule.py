@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from advisory_site.build import load_site
-from advisory_site.cli import main
-from advisory_site.schedule import (
+from advisory_site.commands.cli import main
+from advisory_site.commands.schedule import (
     BACKSTOP_EVERY,
     MAX_TIMED,
     WINDOW,
@@ -27,6 +26,7 @@ from advisory_site.schedule import (
     plan,
     wait_until,
 )
+from advisory_site.engine.build import load_site
 from tests.conftest import MakeSite, release, run_cli
 
 GRANTS = "content/releases/2026/grants.md"

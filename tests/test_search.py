@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from lxml import html
 
-from advisory_site.cli import main
-from advisory_site.search import SearchError, index_site, record, searchable
+from advisory_site.commands.cli import main
+from advisory_site.publish.search import SearchError, index_site, record, searchable
 from tests.conftest import (
     NOW_ISO,
     SITE_YAML,
@@ -333,7 +333,7 @@ def test_a_damaged_kept_index_is_made_again_never_published(tmp_path: Path) -> N
 def test_a_record_holds_only_what_is_searched(tmp_path: Path) -> None:
     site = write_search_site(tmp_path / "site")
     assert main(["build", "--site", str(site), "--now", NOW_ISO, "--no-search"]) == 0
-    from advisory_site.build import load_site, published  # noqa: PLC0415
+    from advisory_site.engine.build import load_site, published  # noqa: PLC0415
 
     loaded = published(load_site(site), datetime.fromisoformat(NOW_ISO))
     documents = {r.url: record(r, loaded) for r in searchable(loaded)}

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
-from advisory_site.cli import main
+from advisory_site.commands.cli import main
 from tests.conftest import NOW_ISO, REPO
 from tests.localhost import serve_folder
 from tests.search_site import (

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisory_site import security
-from advisory_site.security import content_security_policy, page_problems, source_hash
+from advisory_site.source import security
+from advisory_site.source.security import content_security_policy, page_problems, source_hash
 from tests.conftest import NOW, NOW_ISO, REPO, SITE_YAML, MakeSite, read_tree, release, run_cli
 
 SECURITY = """\

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from advisory_site.serve import Preview, error_page
+from advisory_site.commands.serve import Preview, error_page
 from tests.conftest import SRC, MakeSite, read_tree, release
 
 TIMEOUT = 60.0  # seconds; the machine is shared, so be patient

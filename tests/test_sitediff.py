@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from advisory_site.sitediff import diff_sites, headline
+from advisory_site.commands.sitediff import diff_sites, headline
 from tests.conftest import NOW_ISO, REPO, run_cli
 
 BASE_URL = "https://www.example.gov"

@@ -8,8 +8,8 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from advisory_site.build import BuildOptions, build
-from advisory_site.cli import main
+from advisory_site.commands.cli import main
+from advisory_site.engine.build import BuildOptions, build
 from tests.conftest import NOW, SITE_YAML, MakeSite, release
 
 SIGNUP = "https://public.govdelivery.com/accounts/USTEST/subscriber/new"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from advisory_site.build import load_site
-from advisory_site.errors import BuildError
+from advisory_site.core.errors import BuildError
+from advisory_site.engine.build import load_site
 from tests.conftest import MakeSite, release
 
 PATH = "content/releases/2016/x.md"

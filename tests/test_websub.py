@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from advisory_site.websub import PingRequest, PingResult, ping, ping_requests
+from advisory_site.commands.websub import PingRequest, PingResult, ping, ping_requests
 from tests.conftest import SITE_YAML, MakeSite, release, run_cli
 from tests.localhost import serve_folder
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
-from advisory_site.cli import main, make_parser
-from advisory_site.leakcheck import VISIBILITIES
-from advisory_site.schedule import BACKSTOP_EVERY, MAX_WAIT, WINDOW
-from advisory_site.websub import LiveComparison
-from advisory_site.websub import outputs as websub_outputs
+from advisory_site.commands.cli import main, make_parser
+from advisory_site.commands.leakcheck import VISIBILITIES
+from advisory_site.commands.schedule import BACKSTOP_EVERY, MAX_WAIT, WINDOW
+from advisory_site.commands.websub import LiveComparison
+from advisory_site.commands.websub import outputs as websub_outputs
 from tests.conftest import NOW_ISO, REPO
 
 WORKFLOWS = REPO / ".github" / "workflows"

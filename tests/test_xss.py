@@ -20,7 +20,7 @@ import html5lib
 import pytest
 from lxml import etree
 
-from advisory_site.render import Renderer
+from advisory_site.markdown.render import Renderer
 from tests.conftest import NOW_ISO, SITE_YAML, MakeSite, read_tree, run_cli
 
 PAYLOADS = tuple(

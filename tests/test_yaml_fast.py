@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from advisory_site import yamlload
-from advisory_site.errors import ContentError
-from advisory_site.yamlload import Loaded, load_yaml
+from advisory_site.core.errors import ContentError
+from advisory_site.source import yamlload
+from advisory_site.source.yamlload import Loaded, load_yaml
 
 DOCUMENTS = (
     "title: Plain\nrelease_date: 2016-10-07\ndraft: false\n",

@@ -1,5 +1,5 @@
 """python -m advisory_site"""
 
-from advisory_site.cli import main
+from advisory_site.commands.cli import main
 
 raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The command line, the preview server and the CI helpers."""

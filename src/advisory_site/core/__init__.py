@@ -1,0 +1,1 @@
+"""The vocabulary every layer shares: errors, the data models, addresses, bounded reading."""

@@ -1,0 +1,297 @@
+"""The site's data: frozen, typed values with no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from advisory_site.core.errors import ContentError
+from advisory_site.core.pickling import quick_pickle
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def link_under(prefix: str, url: str) -> str:
+    """The href of ``url`` on a site served under the path ``prefix`` ('' at a domain's root):
+    site paths ('/news/') get the prefix, full addresses are left as they are."""
+    return prefix + url if url.startswith("/") else url
+
+
+def long_date(day: date) -> str:
+    """'October 7, 2016', whatever the machine's locale."""
+    return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+@quick_pickle
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Topic:
+    id: str
+    name: str
+    description: str = ""
+
+
+@quick_pickle
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contact:
+    office: str
+    phone: str = ""  # as written: '(202) 282-8010', '1-800-621-3362 ext. 5'
+    email: str = ""
+    tel: str = ""  # the phone as an RFC 3966 URI, 'tel:+1-202-282-8010'; '' without a phone
+
+
+@quick_pickle
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Agency:
+    id: str
+    name: str
+    short_name: str = ""
+    url: str = ""
+    contact: Contact | None = None  # its own press office, for releases that name no contact
+
+    @property
+    def label(self) -> str:
+        return self.short_name or self.name
+
+
+@quick_pickle
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Kind:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecurityPolicy:
+    """Where to report vulnerabilities: the source of /.well-known/security.txt."""
+
+    contacts: tuple[str, ...]  # mailto:, https:// or tel: URIs
+    policy: str = ""  # a site path or https:// address of the disclosure policy
+    expires_days: int = 180
+    preferred_languages: str = ""
+
+
+GOVDELIVERY_SIGNUP = "https://public.govdelivery.com/accounts/{account}/subscriber/new"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailUpdates:
+    """Where readers sign up for releases by e-mail: site.yaml's ``email_updates``.
+
+    Every address is a sign-up page of the provider (a GovDelivery account's, or any form), so
+    the site sends no e-mail and holds no address itself.
+    """
+
+    provider: str  # named next to the links: "GovDelivery", or the sign-up page's host
+    everything: str  # the sign-up page for every release
+    topics: tuple[tuple[str, str], ...] = ()  # (topic id, its own sign-up page)
+    agencies: tuple[tuple[str, str], ...] = ()  # (agency id, its own sign-up page)
+
+    def for_topic(self, topic_id: str) -> str:
+        return dict(self.topics).get(topic_id, "")
+
+    def for_agency(self, agency_id: str) -> str:
+        return dict(self.agencies).get(agency_id, "")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteConfig:
+    """content/site.yaml, validated."""
+
+    title: str
+    base_url: str  # absolute, ends with "/"
+    time_zone: str
+    organisation: str
+    default_contact: Contact
+    topics: tuple[Topic, ...]
+    agencies: tuple[Agency, ...]
+    kinds: tuple[Kind, ...]
+    language: str = "en"
+    description: str = ""
+    default_kind: str = "press-release"
+    footer_links: tuple[Link, ...] = ()
+    page_size: int = 10
+    home_size: int = 5
+    feed_size: int = 50
+    websub_hub: str = ""  # an https:// WebSub hub announced by every feed, or ''
+    phone_format: str = ""  # a regular expression of the house style, checked by lint; '' none
+    security: SecurityPolicy | None = None
+    searchgov_affiliate: str = ""  # Search.gov site handle for searching without JavaScript
+    email_updates: EmailUpdates | None = None  # e-mail sign-up, when a provider is named
+    # whether a public repository may hold embargoed and draft releases (embargo-check)
+    accept_public_embargoes: bool = False
+    time_limit: int = 5  # processor seconds one release or page may take to render and check
+    image_hosts: tuple[str, ...] = ()  # https:// origins remote images may come from (CSP)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def absolute(self, url: str) -> str:
+        """The absolute URL of a site path such as '/news/'."""
+        return self.base_url.rstrip("/") + url
+
+    @property
+    def path_prefix(self) -> str:
+        """The path the site is served under: '' at a domain's root, '/repo' on project Pages."""
+        after_host = self.base_url.split("://", 1)[-1]
+        return (
+            "/" + after_host.split("/", 1)[1].rstrip("/") if "/" in after_host.rstrip("/") else ""
+        )
+
+    def link(self, url: str) -> str:
+        """The href of a site path, honouring the path the site is served under."""
+        return link_under(self.path_prefix, url)
+
+    def local_date(self, moment: datetime) -> date:
+        return moment.astimezone(self.tz).date()
+
+    def local_iso(self, moment: datetime) -> str:
+        """``moment`` in ISO 8601 with the site's offset: '2016-10-07T00:00:00-04:00'."""
+        return moment.astimezone(self.tz).isoformat()
+
+
+@quick_pickle
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """An image or link of a body that is not a plain web link: a file of the release's own
+    folder, a file of ``static/``, or a remote image; where it stands in the Markdown."""
+
+    url: str  # as the sanitised HTML has it (unescaped)
+    image: bool
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    """A file a body refers to, published with it: a photo (or its variant) or a document."""
+
+    owner: str  # the release or page whose body refers to it (its source)
+    path: str  # the output path ('news/2026/12/01/grants/port.jpg')
+    data: bytes
+
+
+@quick_pickle
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Update:
+    """One entry of a release's public change log."""
+
+    date: datetime
+    note: str
+    major: bool = True
+
+
+@quick_pickle
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Withdrawal:
+    """Why and when a release was withdrawn; its page stays online under a notice."""
+
+    reason: str
+    date: datetime | None = None
+
+
+@quick_pickle
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Release:
+    source: str  # path relative to the site folder
+    title: str
+    release_date: datetime
+    last_published: datetime
+    kind: Kind
+    distribution: str
+    contact: Contact | None  # None: no contact block (contact: none, or nobody to name)
+    agencies: tuple[Agency, ...]
+    topics: tuple[Topic, ...]
+    summary: str
+    slug: str
+    draft: bool
+    updates: tuple[Update, ...]
+    aliases: tuple[str, ...]
+    body: bytes  # the sanitised HTML body, UTF-8: half the memory of a str with any curly quote
+    url: str  # site path, "/news/2016/10/07/<slug>/"
+    withdrawal: Withdrawal | None = None
+    superseded_by: str = ""  # site path of the release that replaces this one
+    # whether the body's text holds the summary (it does when the summary is its first
+    # paragraph): if not, search indexes the summary too
+    summary_in_body: bool = True
+    # the files and remote images the body refers to, checked and made final by media.Media
+    references: tuple[Reference, ...] = ()
+    release_number: str = ""  # the agency's number, as it writes it: 'HQ-19-026'
+    end_mark: str = ""  # the closing line, shown centred after the body: '###', '-30-'
+
+    @property
+    def body_html(self) -> str:
+        return self.body.decode("utf-8")
+
+    @property
+    def withdrawn(self) -> bool:
+        """Withdrawn releases keep their page but leave every listing and the sitemap."""
+        return self.withdrawal is not None
+
+    @property
+    def updated(self) -> datetime:
+        """When the release last changed in a way readers should be told about."""
+        major = [update.date for update in self.updates if update.major]
+        if self.withdrawal is not None and self.withdrawal.date is not None:
+            major.append(self.withdrawal.date)
+        return max([self.release_date, *major])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Page:
+    """A standalone page such as /about/."""
+
+    source: str
+    name: str
+    title: str
+    summary: str
+    body_html: str
+    url: str
+    references: tuple[Reference, ...] = ()
+    end_mark: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Site:
+    """Everything read from the site folder, validated and consistent."""
+
+    config: SiteConfig
+    releases: tuple[Release, ...]  # newest first
+    pages: tuple[Page, ...]
+    # the files of releases and pages (photos and their variants, documents), by their owner
+    media: tuple[MediaFile, ...] = ()
+    media_warnings: tuple[ContentError, ...] = ()  # files of a release's folder left unused
+
+
+def grouped(
+    releases: Iterable[Release], terms: Callable[[Release], tuple[Topic | Agency, ...]]
+) -> dict[str, list[Release]]:
+    """The releases that name each topic (or agency), by its id, in the order of ``releases``.
+
+    One pass, comparing ids: a pass per term comparing dataclasses cost a tenth of a second."""
+    groups: dict[str, list[Release]] = {}
+    for release in releases:
+        for term_id in dict.fromkeys(term.id for term in terms(release)):
+            groups.setdefault(term_id, []).append(release)
+    return groups

@@ -1,0 +1,1 @@
+"""How a build runs: the pipeline, its processes and its cache."""

@@ -1,0 +1,1 @@
+"""Markdown to HTML: the renderer, its fast paths, and the content lint."""

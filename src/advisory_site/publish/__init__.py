@@ -1,0 +1,1 @@
+"""Putting a built site in place: the atomic output folder and the search index."""

@@ -1,0 +1,1 @@
+"""What the site is made of: templates, feeds, sitemap, styles, icons, changes and the ledger."""

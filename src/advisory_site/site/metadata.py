@@ -1,0 +1,57 @@
+"""Machine-readable descriptions of pages: schema.org JSON-LD for search engines and apps."""
+
+from __future__ import annotations
+
+import json
+
+from advisory_site.core.models import Release, SiteConfig
+
+# In a <script> element, "</script>" or "<!--" inside a string would end or confuse the element;
+# JSON allows these characters as \u escapes, which no HTML parser looks into.
+_SCRIPT_SAFE = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"))
+
+
+# json.dumps would make an encoder for each page
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def script_safe_json(data: object) -> str:
+    """``data`` as compact JSON that is safe inside <script type="application/ld+json">."""
+    text = _ENCODER.encode(data)
+    # str.replace, not str.translate: translate with a mapping costs ~50 ns a character
+    for character, escape in _SCRIPT_SAFE:
+        text = text.replace(character, escape)
+    return text
+
+
+def news_article(release: Release, config: SiteConfig) -> dict[str, object]:
+    """The schema.org NewsArticle describing ``release``."""
+    url = config.absolute(release.url)
+    organisation = {
+        "@type": "GovernmentOrganization",
+        "name": config.organisation,
+        "url": config.base_url,
+    }
+    article: dict[str, object] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": release.title,
+        "description": release.summary,
+        "url": url,
+        "mainEntityOfPage": {"@type": "WebPage", "@id": url},
+        "datePublished": config.local_iso(release.release_date),
+        "dateModified": config.local_iso(release.last_published),
+        "inLanguage": config.language,
+        "articleSection": release.kind.name,
+        "author": organisation,
+        "publisher": organisation,
+    }
+    if release.topics:
+        article["keywords"] = [topic.name for topic in release.topics]
+    if release.agencies:
+        article["sourceOrganization"] = [
+            {"@type": "GovernmentOrganization", "name": agency.name}
+            | ({"url": agency.url} if agency.url else {})
+            for agency in release.agencies
+        ]
+    return article

@@ -1,0 +1,379 @@
+"""The one Jinja environment and the typed contexts that templates receive."""
+
+from __future__ import annotations
+
+import functools
+import os
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+from jinja2.loaders import split_template_path
+from markupsafe import Markup
+
+from advisory_site.core.models import (
+    EmailUpdates,
+    Page,
+    Release,
+    SiteConfig,
+    Topic,
+    link_under,
+    long_date,
+)
+from advisory_site.core.reading import ReadError, read_regular
+from advisory_site.core.urls import paginated_url
+from advisory_site.site.assets import PageCss
+from advisory_site.site.changes import RevisionChange
+from advisory_site.site.favicon import Icon
+from advisory_site.site.metadata import news_article, script_safe_json
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Crumb:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedLink:
+    """A feed advertised with <link rel="alternate">."""
+
+    title: str
+    url: str
+    media_type: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pagination:
+    number: int
+    count: int
+    first_url: str  # of the listing's first page; the others follow from it (paginated_url)
+
+    def url(self, number: int) -> str:
+        return paginated_url(self.first_url, number)
+
+    @property
+    def previous_url(self) -> str:
+        return self.url(self.number - 1) if self.number > 1 else ""
+
+    @property
+    def next_url(self) -> str:
+        return self.url(self.number + 1) if self.number < self.count else ""
+
+    @property
+    def window(self) -> tuple[int, ...]:
+        """The page numbers to offer, 0 marking a gap: (1, 0, 4, 5, 6, 0, 9) on page 5 of 9."""
+        shown = sorted({1, self.count, *range(self.number - 1, self.number + 2)})
+        window: list[int] = []
+        for number in (n for n in shown if 1 <= n <= self.count):
+            if window and number - window[-1] == 2:
+                window.append(number - 1)  # a gap of one page is shown as that page
+            elif window and number - window[-1] > 2:
+                window.append(0)
+            window.append(number)
+        return tuple(window)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Meta:
+    """What every HTML page has: title, address, description, trail and feeds."""
+
+    title: str
+    url: str
+    description: str = ""
+    breadcrumbs: tuple[Crumb, ...] = ()
+    feeds: tuple[FeedLink, ...] = ()
+    noindex: bool = False
+    preview_notices: tuple[str, ...] = ()  # only `advisory-site serve` fills these
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReleaseContext:
+    meta: Meta
+    release: Release
+    newer: Release | None = None
+    older: Release | None = None
+    related: tuple[Release, ...] = ()
+    successor: Release | None = None  # the published release named by superseded_by
+    changes_url: str = ""  # the release's changes page, when it changed after publication
+    template: str = "release.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Follow:
+    """The "Follow this topic" (or agency) box of a listing: its feed and e-mail sign-up."""
+
+    what: str  # "topic" or "agency"
+    label: str  # its name
+    links: tuple[FeedLink, ...]  # its feed in every format, RSS first
+    email: str = ""  # the sign-up page, when site.yaml names a provider
+    email_own: bool = False  # a list for this one alone (else: the one for every release)
+    provider: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangesContext:
+    """A release's changes page: each revision published after the first, with its diff."""
+
+    meta: Meta
+    release: Release
+    published: datetime  # when the first revision went live
+    changes: tuple[RevisionChange, ...]
+    template: str = "changes.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyContext:
+    """/verify/: a passage checked against the ledger in the browser (verify.js)."""
+
+    meta: Meta
+    ledger_url: str
+    signature_url: str = ""  # '' when the ledger is not signed
+    public_key_url: str = ""
+    key_id: str = ""
+    template: str = "verify.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListingContext:
+    meta: Meta
+    heading: str
+    intro: str
+    releases: tuple[Release, ...]
+    pagination: Pagination
+    years: tuple[int, ...] = ()
+    follow: Follow | None = None
+    template: str = "listing.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexEntry:
+    label: str
+    url: str
+    description: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexContext:
+    """A list of topics or agencies."""
+
+    meta: Meta
+    heading: str
+    entries: tuple[IndexEntry, ...]
+    template: str = "index.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HomeContext:
+    meta: Meta
+    latest: tuple[Release, ...]
+    topics: tuple[Topic, ...]
+    template: str = "home.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageContext:
+    meta: Meta
+    page: Page
+    template: str = "page.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotFoundContext:
+    meta: Meta
+    template: str = "404.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscription:
+    """One feed on the subscribe page, in every format."""
+
+    name: str
+    description: str
+    url: str  # the listing page it follows
+    count: int  # releases in that listing
+    links: tuple[FeedLink, ...]
+    label: str  # in link text: "every release", or the topic's or agency's name
+    email: str = ""  # its e-mail sign-up page, when site.yaml names a provider
+    email_own: bool = False  # a list for this one alone (else: the one for every release)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscribeContext:
+    meta: Meta
+    everything: Subscription
+    topics: tuple[Subscription, ...]
+    agencies: tuple[Subscription, ...]
+    feed_size: int
+    opml_url: str
+    email: EmailUpdates | None = None
+    template: str = "subscribe.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RedirectContext:
+    meta: Meta
+    target: str  # absolute URL
+    template: str = "redirect.html"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FilterOption:
+    value: str  # exactly as the search records give it to Pagefind (search.record)
+    count: int  # published releases with this value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchFilter:
+    name: str  # the Pagefind filter: topic, agency, kind or year
+    label: str
+    options: tuple[FilterOption, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchContext:
+    """The /search/ page: Pagefind in the browser, Search.gov (if configured) without script."""
+
+    meta: Meta
+    index_url: str  # site path of Pagefind's script, "/pagefind/pagefind.js"
+    searchgov_url: str = ""  # Search.gov's search address; "" when the site has no affiliate
+    searchgov_affiliate: str = ""  # "" when the site has none: no search without JavaScript
+    # Rendered into the page so that readers download Pagefind's filter tables only when
+    # they filter (about 100 KiB for 10,000 releases).
+    filters: tuple[SearchFilter, ...] = ()
+    template: str = "search.html"
+
+
+Context = (
+    ReleaseContext
+    | ListingContext
+    | IndexContext
+    | HomeContext
+    | PageContext
+    | NotFoundContext
+    | RedirectContext
+    | SubscribeContext
+    | SearchContext
+    | ChangesContext
+    | VerifyContext
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteView:
+    """What templates may know of the site: settings plus site-wide navigation."""
+
+    config: SiteConfig
+    csp: str  # the Content-Security-Policy of every page (security.content_security_policy)
+    feeds: tuple[FeedLink, ...] = ()
+    assets: dict[str, str] = field(default_factory=dict)  # logical name -> served URL
+    page_css: dict[str, PageCss] = field(default_factory=dict)  # template name -> its CSS
+    icons: tuple[Icon, ...] = ()  # the site's icon in its formats (favicon.build_favicons)
+
+
+MAX_TEMPLATE_BYTES = 1024 * 1024
+"""Largest template read: the site's largest is a few kilobytes."""
+
+
+class BoundedLoader(jinja2.FileSystemLoader):
+    """Jinja's file loader, reading templates with ``read_regular``: a template that is not a
+    regular file, is too large or is not UTF-8 is a template error, never a hang or a crash."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        pieces = split_template_path(template)
+        folder = self.searchpath[0]
+        filename = posixpath.join(folder, *pieces)
+        if not Path(filename).is_file():
+            raise jinja2.TemplateNotFound(
+                template, f"{template!r} not found in search path: {folder!r}"
+            )
+        try:
+            contents = read_regular(filename, MAX_TEMPLATE_BYTES).decode("utf-8")
+        except ReadError as exc:
+            raise jinja2.TemplateSyntaxError(
+                f"{template} {exc.message}", 1, template, filename
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise jinja2.TemplateSyntaxError(
+                f"{template} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+                "save it with UTF-8 encoding",
+                1,
+                template,
+                filename,
+            ) from None
+        return contents, os.path.normpath(filename), lambda: True  # auto_reload is off
+
+
+class Templates:
+    """The one Jinja environment of a build, compiled once."""
+
+    def __init__(self, folder: Path, config: SiteConfig) -> None:
+        self.config = config
+        self.env = jinja2.Environment(
+            loader=BoundedLoader(folder),
+            autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,  # a build never sees a template change: no stat per page
+            # every template of a site kept, in a dict: the bounded cache takes a lock for each
+            # of the three or so lookups a page makes (its template, the one it extends...)
+            cache_size=-1,
+        )
+        self.env.filters["long_date"] = self.long_date
+        self.env.filters["iso"] = self.iso
+        self.env.filters["absolute"] = config.absolute
+        # SiteConfig.link with the path prefix worked out once, not for each of a dozen links a page
+        self.env.filters["link"] = functools.partial(link_under, config.path_prefix)
+        # Each page formats several dates, mostly the same ones as other pages: each is
+        # formatted once per build.
+        self._long_dates: dict[datetime, str] = {}
+        self._isos: dict[datetime, str] = {}
+        self.env.filters["json_ld"] = self.json_ld
+        self.env.globals["site_fragment"] = self.site_fragment
+        self._fragments: dict[tuple[object, ...], tuple[SiteView, Markup]] = {}
+
+    def long_date(self, moment: datetime) -> str:
+        """'October 7, 2016' for a moment, as a reader in the site's time zone sees it."""
+        text = self._long_dates.get(moment)
+        if text is None:
+            text = self._long_dates[moment] = long_date(self.config.local_date(moment))
+        return text
+
+    def iso(self, moment: datetime) -> str:
+        text = self._isos.get(moment)
+        if text is None:
+            text = self._isos[moment] = self.config.local_iso(moment)
+        return text
+
+    def json_ld(self, release: Release) -> Markup:
+        """The release's schema.org NewsArticle, ready for <script type="application/ld+json">."""
+        return Markup(script_safe_json(news_article(release, self.config)))  # noqa: S704 - escaped JSON
+
+    @jinja2.pass_context
+    def site_fragment(
+        self, context: jinja2.runtime.Context, name: str, **values: str | int | bool
+    ) -> Markup:
+        """The template ``name`` rendered with ``site`` and ``values`` alone, once for all the
+        pages of a build that give it the same values (like Hugo's partialCached): for the parts
+        of pages that no page changes, such as the footer, or that a few values decide, such as
+        the header (by section). A fragment that uses ``page`` fails the build (``page`` is
+        undefined)."""
+        site = context["site"]
+        key = (name, *sorted(values.items()))
+        known = self._fragments.get(key)
+        if known is None or known[0] is not site:
+            html = Markup(self.env.get_template(name).render(site=site, **values))  # noqa: S704 - autoescaped template output
+            known = self._fragments[key] = (site, html)
+        return known[1]
+
+    def render(self, context: Context, site: SiteView) -> bytes:
+        template = self.env.get_template(context.template)
+        return template.render(page=context, site=site).encode("utf-8")

@@ -1,0 +1,650 @@
+"""Discover content files, parse and validate them into models; collect every problem."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from markupsafe import Markup
+
+from advisory_site.core.budget import OverBudget, over_budget, time_budget
+from advisory_site.core.errors import ContentError, suggest
+from advisory_site.core.models import (
+    Agency,
+    Contact,
+    Kind,
+    Page,
+    Release,
+    SiteConfig,
+    Topic,
+    Update,
+    Withdrawal,
+)
+from advisory_site.core.pickling import quick_pickle
+from advisory_site.core.reading import ReadError, read_regular
+from advisory_site.core.urls import (
+    alias_problem,
+    make_slug,
+    page_url,
+    prefix_links,
+    release_url,
+    slug_problem,
+)
+from advisory_site.markdown.lint import lint_document
+from advisory_site.markdown.quickmarkdown import UnrenderableError
+from advisory_site.markdown.render import LOADING_TAGS, Rendered, Renderer, trimmed_summary
+from advisory_site.source.config import read_contact
+from advisory_site.source.fields import FieldReader, lookup_table
+from advisory_site.source.frontmatter import MAX_FILE_BYTES, Document, decode, parse_document
+from advisory_site.source.media import images_without_alt, references
+from advisory_site.source.security import insecure_assets
+from advisory_site.source.yamlload import Position
+
+RELEASES_DIR = "content/releases"
+PAGES_DIR = "content/pages"
+DEFAULT_DISTRIBUTION = "For Immediate Release"
+
+RELEASE_KEYS = (
+    "title",
+    "release_date",
+    "last_published",
+    "kind",
+    "distribution",
+    "contact",
+    "agencies",
+    "topics",
+    "summary",
+    "slug",
+    "draft",
+    "updates",
+    "aliases",
+    "status",
+    "withdrawn_reason",
+    "withdrawn_date",
+    "superseded_by",
+    "release_number",
+)
+STATUSES = ("published", "withdrawn")
+PAGE_KEYS = ("title", "summary")
+UPDATE_KEYS = ("date", "note", "type")
+UPDATE_TYPES = ("major", "minor")
+RESERVED_PAGE_NAMES = frozenset(
+    {"news", "topics", "agencies", "search", "subscribe", "static", "assets", "pagefind", "page"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Lookups:
+    """Declared topics, agencies and kinds, indexed by id and name (case-insensitive)."""
+
+    topics: dict[str, Topic]
+    agencies: dict[str, Agency]
+    kinds: dict[str, Kind]
+
+    @classmethod
+    def of(cls, config: SiteConfig) -> Lookups:
+        return cls(
+            topics=lookup_table(config.topics, lambda t: (t.id, t.name)),
+            agencies=lookup_table(config.agencies, lambda a: (a.id, a.name, a.short_name)),
+            kinds=lookup_table(config.kinds, lambda k: (k.id, k.name)),
+        )
+
+
+def content_files(site_dir: Path, folder: str) -> Iterator[tuple[str, str]]:
+    """Every Markdown file under ``folder`` (its file system path), in a stable order, with its
+    site-relative name."""
+    root = site_dir / folder
+    if not root.is_dir():
+        return
+    found = []
+    # os.walk and strings rather than Path.rglob: a site has thousands of files, and a Path
+    # made (and pickled for a worker) for each one costs more than reading the folders. Hidden
+    # files and folders are skipped; links to folders are not followed.
+    for parent, folders, files in os.walk(root):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        prefix = folder + parent[len(str(root)) :].replace(os.sep, "/") + "/"
+        for name in files:
+            if name.endswith(".md") and not name.startswith("."):
+                found.append((os.path.join(parent, name), prefix + name))  # noqa: PTH118 - see above
+    found.sort(key=lambda item: item[1])
+    yield from found
+
+
+def read_document(file: str, path: str, errors: list[ContentError]) -> Document | None:
+    raw = read_bytes(file, path)
+    if isinstance(raw, ContentError):
+        errors.append(raw)
+        return None
+    return document_of(raw, path, errors)
+
+
+def document_of(raw: bytes, path: str, errors: list[ContentError]) -> Document | None:
+    text = decode(raw, path)
+    document = parse_document(text, path) if isinstance(text, str) else text
+    if isinstance(document, ContentError):
+        errors.append(document)
+        return None
+    return document
+
+
+NOWHERE = Position(1, 1)
+_LOADING_STARTS = tuple(f"<{tag}" for tag in LOADING_TAGS)
+
+
+@quick_pickle
+@dataclass(frozen=True, slots=True)
+class LoadedRelease:
+    """One release file, validated on its own: the release, or the problems found in it."""
+
+    release: Release | None
+    errors: tuple[ContentError, ...]
+    url_field: Position  # where the field that makes its URL stands, for collision messages
+    successor_field: Position = NOWHERE  # where superseded_by stands
+    warnings: tuple[ContentError, ...] = ()  # content lint findings, when asked for (lint=True)
+
+
+def load_releases(
+    site_dir: Path, config: SiteConfig, renderer: Renderer, errors: list[ContentError]
+) -> list[Release]:
+    lookups = Lookups.of(config)
+    loaded = (
+        load_release(
+            read_bytes(file, path), path, config=config, lookups=lookups, renderer=renderer
+        )
+        for file, path in content_files(site_dir, RELEASES_DIR)
+    )
+    return checked_releases(loaded, errors)
+
+
+def read_bytes(file: str, path: str) -> bytes | ContentError:
+    """The bytes of a content file, or why it is not read (not a regular file, too large)."""
+    try:
+        return read_regular(file, MAX_FILE_BYTES)
+    except ReadError as exc:
+        return ContentError(path=path, message=exc.message, hint=exc.hint)
+
+
+def load_release(
+    raw: bytes | ContentError,
+    path: str,
+    *,
+    config: SiteConfig,
+    lookups: Lookups,
+    renderer: Renderer,
+    lint: bool = False,
+) -> LoadedRelease:
+    """Parse and validate the bytes of one release file (the cross-file checks come later);
+    with ``lint``, also lint it (``lint.lint_document``) while its Document is at hand."""
+    if isinstance(raw, ContentError):
+        return LoadedRelease(None, (raw,), NOWHERE)
+    errors: list[ContentError] = []
+    document: Document | None = None
+    try:
+        with time_budget(config.time_limit):
+            document = document_of(raw, path, errors)
+            if document is None:
+                return LoadedRelease(None, tuple(errors), NOWHERE)
+            release = parse_release(
+                document, path, config=config, lookups=lookups, renderer=renderer, errors=errors
+            )
+            warnings = lint_document(document, release, config) if lint and release else ()
+    except OverBudget:
+        return LoadedRelease(None, (_over_budget(path, document, config),), NOWHERE)
+    return LoadedRelease(
+        release,
+        tuple(errors),
+        document.positions.of_key(("slug",)) if "slug" in document.data else Position(0, 0),
+        document.positions.of_value(("superseded_by",)),
+        warnings,
+    )
+
+
+def _over_budget(path: str, document: Document | None, config: SiteConfig) -> ContentError:
+    if document is None:
+        return over_budget(path, config.time_limit)
+    return over_budget(path, config.time_limit, line=document.body_line, field="body")
+
+
+def render_body(
+    document: Document, path: str, renderer: Renderer, errors: list[ContentError]
+) -> Rendered | None:
+    """The rendered body, or None (with an error added) for one Markdown cannot render."""
+    try:
+        return renderer.render(document.body)
+    except UnrenderableError as exc:
+        line = exc.line_in(document.body)
+        errors.append(
+            ContentError(
+                path=path,
+                line=document.body_line + max(line, 0),
+                field="body",
+                message=exc.message,
+                hint=exc.hint,
+            )
+        )
+        return None
+
+
+def checked_releases(loaded: Iterable[LoadedRelease], errors: list[ContentError]) -> list[Release]:
+    """The valid releases, newest first, after the checks across files (two at one URL)."""
+    releases = []
+    url_fields: dict[str, Position] = {}
+    successor_fields: dict[str, Position] = {}
+    for item in loaded:
+        errors.extend(item.errors)
+        if item.release is not None:
+            releases.append(item.release)
+            url_fields[item.release.source] = item.url_field
+            successor_fields[item.release.source] = item.successor_field
+    check_collisions(releases, url_fields, errors)
+    releases = resolve_successors(releases, successor_fields, errors)
+    return sorted(releases, key=lambda r: (-r.release_date.timestamp(), r.url))
+
+
+def parse_release(
+    document: Document,
+    path: str,
+    *,
+    config: SiteConfig,
+    lookups: Lookups,
+    renderer: Renderer,
+    errors: list[ContentError],
+) -> Release | None:
+    """Validate one release; returns None (with errors added) if anything is wrong."""
+    before = len(errors)
+    reader = FieldReader(document.data, positions=document.positions, path=path, errors=errors)
+    reader.check_keys(RELEASE_KEYS)
+    tz = config.tz
+    title = reader.text("title", required=True)
+    release_date = reader.moment("release_date", tz, required=True)
+    updates = _read_updates(reader, config)
+    last_published = reader.moment("last_published", tz)
+    if release_date and last_published and last_published < release_date:
+        reader.error(
+            "last_published",
+            "is earlier than release_date",
+            "a release cannot be last published before it was released",
+        )
+    for update_reader, update in updates:
+        if release_date and update.date < release_date:
+            update_reader.error("date", "is earlier than the release_date")
+    kind = _read_kind(reader, config, lookups)
+    agencies = tuple(
+        agency
+        for index, value in reader.text_list("agencies")
+        if (agency := reader.choice("agencies", value, lookups.agencies, index)) is not None
+    )
+    topics = tuple(
+        topic
+        for index, value in reader.text_list("topics")
+        if (topic := reader.choice("topics", value, lookups.topics, index)) is not None
+    )
+    slug = reader.text("slug") or folder_slug(path) or file_slug(path)
+    if reader.has("slug") and (problem := slug_problem(slug)):
+        reader.error("slug", problem)
+    elif not slug:
+        errors.append(
+            ContentError(
+                path=path,
+                message="the file name has no letters or digits to make the release's URL from",
+                hint="rename the file after its title, or add a 'slug:' field",
+            )
+        )
+    aliases = tuple(_read_aliases(reader))
+    contact = _read_release_contact(reader, config, agencies)
+    release_number = reader.text("release_number")
+    distribution = reader.text("distribution", default=DEFAULT_DISTRIBUTION)
+    draft = reader.boolean("draft", default=False)
+    summary = reader.text("summary")
+    withdrawal = _read_withdrawal(reader, config, release_date)
+    superseded_by = reader.text("superseded_by")
+    if len(errors) > before or release_date is None:
+        return None
+    body = render_body(document, path, renderer, errors)
+    if body is None:
+        return None
+    html = body.html
+    if not check_body(document, body, path, errors):
+        return None
+    refs = references(html, document.body, document.body_line)
+    changes = [update.date for _, update in updates]
+    if withdrawal is not None and withdrawal.date is not None:
+        changes.append(withdrawal.date)
+    return Release(
+        source=path,
+        title=title,
+        release_date=release_date,
+        last_published=last_published or max([release_date, *changes]),
+        kind=kind,
+        distribution=distribution,
+        contact=contact,
+        agencies=agencies,
+        topics=topics,
+        summary=summary or trimmed_summary(body.first_paragraph),
+        slug=slug,
+        draft=draft,
+        updates=tuple(sorted((update for _, update in updates), key=lambda u: u.date)),
+        aliases=aliases,
+        # the renderer's very bytes where links need no prefix: one copy of each body
+        body=prefix_links(html, config.path_prefix).encode() if config.path_prefix else body.utf8,
+        url=release_url(config.local_date(release_date), slug),
+        withdrawal=withdrawal,
+        superseded_by=superseded_by,
+        summary_in_body=not summary or summary in Markup(html).striptags(),  # noqa: S704 - sanitised
+        references=refs,
+        release_number=release_number,
+        end_mark=body.end_mark,
+    )
+
+
+def folder_slug(path: str) -> str:
+    """The slug of a release kept as a folder (``.../port-visit/index.md``): its folder's name;
+    '' for a release kept as a file."""
+    pure = PurePosixPath(path)
+    return make_slug(pure.parent.name) if pure.name == "index.md" else ""
+
+
+_DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
+
+
+def file_slug(path: str) -> str:
+    """The slug a release file's name gives: its name without '.md' and a leading date
+    ('2026-12-01-grants-announced.md' and 'grants-announced.md' give 'grants-announced'), made
+    a slug. The title plays no part, so editing it never moves a published release."""
+    stem = PurePosixPath(path).stem
+    return make_slug(_DATE_PREFIX.sub("", stem))
+
+
+_NOT_OWN = re.compile(r"^(?:the\s+|u\.\s?s\.\s+|us\s+|united\s+states\s+)+")
+
+
+def _read_release_contact(
+    reader: FieldReader, config: SiteConfig, agencies: tuple[Agency, ...]
+) -> Contact | None:
+    """The release's ``contact``; ``contact: none`` for none; without it, the contact of its
+    first agency that has one, else the site's default contact if one of its agencies is the
+    site's own organisation (or it names none), else none (an ODNI statement gets no DHS phone
+    number)."""
+    if reader.has("contact") and not isinstance(reader.data.get("contact"), dict):
+        value = reader.text("contact")
+        if value.casefold() != "none":
+            reader.error(
+                "contact",
+                f"expected the contact's office, phone and email, or none, got '{value}'",
+                "write 'contact: none' for no contact block, or office: and phone: lines",
+            )
+        return None
+    contact = read_contact(reader, "contact", required=False)
+    if contact is not None:
+        return contact
+    for agency in agencies:
+        if agency.contact is not None:
+            return agency.contact
+    if not agencies:
+        return config.default_contact  # a release of the site's own organisation
+    own = _NOT_OWN.sub("", config.organisation.casefold().strip())
+    for agency in agencies:
+        names = (agency.id, agency.name, agency.short_name)
+        if any(name and _NOT_OWN.sub("", name.casefold().strip()) == own for name in names):
+            return config.default_contact
+    return None
+
+
+def _read_withdrawal(
+    reader: FieldReader, config: SiteConfig, release_date: datetime | None
+) -> Withdrawal | None:
+    """``status: withdrawn`` with its reason and date; None for a published release."""
+    status = reader.text("status", default="published")
+    reason = reader.text("withdrawn_reason")
+    moment = reader.moment("withdrawn_date", config.tz)
+    if status not in STATUSES:
+        reader.error(
+            "status",
+            f"expected published or withdrawn, got '{status}'",
+            suggest(status, STATUSES),
+        )
+        return None
+    if status == "published":
+        for key in ("withdrawn_reason", "withdrawn_date"):
+            if reader.has(key):
+                reader.error(
+                    key,
+                    "is only allowed on a withdrawn release",
+                    "add 'status: withdrawn' or remove this line",
+                    at_key=True,
+                )
+        return None
+    if not reason:
+        where = reader.positions.of_value(("status",))
+        reader.errors.append(
+            ContentError(
+                path=reader.path,
+                line=where.line,
+                column=where.column,
+                field="withdrawn_reason",
+                message="a withdrawn release must say why it was withdrawn",
+                hint="add a line 'withdrawn_reason: ...'; readers see it on the page",
+            )
+        )
+    if moment is not None and release_date is not None and moment < release_date:
+        reader.error("withdrawn_date", "is earlier than the release_date")
+    return Withdrawal(reason=reason, date=moment)
+
+
+def check_body(document: Document, body: Rendered, path: str, errors: list[ContentError]) -> bool:
+    """False (with errors added) if the body holds raw HTML that the sanitiser would remove or
+    change (the published page would not be what was approved), loads anything over plain HTTP
+    or has an image without alt text (Section 508 requires it)."""
+    text = document.body
+    for offset, message, hint in body.problems:
+        line_start = text.rfind("\n", 0, offset) + 1
+        errors.append(
+            ContentError(
+                path=path,
+                line=document.body_line + text.count("\n", 0, offset),
+                column=offset - line_start + 1,
+                field="body",
+                message=message,
+                hint=hint,
+            )
+        )
+    html = body.html
+    if not any(start in html for start in _LOADING_STARTS):
+        return not body.problems  # the sanitised body has nothing that loads anything
+    missing = images_without_alt(html, document.body, document.body_line)
+    for src, line, column in missing:
+        errors.append(
+            ContentError(
+                path=path,
+                line=line,
+                column=column,
+                field="body",
+                message=f"the image {src} has no alt text" if src else "an image has no alt text",
+                hint="describe what it shows between the brackets: ![The Secretary speaks at "
+                "the port of entry](photo.jpg); readers who cannot see it hear this",
+            )
+        )
+    insecure = insecure_assets(html)
+    for url in insecure:
+        offset = document.body.find(url)
+        line = document.body_line + document.body[:offset].count("\n") if offset >= 0 else 0
+        errors.append(
+            ContentError(
+                path=path,
+                line=line or document.body_line,
+                field="body",
+                message=f"{url} would be loaded over plain HTTP (mixed content)",
+                hint="use its https:// address",
+            )
+        )
+    return not insecure and not missing and not body.problems
+
+
+def _read_kind(reader: FieldReader, config: SiteConfig, lookups: Lookups) -> Kind:
+    default = lookups.kinds.get(config.default_kind.casefold()) or Kind(
+        id=config.default_kind, name=config.default_kind
+    )
+    value = reader.text("kind")
+    if not value:
+        return default
+    return reader.choice("kind", value, lookups.kinds) or default
+
+
+def _read_updates(reader: FieldReader, config: SiteConfig) -> list[tuple[FieldReader, Update]]:
+    updates = []
+    for item in reader.mappings("updates"):
+        item.check_keys(UPDATE_KEYS)
+        moment = item.moment("date", config.tz, required=True)
+        note = item.text("note", required=True)
+        kind = item.text("type", default="major")
+        if kind not in UPDATE_TYPES:
+            item.error(
+                "type",
+                f"expected major or minor, got '{kind}'",
+                "minor is for typos that readers need not be told about again",
+            )
+        if moment is not None:
+            updates.append((item, Update(date=moment, note=note, major=kind != "minor")))
+    return updates
+
+
+def _read_aliases(reader: FieldReader) -> list[str]:
+    aliases = []
+    for index, alias in reader.text_list("aliases"):
+        problem = alias_problem(alias)
+        if problem:
+            if index >= 0:
+                reader.nested("aliases").error(index, problem)
+            else:
+                reader.error("aliases", problem)
+            continue
+        aliases.append(alias)
+    return aliases
+
+
+def check_collisions(
+    releases: list[Release], url_fields: dict[str, Position], errors: list[ContentError]
+) -> None:
+    """Two releases (or an alias and a release) that would be served at the same URL."""
+    owners: dict[str, Release] = {}
+    for release in releases:
+        for url in (release.url, *release.aliases):
+            normalised = url.rstrip("/") + "/"
+            other = owners.get(normalised)
+            if other is None:
+                owners[normalised] = release
+                continue
+            field = "slug" if url == release.url else "aliases"
+            what = "URL" if url == release.url else "alias"
+            where = url_fields.get(release.source, NOWHERE)
+            errors.append(
+                ContentError(
+                    path=release.source,
+                    line=where.line,
+                    column=where.column,
+                    field=field,
+                    message=f"the {what} {url} is already used by {other.source}",
+                    hint="rename one of the files, or give it a different 'slug:'",
+                )
+            )
+
+
+def resolve_successors(
+    releases: list[Release], fields: dict[str, Position], errors: list[ContentError]
+) -> list[Release]:
+    """Check every ``superseded_by`` names another release (by URL or alias); use its URL."""
+    by_url: dict[str, Release] = {}
+    for release in releases:
+        for url in (release.url, *release.aliases):
+            by_url.setdefault(url.rstrip("/") + "/", release)
+    resolved = []
+    for release in releases:
+        wanted = release.superseded_by
+        if not wanted:
+            resolved.append(release)
+            continue
+        target = by_url.get(wanted.rstrip("/") + "/")
+        if target is not None and target is not release:
+            resolved.append(dataclasses.replace(release, superseded_by=target.url))
+            continue
+        where = fields.get(release.source, Position(1, 1))
+        hint = suggest(wanted, (other.url for other in releases)) or (
+            "write the path of the replacing release, such as /news/2016/10/07/its-slug/"
+        )
+        errors.append(
+            ContentError(
+                path=release.source,
+                line=where.line,
+                column=where.column,
+                field="superseded_by",
+                message=(
+                    "a release cannot supersede itself"
+                    if target is release
+                    else f"no release has the address {wanted}"
+                ),
+                hint="" if target is release else hint,
+            )
+        )
+    return resolved
+
+
+def load_pages(
+    site_dir: Path, config: SiteConfig, renderer: Renderer, errors: list[ContentError]
+) -> list[Page]:
+    pages = []
+    for file, path in content_files(site_dir, PAGES_DIR):
+        name = PurePosixPath(path).stem
+        if path.count("/") != PAGES_DIR.count("/") + 1:
+            errors.append(
+                ContentError(
+                    path=path,
+                    message=f"pages must sit directly in {PAGES_DIR}/, not in a sub-folder",
+                )
+            )
+            continue
+        if slug_problem(name) or name in RESERVED_PAGE_NAMES:
+            errors.append(
+                ContentError(
+                    path=path,
+                    message=f"'{name}' cannot be a page name",
+                    hint="use lowercase letters, digits and hyphens, and not one of "
+                    + ", ".join(sorted(RESERVED_PAGE_NAMES)),
+                )
+            )
+            continue
+        document = read_document(file, path, errors)
+        if document is None:
+            continue
+        before = len(errors)
+        reader = FieldReader(document.data, positions=document.positions, path=path, errors=errors)
+        reader.check_keys(PAGE_KEYS)
+        title = reader.text("title", required=True)
+        summary = reader.text("summary")
+        if len(errors) > before:
+            continue
+        try:
+            with time_budget(config.time_limit):
+                body = render_body(document, path, renderer, errors)
+        except OverBudget:
+            errors.append(_over_budget(path, document, config))
+            continue
+        if body is None or not check_body(document, body, path, errors):
+            continue
+        pages.append(
+            Page(
+                source=path,
+                name=name,
+                title=title,
+                summary=summary or body.first_paragraph,
+                body_html=prefix_links(body.html, config.path_prefix),
+                url=page_url(name),
+                references=references(body.html, document.body, document.body_line),
+                end_mark=body.end_mark,
+            )
+        )
+    return pages

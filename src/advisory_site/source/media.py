@@ -1,0 +1,463 @@
+"""Files that belong to a release: photos and documents kept beside it, checked and published
+under its address, and every image and file a body refers to checked before anything is written.
+
+A release is a file (``content/releases/2026/grants.md``) whose files sit in a folder of the same
+name next to it (``content/releases/2026/grants/``), or a folder holding ``index.md`` and its
+files (``content/releases/2026/grants/index.md``). A relative reference in the body (``port.jpg``,
+``docs/fact-sheet.pdf``) names a file in that folder; it is published at the release's address
+(``/news/2026/12/01/grants/port.jpg``). Shared files stay in ``static/`` and are referred to as
+``/static/...``. Photos go through ``images`` (variants, metadata stripped); other files are
+published as they are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import os
+import re
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path, PurePosixPath
+from posixpath import normpath
+from urllib.parse import unquote, urlsplit
+
+from advisory_site.core.errors import ContentError
+from advisory_site.core.models import MediaFile, Page, Reference, Release
+from advisory_site.markdown.render import sanitise
+from advisory_site.source.images import (
+    MAX_BYTES,
+    ImageCache,
+    ImageError,
+    Processed,
+    dimensions,
+    too_large,
+)
+from advisory_site.source.security import image_sources, source_allows
+
+MAX_FILE_BYTES = 50_000_000  # a document (PDF, spreadsheet) larger than this is refused
+PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
+IMAGE_SUFFIXES = PHOTO_SUFFIXES | {".gif", ".svg"}
+SIZES = "(min-width: 64em) 40rem, 100vw"  # the width of a release's body column
+_CREDIT = re.compile(r"\s*\b(?=(?:Photo|Credit):\s)")
+_IMG = re.compile(r"<img\s[^>]*>")
+_ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
+# a link that may be to a file: not to another site, an e-mail address, a telephone number, an
+# anchor or a page of this site outside static/
+_LOCAL_HREF = re.compile(r'href="(?!(?:https?|mailto|tel):|#|/(?!static/))')
+_HREF = re.compile(r'(<a\s[^>]*?href=")([^"]*)(")')
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, bool]] = []
+        self.without_alt: list[str] = []  # the addresses of images with no (or empty) alt
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        wanted = {"img": "src", "a": "href"}.get(tag)
+        values = dict(attrs)
+        address = values.get(wanted or "")
+        if address is not None:
+            self.found.append((address, tag == "img"))
+        if tag == "img" and not (values.get("alt") or "").strip():
+            self.without_alt.append(address or "")
+
+
+def _position(markdown: str, offset: int, body_line: int) -> tuple[int, int]:
+    offset = max(offset, 0)
+    line_start = markdown.rfind("\n", 0, offset) + 1
+    return body_line + markdown.count("\n", 0, offset), offset - line_start + 1
+
+
+def images_without_alt(html_text: str, markdown: str, body_line: int) -> list[tuple[str, int, int]]:
+    """The images of the sanitised ``html_text`` with no alt text: their addresses, and the
+    line and column of each in the Markdown (as ``references``)."""
+    if "<img" not in html_text:
+        return []
+    collector = _Collector()
+    collector.feed(html_text)
+    collector.close()
+    found = []
+    start = 0
+    for src in collector.without_alt:
+        offset = markdown.find(src, start) if src else markdown.find("<img", start)
+        if offset < 0:
+            offset = markdown.find(src)
+        start = offset + 1 if offset >= 0 else start
+        found.append((src, *_position(markdown, offset, body_line)))
+    return found
+
+
+def is_local(url: str, *, image: bool = True) -> bool:
+    """A reference to a file of this site: relative, or under /static/. A link (not an image)
+    to a name without an extension, ending in '/' or '.html' is to a page (check-links checks
+    those in the built site)."""
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or url.startswith(("#", "//")) or not parts.path:
+        return False
+    if not image:
+        name = parts.path.rsplit("/", 1)[-1]
+        if "." not in name.strip(".") or name.endswith((".html", ".htm")):
+            return False
+    return not parts.path.startswith("/") or parts.path.startswith("/static/")
+
+
+def references(html_text: str, markdown: str, body_line: int) -> tuple[Reference, ...]:
+    """The local files and remote images the sanitised ``html_text`` refers to, each with the
+    line and column where its address stands in the Markdown ``markdown`` (whose first line is
+    line ``body_line`` of the file)."""
+    if "<img" not in html_text and not _LOCAL_HREF.search(html_text):
+        return ()  # most bodies: links to web pages and to the site's pages only
+    collector = _Collector()
+    collector.feed(html_text)
+    collector.close()
+    found = []
+    searched_from: dict[str, int] = {}
+    for url, image in collector.found:
+        remote_image = image and urlsplit(url).scheme in ("http", "https")
+        if not (is_local(url, image=image) or remote_image):
+            continue
+        offset = markdown.find(url, searched_from.get(url, 0))
+        if offset < 0:
+            offset = markdown.find(url)
+        searched_from[url] = offset + 1 if offset >= 0 else 0
+        line, column = _position(markdown, offset, body_line)
+        found.append(Reference(url=url, image=image, line=line, column=column))
+    return tuple(found)
+
+
+def bundle_folder(source: str) -> str:
+    """The folder of a release's own files: the folder of ``.../name/index.md``, or the folder
+    ``.../name/`` next to ``.../name.md`` (site-relative, with a trailing '/')."""
+    # strings, not PurePosixPath: this is asked for every release of every build
+    if source.endswith("/index.md"):
+        return source[: -len("index.md")]
+    return source.removesuffix(".md") + "/"
+
+
+RELEASES_DIR = "content/releases"
+NO_RELEASE = ""  # the group of files that are in no release's folder
+
+
+def _bundles(site_dir: Path, sources: Iterable[str]) -> dict[str, set[str]]:
+    """The files (not Markdown, not hidden) under the releases' folder, by the release folder
+    they are in (the nearest one above them), or under NO_RELEASE."""
+    folders = {bundle_folder(source) for source in sources}
+    groups: dict[str, set[str]] = {}
+    root = site_dir / RELEASES_DIR
+    # os.walk and strings, as content.content_files, for the same reason
+    for parent, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        relative = RELEASES_DIR + parent[len(str(root)) :].replace(os.sep, "/") + "/"
+        owner = NO_RELEASE
+        for depth in range(relative.count("/"), 2, -1):
+            candidate = "/".join(relative.split("/")[:depth]) + "/"
+            if candidate in folders:
+                owner = candidate
+                break
+        for name in files:
+            if not name.startswith(".") and not name.endswith(".md"):
+                groups.setdefault(owner, set()).add(relative + name)
+    return groups
+
+
+def _read(site_dir: Path, path: str, limit: int) -> bytes:
+    """The bytes of the regular file ``path`` (links followed), if at most ``limit``."""
+    file = site_dir / path
+    try:
+        found = file.stat()
+    except OSError as exc:
+        raise ImageError(f"cannot be read: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(found.st_mode):
+        raise ImageError("is not a regular file", "replace it with an ordinary file")
+    if found.st_size > limit:
+        if limit == MAX_BYTES:
+            raise too_large(found.st_size)
+        raise ImageError(
+            f"the file is {found.st_size:,} bytes; the limit is {limit:,}",
+            "publish a smaller version, or link to where the full file is kept",
+        )
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ImageError(f"cannot be read: {exc.strerror or exc}") from exc
+    if len(data) > limit:
+        raise ImageError(f"the file grew past the limit of {limit:,} bytes while it was read")
+    return data
+
+
+@dataclass(slots=True, kw_only=True)
+class _Body:
+    """What checking the references of one body collects."""
+
+    source: str
+    url: str | None  # a release's address; None for a page
+    folder: str  # the release's folder ('' for a page)
+    used: set[str] = field(default_factory=set)  # the folder's files it refers to
+    targets: dict[str, str] = field(default_factory=dict)  # address in the body -> final one
+    images: dict[str, tuple[str, Processed | tuple[int, int] | None]] = field(
+        default_factory=dict
+    )  # image address in the body -> its final address, and what makes its size
+
+
+def ref_error(source: str, ref: Reference, message: str, hint: str) -> ContentError:
+    return ContentError(
+        path=source, line=ref.line, column=ref.column, field="body", message=message, hint=hint
+    )
+
+
+class Media:
+    """Checks the references of every body and makes the files they publish."""
+
+    def __init__(
+        self, site_dir: Path, csp: str, path_prefix: str = "", sources: Iterable[str] = ()
+    ) -> None:
+        """``sources`` are the site paths of every release: the folders of their files are
+        found in one walk of the releases' folder, and any other file in it is reported."""
+        self.site_dir = site_dir
+        self._bundles = _bundles(site_dir, sources)
+        self.images = ImageCache(site_dir)
+        self.sources = image_sources(csp)
+        self.csp_sources = " ".join(self.sources)
+        self.prefix = path_prefix
+        self.errors: list[ContentError] = []
+        self.warnings: list[ContentError] = []
+        self.files: list[MediaFile] = []
+        self._static: dict[str, tuple[int, int] | None] = {}
+        self._photos: dict[str, Processed] = {}  # by the output path of the photo
+        self._documents: dict[str, bytes] = {}
+        for path in sorted(self._bundles.get(NO_RELEASE, ())):
+            self.warnings.append(
+                ContentError(
+                    path=path,
+                    message="this file is in no release's folder, so it is not published",
+                    hint="move it into the folder named like its release (for grants.md, "
+                    "grants/), or into static/ if several releases share it",
+                )
+            )
+
+    def release(self, release: Release) -> Release:
+        """The release with its files checked and made, and its body referring to them."""
+        if not release.references and bundle_folder(release.source) not in self._bundles:
+            return release  # most releases: nothing to check, nothing to publish
+        body = self.resolve(release.source, release.body_html, release.references, release.url)
+        if body is release.body_html or body == release.body_html:
+            return release
+        return dataclasses.replace(release, body=sanitise(body).encode("utf-8"))
+
+    def page(self, page: Page) -> Page:
+        """The page with the files of static/ it refers to checked, and its images sized."""
+        if not page.references:
+            return page
+        body = self.resolve(page.source, page.body_html, page.references, None)
+        return (
+            page if body == page.body_html else dataclasses.replace(page, body_html=sanitise(body))
+        )
+
+    def resolve(self, source: str, body: str, refs: tuple[Reference, ...], url: str | None) -> str:
+        """Check the references ``refs`` of the body ``body`` of ``source`` and return the body
+        with its files' addresses and images made final. ``url`` is a release's address (its
+        folder's files are published under it); None for a page, which has no folder."""
+        folder = bundle_folder(source) if url is not None else ""
+        state = _Body(source=source, url=url, folder=folder)
+        in_folder = self._bundles.get(folder, set()) if folder else set()
+        failed = False
+        for ref in refs:
+            problem = self._check(state, ref, in_folder)
+            if problem is not None:
+                self.errors.append(ref_error(source, ref, *problem))
+                failed = True
+        if url is not None:
+            for path in sorted(in_folder - state.used):
+                self.warnings.append(
+                    ContentError(
+                        path=path,
+                        message=f"nothing in {source} refers to this file, so it is not published",
+                        hint="refer to it in the release, or remove it from the folder",
+                    )
+                )
+        if failed or not (state.targets or state.images):
+            return body
+        return self._rewrite(body, state.targets, state.images)
+
+    def _check(self, state: _Body, ref: Reference, in_folder: set[str]) -> tuple[str, str] | None:
+        """The problem with one reference (message, hint), or None."""
+        parts = urlsplit(ref.url)
+        if parts.scheme:  # a remote image
+            if not source_allows(self.sources, ref.url):
+                message = (
+                    f"the image {ref.url} is on a host the site's Content-Security-Policy does "
+                    f"not allow (img-src {self.csp_sources}), so browsers would not show it"
+                )
+                hint = (
+                    "save the image in the release's folder and refer to it by its file name, "
+                    "or add its host to image_hosts in content/site.yaml"
+                )
+                return message, hint
+            return None
+        path = unquote(parts.path)
+        what = "image" if ref.image else "file"
+        if path.startswith("/static/"):
+            site_path = normpath(path.lstrip("/"))
+            if not site_path.startswith("static/") or not (self.site_dir / site_path).is_file():
+                return (
+                    f"the {what} {path} does not exist",
+                    f"add the file {site_path}, or correct the address",
+                )
+            if ref.image:
+                state.images[ref.url] = (self.prefix + path, self._static_size(site_path))
+            return None
+        if state.url is None:
+            return (
+                f"the {what} {path} is a relative address, but a page has no folder of files",
+                f"put the file in static/ and refer to it as /static/{PurePosixPath(path).name}",
+            )
+        site_path = normpath(state.folder + path)
+        if not site_path.startswith(state.folder):
+            return (
+                f"the {what} {path} is outside the release's folder {state.folder}",
+                "put the file in the release's folder, or in static/ and refer to it as /static/",
+            )
+        if site_path not in in_folder:
+            return (
+                f"the {what} {path} does not exist",
+                f"save it as {site_path} (the release's folder), or correct the name",
+            )
+        state.used.add(site_path)
+        suffix = PurePosixPath(site_path).suffix.lower()
+        if ref.image and suffix not in IMAGE_SUFFIXES:
+            return (
+                f"the image {path} is not a JPEG, PNG, WebP, GIF or SVG file",
+                "save it as a JPEG (photos) or PNG (graphics)",
+            )
+        published = state.url.lstrip("/") + site_path[len(state.folder) :]
+        try:
+            self._publish(state, ref, site_path, published, suffix)
+        except ImageError as exc:
+            return f"the {what} {path}: {exc.message}", exc.hint
+        return None
+
+    def _publish(
+        self, state: _Body, ref: Reference, site_path: str, published: str, suffix: str
+    ) -> None:
+        """Make the files of one reference to the release's folder, once however often it is
+        referred to, and note its final address (and for an image, its size and variants)."""
+        made: Processed | tuple[int, int] | None
+        if suffix in PHOTO_SUFFIXES:
+            processed = self._photos.get(published)
+            stem = published[: -len(suffix)]
+            if processed is None:  # not referred to before
+                processed = self.images.get(_read(self.site_dir, site_path, MAX_BYTES))
+                self._photos[published] = processed
+                self.files.append(
+                    MediaFile(
+                        state.source, stem + processed.fallback.suffix, processed.fallback.data
+                    )
+                )
+                self.files.extend(
+                    MediaFile(state.source, stem + variant.suffix, variant.data)
+                    for variant in processed.variants
+                )
+            published, made = stem + processed.fallback.suffix, processed
+        else:
+            data = self._documents.get(published)
+            if data is None:
+                data = self._documents[published] = _read(self.site_dir, site_path, MAX_FILE_BYTES)
+                self.files.append(MediaFile(state.source, published, data))
+            made = dimensions(data) if ref.image else None
+        state.targets[ref.url] = f"{self.prefix}/{published}"
+        if ref.image:
+            state.images[ref.url] = (f"{self.prefix}/{published}", made)
+
+    def _static_size(self, site_path: str) -> tuple[int, int] | None:
+        if site_path not in self._static:
+            try:
+                data = _read(self.site_dir, site_path, MAX_BYTES)
+            except ImageError:
+                self._static[site_path] = None
+            else:
+                self._static[site_path] = dimensions(data)
+        return self._static[site_path]
+
+    def _rewrite(
+        self,
+        body: str,
+        targets: dict[str, str],
+        images: dict[str, tuple[str, Processed | tuple[int, int] | None]],
+    ) -> str:
+        first = [True]
+
+        def image(match: re.Match[str]) -> str:
+            tag = match.group(0)
+            attributes = {name: html.unescape(value) for name, value in _ATTRIBUTE.findall(tag)}
+            src = attributes.get("src", "")
+            if self.prefix and src.startswith(self.prefix + "/static/"):
+                src = src[len(self.prefix) :]
+            found = images.get(src)
+            if found is None:
+                return tag
+            return picture(attributes, *found, eager=first.pop() if first else False)
+
+        def link(match: re.Match[str]) -> str:
+            target = targets.get(html.unescape(match.group(2)))
+            if target is None:
+                return match.group(0)
+            return match.group(1) + html.escape(target) + match.group(3)
+
+        body = _IMG.sub(image, body)
+        body = _HREF.sub(link, body)
+        return _figures(body)
+
+
+def picture(
+    attributes: dict[str, str],
+    src: str,
+    made: Processed | tuple[int, int] | None,
+    *,
+    eager: bool,
+) -> str:
+    """An <img> with its final address and size, in a <picture> offering the WebP variants."""
+    alt = html.escape(attributes.get("alt", ""))
+    title = attributes.get("title", "")
+    size = (made.width, made.height) if isinstance(made, Processed) else made
+    img = f'<img src="{html.escape(src)}" alt="{alt}"'
+    if size is not None:
+        img += f' width="{size[0]}" height="{size[1]}"'
+    img += ' decoding="async">' if eager else ' loading="lazy" decoding="async">'
+    if title:
+        img = f'<img data-caption="{html.escape(title)}"' + img[len("<img") :]
+    if not isinstance(made, Processed):
+        return img
+    stem = src[: -len(made.fallback.suffix)]
+    srcset = ", ".join(f"{stem}{v.suffix} {v.width}w" for v in made.variants)
+    return (
+        f'<picture><source type="image/webp" srcset="{html.escape(srcset)}" sizes="{SIZES}">'
+        f"{img}</picture>"
+    )
+
+
+_ALONE = re.compile(
+    r'<p>((?:<picture><source [^>]*>)?<img data-caption="([^"]*)"[^>]*>(?:</picture>)?)</p>'
+)
+_CAPTION_MARK = re.compile(r' data-caption="[^"]*"')
+
+
+def _figures(body: str) -> str:
+    """An image alone in its paragraph, with a title, becomes a figure: the title is its
+    caption, and the words from 'Photo:' or 'Credit:' on are its credit."""
+
+    def figure(match: re.Match[str]) -> str:
+        image = _CAPTION_MARK.sub("", match.group(1))
+        parts = _CREDIT.split(html.unescape(match.group(2)), maxsplit=1)
+        text, credit = parts[0].strip(), (parts[1].strip() if len(parts) > 1 else "")
+        inner = html.escape(text)
+        if credit:
+            inner += (" " if inner else "") + f"<small>{html.escape(credit)}</small>"
+        return f"<figure>{image}<figcaption>{inner}</figcaption></figure>"
+
+    body = _ALONE.sub(figure, body)
+    # an image with a title inside a paragraph keeps it as its title
+    return _CAPTION_MARK.sub(lambda m: m.group(0).replace("data-caption", "title"), body)
