@@ -166,7 +166,7 @@ def copy_site_files(site: Path) -> None:
     """Give ``site`` the repository's current settings, pages, templates, static files and
     stylesheet (with the npm packages it is compiled from, linked), as ``python build.py`` has."""
     site.mkdir(parents=True, exist_ok=True)
-    for folder in ("templates", "static", "content/pages", "assets"):
+    for folder in ("templates", "locales", "static", "content/pages", "assets"):
         shutil.rmtree(site / folder, ignore_errors=True)
         if (REPO / folder).is_dir():
             shutil.copytree(REPO / folder, site / folder)

@@ -60,7 +60,7 @@ def css_bytes(site: Path, path: str) -> tuple[int, int]:
 def build(source: Path, output: Path) -> None:
     """Build ``source`` (a site folder) into ``output`` from a copy, writing nothing in it."""
     site = output.parent / "site"
-    for folder in ("content", "templates", "assets", "static"):
+    for folder in ("content", "templates", "locales", "assets", "static"):
         if (source / folder).is_dir():
             shutil.copytree(source / folder, site / folder)
     shutil.copy2(source / "package-lock.json", site / "package-lock.json")

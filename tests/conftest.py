@@ -92,6 +92,7 @@ def make_site(tmp_path: Path) -> MakeSite:
         site = tmp_path / "site"
         (site / "content" / "releases").mkdir(parents=True, exist_ok=True)
         shutil.copytree(REPO / "templates", site / "templates", dirs_exist_ok=True)
+        shutil.copytree(REPO / "locales", site / "locales", dirs_exist_ok=True)
         (site / "content" / "site.yaml").write_text(site_yaml, encoding="utf-8")
         for relative, text in (files or {}).items():
             path = site / relative

@@ -121,7 +121,7 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample site, built once per session with three releases to a listing page and a
     git history (a release corrected after publication)."""
     site = tmp_path_factory.mktemp("browser") / "site"
-    for folder in ("content", "templates", "assets", "static"):
+    for folder in ("content", "templates", "locales", "assets", "static"):
         if (REPO / folder).is_dir():
             shutil.copytree(REPO / folder, site / folder)
     shutil.copy2(REPO / "package-lock.json", site / "package-lock.json")

@@ -332,7 +332,7 @@ def test_the_seeds_related_releases_keep_the_joint_statement_after_a_new_release
     """The 2016 joint statement (the seed) and the 2020 one share both topics and two agencies:
     a new cybersecurity release must not push the 2020 one out of the seed's list."""
     site = tmp_path / "site"
-    for folder in ("content", "templates", "static", "assets"):
+    for folder in ("content", "templates", "locales", "static", "assets"):
         if (REPO / folder).is_dir():
             shutil.copytree(REPO / folder, site / folder)
     (site / "node_modules").symlink_to(REPO / "node_modules")

@@ -41,7 +41,7 @@ def corpus_site(folder: Path) -> Path:
     site = folder / "site"
     shutil.copytree(CORPUS / "releases", site / "content" / "releases")
     shutil.copy(CORPUS / "site.yaml", site / "content" / "site.yaml")
-    for name in ("templates", "assets", "static"):
+    for name in ("templates", "locales", "assets", "static"):
         shutil.copytree(REPO / name, site / name)
     shutil.copy2(REPO / "package-lock.json", site / "package-lock.json")
     (site / "node_modules").symlink_to(REPO / "node_modules")

@@ -206,7 +206,7 @@ def update_release(file: Path, kind: str) -> None:
 def test_the_pull_request_workflow_sequence_on_real_builds(tmp_path: Path) -> None:
     """As the workflow does: build the head, build the base with its own build.py, compare."""
     base_repo = tmp_path / ".base"
-    for part in ("src", "content", "templates", "assets", "static"):
+    for part in ("src", "content", "templates", "locales", "assets", "static"):
         shutil.copytree(REPO / part, base_repo / part)
     for file in ("build.py", "package.json", "package-lock.json"):
         shutil.copy(REPO / file, base_repo / file)

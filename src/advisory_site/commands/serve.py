@@ -43,7 +43,7 @@ from advisory_site.engine.incremental import build_into
 from advisory_site.source.frontmatter import MAX_FILE_BYTES
 
 RELOAD_PATH = "/__reload"
-WATCHED = ("content", "templates", "static")
+WATCHED = ("content", "templates", "locales", "static")
 HEARTBEAT_SECONDS = 5.0
 RELOAD_SCRIPT_PATH = "/__reload.js"
 # The generation the page was built in travels with the tag; the script compares it with the stream.

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import functools
+import gettext
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
+
 from advisory_site.core.errors import ContentError
 from advisory_site.core.pickling import quick_pickle
-
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def link_under(prefix: str, url: str) -> str:
@@ -32,9 +21,11 @@ def link_under(prefix: str, url: str) -> str:
     return prefix + url if url.startswith("/") else url
 
 
-def long_date(day: date) -> str:
-    """'October 7, 2016', whatever the machine's locale."""
-    return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
+@functools.lru_cache(maxsize=4096)
+def long_date(day: date, lang: str = "en") -> str:
+    """The day as ``lang`` writes it in full, from CLDR whatever the machine's locale: 'October
+    7, 2016' in English, '7 de octubre de 2016' in Spanish."""
+    return format_date(day, format="long", locale=lang.replace("-", "_"))
 
 
 @quick_pickle
@@ -126,7 +117,10 @@ class SiteConfig:
     topics: tuple[Topic, ...]
     agencies: tuple[Agency, ...]
     kinds: tuple[Kind, ...]
-    language: str = "en"
+    language: str = "en"  # BCP 47: the language of the site, and of a release that names none
+    # every language the site's releases may be in, ``language`` first (site.yaml's languages);
+    # () is read as (language,)
+    languages: tuple[str, ...] = ()
     description: str = ""
     default_kind: str = "press-release"
     footer_links: tuple[Link, ...] = ()
@@ -142,6 +136,10 @@ class SiteConfig:
     accept_public_embargoes: bool = False
     time_limit: int = 5  # processor seconds one release or page may take to render and check
     image_hosts: tuple[str, ...] = ()  # https:// origins remote images may come from (CSP)
+
+    def __post_init__(self) -> None:
+        if not self.languages:
+            object.__setattr__(self, "languages", (self.language,))
 
     @property
     def tz(self) -> ZoneInfo:
@@ -192,6 +190,10 @@ class MediaFile:
     data: bytes
 
 
+RELEASES_FOLDER = "content/releases"
+"""Where release files live, relative to the site folder; ``translation_of`` is relative to it."""
+
+
 @quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Update:
@@ -239,6 +241,18 @@ class Release:
     references: tuple[Reference, ...] = ()
     release_number: str = ""  # the agency's number, as it writes it: 'HQ-19-026'
     end_mark: str = ""  # the closing line, shown centred after the body: '###', '-30-'
+    lang: str = "en"  # BCP 47 language of the release (front matter ``lang``, else the site's)
+    # the original this release translates: its path under content/releases/, as the front
+    # matter names it ('2017/hurricane-season-federal-support.md'); None for an original
+    translation_of: str | None = None
+
+    @property
+    def original_source(self) -> str:
+        """The source of the original of its group of versions: its own source for an
+        original, the file ``translation_of`` names for a translation."""
+        if self.translation_of is None:
+            return self.source
+        return f"{RELEASES_FOLDER}/{self.translation_of}"
 
     @property
     def body_html(self) -> str:
@@ -282,6 +296,50 @@ class Site:
     # the files of releases and pages (photos and their variants, documents), by their owner
     media: tuple[MediaFile, ...] = ()
     media_warnings: tuple[ContentError, ...] = ()  # files of a release's folder left unused
+    # each offered language's compiled gettext catalogue (source.catalogues), by BCP 47 code; a
+    # language without one (English, the templates' own) gets its text untranslated
+    catalogues: Mapping[str, gettext.NullTranslations] = field(default_factory=dict, compare=False)
+    # original's source -> its versions (original first): made from ``releases``, so that only
+    # versions this site publishes are linked
+    _versions: dict[str, tuple[Release, ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        groups: dict[str, list[Release]] = {}
+        for release in self.releases:
+            if release.translation_of is not None:
+                groups.setdefault(release.original_source, []).append(release)
+        originals = {
+            release.source: release for release in self.releases if release.source in groups
+        }
+        order = {lang: index for index, lang in enumerate(self.config.languages)}
+        versions: dict[str, tuple[Release, ...]] = {}
+        for source, translations in groups.items():
+            found = [originals[source]] if source in originals else []
+            found += sorted(translations, key=lambda r: (order.get(r.lang, len(order)), r.lang))
+            group = tuple(found)
+            for release in group:
+                versions[release.source] = group
+        object.__setattr__(self, "_versions", versions)
+
+    def versions(self, release: Release) -> tuple[Release, ...]:
+        """Every published version of ``release`` (itself included): the original first, then
+        its translations in the order of the site's ``languages``; (release,) when alone."""
+        return self._versions.get(release.source, (release,))
+
+    def translations(self, release: Release) -> tuple[Release, ...]:
+        """The other published versions of ``release``: its original and the original's other
+        translations (for a translation), or its translations (for an original)."""
+        return tuple(other for other in self.versions(release) if other.source != release.source)
+
+    def original(self, release: Release) -> Release | None:
+        """The published original of a translation; None for an original, or when the
+        original is not published (a draft, or still embargoed)."""
+        if release.translation_of is None:
+            return None
+        first = self.versions(release)[0]
+        return first if first.source == release.original_source else None
 
 
 def grouped(

@@ -69,6 +69,7 @@ from advisory_site.site.templates import (
     Templates,
     VerifyContext,
 )
+from advisory_site.source.catalogues import load_catalogues
 from advisory_site.source.config import load_config
 from advisory_site.source.content import RELEASES_DIR, load_pages, load_releases
 from advisory_site.source.history import read_history
@@ -216,6 +217,7 @@ def load_site(
     else:
         releases = releases_loader(site_dir, config, errors)
     pages = load_pages(site_dir, config, renderer, errors)
+    catalogues = load_catalogues(site_dir, config, errors)
     if errors:
         raise BuildError(errors)
     media = Media(
@@ -234,6 +236,7 @@ def load_site(
         pages=tuple(pages),
         media=tuple(media.files),
         media_warnings=tuple(media.warnings),
+        catalogues=catalogues,
     )
 
 
@@ -441,7 +444,7 @@ def plan_site(
     ``histories`` are the published revisions of the releases (by default, each as built).
     """
     histories = histories if histories is not None else current_histories(site)
-    templates = Templates(site_dir / "templates", site.config)
+    templates = Templates(site_dir / "templates", site.config, site.catalogues)
     feeds = site_feeds(site)
     assets = build_assets(site_dir, path_prefix=site.config.path_prefix, body_words=BODY_WORDS)
     icon_files, icons = build_favicons(site_dir)

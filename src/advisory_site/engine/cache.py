@@ -42,7 +42,16 @@ CACHE_FILE = "build-cache.pickle"
 PREVIEW_CACHE_FILE = "preview-cache.pickle"  # the preview server's builds (drafts, its own URL)
 _MAGIC = b"advisory-site build cache 2\n"
 KEY_VARIABLE = "ADVISORY_SITE_CACHE_KEY"  # a secret to sign with instead of the per-user key
-_LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "pyyaml", "python-slugify", "tzdata")
+_LIBRARIES = (
+    "jinja2",
+    "markupsafe",
+    "markdown",
+    "nh3",
+    "pyyaml",
+    "python-slugify",
+    "tzdata",
+    "babel",
+)
 
 Stat = tuple[int, int, int]  # inode, size, modification time (ns) of an output file
 

@@ -202,7 +202,8 @@ def _build_into(
     gc.freeze()
     finish = prepare(planning) if prepare is not None else None
     target = output.absolute()
-    keys = PageKeys(digest(engine, folder_digest(options.site_dir / "templates")), loader.keys)
+    sources = (folder_digest(options.site_dir / name) for name in ("templates", "locales"))
+    keys = PageKeys(digest(engine, *sources), loader.keys)
     reusable = previous.pages if previous is not None and previous.output == str(target) else {}
     page_keys: dict[str, bytes] = {}
     kept: dict[str, Stat] = {}  # unchanged pages: write_site keeps their very files (inodes)

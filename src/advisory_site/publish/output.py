@@ -203,7 +203,7 @@ def _open_lock(path: Path, target: Path) -> int:
         raise OutputError(f"cannot lock the output folder {target}: {exc.strerror}") from exc
 
 
-PROTECTED = ("content", "templates", "static", "assets", ".git", ".cache")
+PROTECTED = ("content", "templates", "locales", "static", "assets", ".git", ".cache")
 """The site's sources (and its cache): an output folder never overlaps any of them."""
 
 

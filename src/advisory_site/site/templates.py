@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import functools
+import gettext
 import os
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import jinja2
+from babel.numbers import format_decimal
 from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
@@ -29,6 +31,7 @@ from advisory_site.site.assets import PageCss
 from advisory_site.site.changes import RevisionChange
 from advisory_site.site.favicon import Icon
 from advisory_site.site.metadata import news_article, script_safe_json
+from advisory_site.source.languages import language_name, locale_name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,6 +91,7 @@ class Meta:
     feeds: tuple[FeedLink, ...] = ()
     noindex: bool = False
     preview_notices: tuple[str, ...] = ()  # only `advisory-site serve` fills these
+    lang: str = ""  # the page's BCP 47 language; '' for the site's (SiteConfig.language)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -311,10 +315,23 @@ class BoundedLoader(jinja2.FileSystemLoader):
 
 
 class Templates:
-    """The one Jinja environment of a build, compiled once."""
+    """The one Jinja environment of a build, compiled once.
 
-    def __init__(self, folder: Path, config: SiteConfig) -> None:
+    Pages are in many languages: each render gives the template ``lang`` (the page's BCP 47
+    tag, Meta.lang or the site's), and the gettext functions of jinja2.ext.i18n (``_``,
+    ``gettext``, ``ngettext``, ``pgettext``, ``{% trans %}``), ``long_date`` and ``number``
+    look it up there, so that one compiled template serves every language. Text is looked up
+    in ``catalogues`` (source.catalogues), the English of the templates without one."""
+
+    def __init__(
+        self,
+        folder: Path,
+        config: SiteConfig,
+        catalogues: Mapping[str, gettext.NullTranslations] | None = None,
+    ) -> None:
         self.config = config
+        self.catalogues = dict(catalogues or {})
+        self._untranslated = gettext.NullTranslations()
         self.env = jinja2.Environment(
             loader=BoundedLoader(folder),
             autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
@@ -326,26 +343,81 @@ class Templates:
             # every template of a site kept, in a dict: the bounded cache takes a lock for each
             # of the three or so lookups a page makes (its template, the one it extends...)
             cache_size=-1,
+            extensions=["jinja2.ext.i18n"],
+        )
+        self.env.install_gettext_callables(  # type: ignore[attr-defined]
+            gettext=self._gettext,
+            ngettext=self._ngettext,
+            pgettext=self._pgettext,
+            npgettext=self._npgettext,
+            newstyle=True,
         )
         self.env.filters["long_date"] = self.long_date
+        self.env.filters["number"] = self.number
+        self.env.filters["language_name"] = self.language_name
         self.env.filters["iso"] = self.iso
         self.env.filters["absolute"] = config.absolute
         # SiteConfig.link with the path prefix worked out once, not for each of a dozen links a page
         self.env.filters["link"] = functools.partial(link_under, config.path_prefix)
         # Each page formats several dates, mostly the same ones as other pages: each is
         # formatted once per build.
-        self._long_dates: dict[datetime, str] = {}
+        self._long_dates: dict[tuple[datetime, str], str] = {}
         self._isos: dict[datetime, str] = {}
         self.env.filters["json_ld"] = self.json_ld
         self.env.globals["site_fragment"] = self.site_fragment
         self._fragments: dict[tuple[object, ...], tuple[SiteView, Markup]] = {}
 
-    def long_date(self, moment: datetime) -> str:
-        """'October 7, 2016' for a moment, as a reader in the site's time zone sees it."""
-        text = self._long_dates.get(moment)
+    def translations(self, lang: str) -> gettext.NullTranslations:
+        """The compiled catalogue of ``lang``; the templates' own English without one."""
+        return self.catalogues.get(lang, self._untranslated)
+
+    def page_lang(self, context: jinja2.runtime.Context) -> str:
+        """The language of the page (or fragment) being rendered."""
+        lang = context.get("lang")
+        return lang if isinstance(lang, str) and lang else self.config.language
+
+    @jinja2.pass_context
+    def _gettext(self, context: jinja2.runtime.Context, message: str) -> str:
+        return self.translations(self.page_lang(context)).gettext(message)
+
+    @jinja2.pass_context
+    def _ngettext(
+        self, context: jinja2.runtime.Context, singular: str, plural: str, count: int
+    ) -> str:
+        return self.translations(self.page_lang(context)).ngettext(singular, plural, count)
+
+    @jinja2.pass_context
+    def _pgettext(self, context: jinja2.runtime.Context, where: str, message: str) -> str:
+        return self.translations(self.page_lang(context)).pgettext(where, message)
+
+    @jinja2.pass_context
+    def _npgettext(
+        self, context: jinja2.runtime.Context, where: str, singular: str, plural: str, count: int
+    ) -> str:
+        translations = self.translations(self.page_lang(context))
+        return translations.npgettext(where, singular, plural, count)
+
+    @jinja2.pass_context
+    def long_date(self, context: jinja2.runtime.Context, moment: datetime, lang: str = "") -> str:
+        """The day of a moment in full, as a reader in the site's time zone sees it, in the
+        page's language (or ``lang``): 'October 7, 2016', '7 de octubre de 2016'."""
+        key = (moment, lang or self.page_lang(context))
+        text = self._long_dates.get(key)
         if text is None:
-            text = self._long_dates[moment] = long_date(self.config.local_date(moment))
+            text = self._long_dates[key] = long_date(self.config.local_date(moment), key[1])
         return text
+
+    @jinja2.pass_context
+    def number(self, context: jinja2.runtime.Context, value: float, lang: str = "") -> str:
+        """A number as the page's language writes it: '10,000' in English, '10.000' in
+        Spanish (CLDR, through Babel)."""
+        return format_decimal(value, locale=locale_name(lang or self.page_lang(context)))
+
+    @jinja2.pass_context
+    def language_name(self, context: jinja2.runtime.Context, tag: str, lang: str = "") -> str:
+        """The name of the language ``tag`` in the page's language (or ``lang``; a switcher
+        names each language in itself: ``tag | language_name(tag)`` is 'español')."""
+        return language_name(tag, lang or self.page_lang(context))
 
     def iso(self, moment: datetime) -> str:
         text = self._isos.get(moment)
@@ -367,6 +439,7 @@ class Templates:
         the header (by section). A fragment that uses ``page`` fails the build (``page`` is
         undefined)."""
         site = context["site"]
+        values.setdefault("lang", self.page_lang(context))  # a fragment is in its page's language
         key = (name, *sorted(values.items()))
         known = self._fragments.get(key)
         if known is None or known[0] is not site:
@@ -376,4 +449,5 @@ class Templates:
 
     def render(self, context: Context, site: SiteView) -> bytes:
         template = self.env.get_template(context.template)
-        return template.render(page=context, site=site).encode("utf-8")
+        lang = context.meta.lang or self.config.language
+        return template.render(page=context, site=site, lang=lang).encode("utf-8")

@@ -25,6 +25,7 @@ from advisory_site.core.reading import ReadError, read_regular
 from advisory_site.core.urls import rebuilt_url, url_problem
 from advisory_site.source.fields import FieldReader, describe
 from advisory_site.source.frontmatter import MAX_FILE_BYTES, decode
+from advisory_site.source.languages import canonical_tag, language_problem
 from advisory_site.source.security import read_security
 from advisory_site.source.yamlload import load_yaml
 
@@ -36,6 +37,7 @@ _SITE_KEYS = (
     "description",
     "base_url",
     "language",
+    "languages",
     "time_zone",
     "organisation",
     "default_contact",
@@ -122,11 +124,13 @@ def _read_config(reader: FieldReader) -> SiteConfig:
         )
     topics = tuple(_read_topics(reader))
     agencies = tuple(_read_agencies(reader))
+    languages = _read_languages(reader)
     return SiteConfig(
         title=reader.text("title", required=True),
         description=reader.text("description"),
         base_url=_read_base_url(reader),
-        language=reader.text("language", default="en"),
+        language=languages[0],
+        languages=languages,
         time_zone=time_zone,
         organisation=reader.text("organisation", required=True),
         default_contact=read_contact(reader, "default_contact", required=True)
@@ -148,6 +152,37 @@ def _read_config(reader: FieldReader) -> SiteConfig:
         time_limit=reader.integer("time_limit", default=DEFAULT_SECONDS, maximum=MAX_SECONDS),
         image_hosts=tuple(_read_image_hosts(reader)),
     )
+
+
+def _read_languages(reader: FieldReader) -> tuple[str, ...]:
+    """``languages`` (the BCP 47 tags the site's releases may be in) with ``language`` (the
+    site's own, and the first of them): either alone is enough; both must agree."""
+    language = reader.text("language")
+    if language and (problem := language_problem(language)):
+        reader.error("language", problem, "use a BCP 47 language tag such as en or es")
+        language = ""
+    language = canonical_tag(language) if language else ""
+    languages: list[str] = []
+    listed = reader.text_list("languages")
+    for index, value in listed:
+        where, key = (reader.nested("languages"), index) if index >= 0 else (reader, "languages")
+        if problem := language_problem(value):
+            where.error(key, problem, "use a BCP 47 language tag such as en, es or es-MX")
+            continue
+        if canonical_tag(value) in languages:
+            where.error(key, f"the language '{value}' is listed twice")
+            continue
+        languages.append(canonical_tag(value))
+    if reader.has("languages") and not listed and isinstance(reader.data["languages"], list):
+        reader.error("languages", "must list at least one language", "such as [en, es]")
+    if language and languages and language != languages[0]:
+        reader.error(
+            "language",
+            f"'{language}' is not the first of languages ({', '.join(languages)})",
+            "the first of languages is the site's own language: put it first, "
+            "or remove the language line",
+        )
+    return tuple(languages) or (language or "en",)
 
 
 def _read_image_hosts(reader: FieldReader) -> list[str]:

@@ -41,6 +41,7 @@ from advisory_site.markdown.render import LOADING_TAGS, Rendered, Renderer, trim
 from advisory_site.source.config import read_contact
 from advisory_site.source.fields import FieldReader, lookup_table
 from advisory_site.source.frontmatter import MAX_FILE_BYTES, Document, decode, parse_document
+from advisory_site.source.languages import canonical_tag, language_name, language_problem
 from advisory_site.source.media import images_without_alt, references
 from advisory_site.source.security import insecure_assets
 from advisory_site.source.yamlload import Position
@@ -68,6 +69,8 @@ RELEASE_KEYS = (
     "withdrawn_date",
     "superseded_by",
     "release_number",
+    "lang",
+    "translation_of",
 )
 STATUSES = ("published", "withdrawn")
 PAGE_KEYS = ("title", "summary")
@@ -145,6 +148,7 @@ class LoadedRelease:
     errors: tuple[ContentError, ...]
     url_field: Position  # where the field that makes its URL stands, for collision messages
     successor_field: Position = NOWHERE  # where superseded_by stands
+    translation_field: Position = NOWHERE  # where translation_of stands
     warnings: tuple[ContentError, ...] = ()  # content lint findings, when asked for (lint=True)
 
 
@@ -200,6 +204,7 @@ def load_release(
         tuple(errors),
         document.positions.of_key(("slug",)) if "slug" in document.data else Position(0, 0),
         document.positions.of_value(("superseded_by",)),
+        document.positions.of_value(("translation_of",)),
         warnings,
     )
 
@@ -235,14 +240,19 @@ def checked_releases(loaded: Iterable[LoadedRelease], errors: list[ContentError]
     releases = []
     url_fields: dict[str, Position] = {}
     successor_fields: dict[str, Position] = {}
+    translation_fields: dict[str, Position] = {}
+    invalid: set[str] = set()  # release files that exist but have problems of their own
     for item in loaded:
         errors.extend(item.errors)
+        invalid.update(error.path for error in item.errors)
         if item.release is not None:
             releases.append(item.release)
             url_fields[item.release.source] = item.url_field
             successor_fields[item.release.source] = item.successor_field
+            translation_fields[item.release.source] = item.translation_field
     check_collisions(releases, url_fields, errors)
     releases = resolve_successors(releases, successor_fields, errors)
+    releases = resolve_translations(releases, translation_fields, invalid, errors)
     return sorted(releases, key=lambda r: (-r.release_date.timestamp(), r.url))
 
 
@@ -303,6 +313,8 @@ def parse_release(
     summary = reader.text("summary")
     withdrawal = _read_withdrawal(reader, config, release_date)
     superseded_by = reader.text("superseded_by")
+    lang = _read_lang(reader, config)
+    translation_of = _read_translation_of(reader, path)
     if len(errors) > before or release_date is None:
         return None
     body = render_body(document, path, renderer, errors)
@@ -339,7 +351,78 @@ def parse_release(
         references=refs,
         release_number=release_number,
         end_mark=body.end_mark,
+        lang=lang,
+        translation_of=translation_of,
     )
+
+
+def _read_lang(reader: FieldReader, config: SiteConfig) -> str:
+    """``lang``: a BCP 47 tag among the site's languages; the site's language without it."""
+    value = reader.text("lang")
+    if not value:
+        return config.language
+    offered = ", ".join(config.languages)
+    if problem := language_problem(value):
+        reader.error("lang", problem, f"write one of the site's languages: {offered}")
+        return config.language
+    tag = canonical_tag(value)
+    if tag not in config.languages:
+        reader.error(
+            "lang",
+            f"{language_name(tag)} ({value}) is not one of the site's languages ({offered})",
+            f"add {tag} to languages in content/site.yaml, with its catalogue, or write one "
+            "of those",
+        )
+        return config.language
+    return tag
+
+
+def _read_translation_of(reader: FieldReader, path: str) -> str | None:
+    """``translation_of``: the original's file, as a path under content/releases/; checked
+    against the other releases later (resolve_translations)."""
+    if not reader.has("translation_of"):
+        return None
+    value = reader.text("translation_of")
+    if not value:
+        if not any(error.field == "translation_of" for error in reader.errors):
+            reader.error(
+                "translation_of",
+                "must name the original release",
+                "write its file under content/releases/, such as 2016/its-name.md",
+            )
+        return None
+    wanted = _relative_original(value)
+    if wanted is None:
+        reader.error(
+            "translation_of",
+            f"'{value}' is not a file under content/releases/",
+            "write the original's path under content/releases/, such as 2016/its-name.md",
+        )
+        return None
+    if f"{RELEASES_DIR}/{wanted}" in _candidates(path.removeprefix(RELEASES_DIR + "/")):
+        reader.error("translation_of", "a release cannot be a translation of itself")
+        return None
+    return value
+
+
+def _relative_original(value: str) -> str | None:
+    """``translation_of`` as a plain relative path under content/releases/ (a leading
+    'content/releases/' or './' is allowed); None for one that climbs out or is absolute."""
+    text = value.replace("\\", "/").strip()
+    text = text.removeprefix("./").removeprefix(RELEASES_DIR + "/").rstrip("/")
+    parts = text.split("/")
+    if not text or text.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        return None
+    return text
+
+
+def _candidates(relative: str) -> tuple[str, ...]:
+    """The sources a ``translation_of`` path may name: the file, or the same with '.md', or
+    the index.md of a release kept as a folder."""
+    base = f"{RELEASES_DIR}/{relative}"
+    if base.endswith(".md"):
+        return (base,)
+    return (base, f"{base}.md", f"{base}/index.md")
 
 
 def folder_slug(path: str) -> str:
@@ -591,6 +674,87 @@ def resolve_successors(
             )
         )
     return resolved
+
+
+def resolve_translations(
+    releases: list[Release],
+    fields: dict[str, Position],
+    invalid: set[str],
+    errors: list[ContentError],
+) -> list[Release]:
+    """Check every ``translation_of`` names an original (not itself a translation) in another
+    language, which no other release translates into the same language; write it as the
+    original's path under content/releases/. ``invalid``: files that failed on their own (no
+    second error is reported for a translation of one of them)."""
+    by_source = {release.source: release for release in releases}
+    taken: dict[tuple[str, str], Release] = {}  # (original, language) -> its translation
+    resolved = []
+    for release in sorted(releases, key=lambda r: r.source):
+        if release.translation_of is None:
+            resolved.append(release)
+            continue
+        relative = _relative_original(release.translation_of) or release.translation_of
+        candidates = _candidates(relative)
+        original = next((by_source[c] for c in candidates if c in by_source), None)
+        if original is None and any(candidate in invalid for candidate in candidates):
+            continue  # its original's own errors are reported
+        found = _translation_problem(release, relative, original, taken, releases)
+        if found is not None:
+            where = fields.get(release.source, NOWHERE)
+            errors.append(
+                ContentError(
+                    path=release.source,
+                    line=where.line,
+                    column=where.column,
+                    field="translation_of",
+                    message=found[0],
+                    hint=found[1],
+                )
+            )
+            continue
+        assert original is not None
+        taken[(original.source, release.lang)] = release
+        name = original.source.removeprefix(RELEASES_DIR + "/")
+        resolved.append(dataclasses.replace(release, translation_of=name))
+    return resolved
+
+
+def _translation_problem(
+    release: Release,
+    relative: str,
+    original: Release | None,
+    taken: dict[tuple[str, str], Release],
+    releases: list[Release],
+) -> tuple[str, str] | None:
+    """What is wrong with a translation's link to ``original`` (message, hint), or None."""
+    if original is None:
+        names = [other.source.removeprefix(RELEASES_DIR + "/") for other in releases]
+        return (
+            f"no release file {RELEASES_DIR}/{relative}",
+            suggest(relative, names)
+            or "write the original's path under content/releases/, such as 2016/its-name.md",
+        )
+    if original.translation_of is not None:
+        return (
+            f"{original.source} is itself a translation (of {original.translation_of})",
+            f"name the original: translation_of: {original.translation_of}",
+        )
+    language = f"{language_name(release.lang)} ({release.lang})"
+    if original.lang == release.lang:
+        return (
+            f"is in {language}, the language of its original {original.source}",
+            "say the translation's language with a 'lang:' line, such as lang: es",
+        )
+    other = taken.get((original.source, release.lang))
+    if other is not None:
+        return (
+            f"{other.source} is already the {language} translation of {original.source}",
+            (
+                "a release has one translation into each language: merge the two, or "
+                "correct the lang: of one"
+            ),
+        )
+    return None
 
 
 def load_pages(

@@ -21,7 +21,7 @@ from advisory_site.core.models import SecurityPolicy, SiteConfig
 from advisory_site.source.fields import FieldReader
 
 SECURITY_TXT = ".well-known/security.txt"
-LINKED_FOLDERS = ("content", "templates", "static")
+LINKED_FOLDERS = ("content", "templates", "locales", "static")
 DEFAULT_EXPIRES_DAYS = 180
 MAX_EXPIRES_DAYS = 365  # RFC 9116 section 2.5.5: "less than a year into the future"
 
