@@ -218,7 +218,13 @@ def test_failed_build_leaves_previous_output_untouched(make_site: MakeSite) -> N
     assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 1
     assert read_tree(site / "_site") == before
     # no staging folder left behind; .cache/ is the build cache of the first build
-    assert sorted(p.name for p in site.iterdir()) == [".cache", "_site", "content", "locales", "templates"]
+    assert sorted(p.name for p in site.iterdir()) == [
+        ".cache",
+        "_site",
+        "content",
+        "locales",
+        "templates",
+    ]
 
 
 def test_template_typo_fails_the_build_with_its_line(
