@@ -19,6 +19,7 @@ between the two is what the pages cost.
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing
 import resource
 import time
@@ -31,6 +32,7 @@ import yaml
 from advisory_site.markdown.render import Renderer
 from advisory_site.source.config import load_config
 from advisory_site.source.content import Lookups, load_release
+from advisory_site.source.lint import lint_document
 from bench.run import corpus, default_workdir
 
 _plain: markdown.Markdown | None = None
@@ -77,7 +79,7 @@ class _Loading:
             config=self.config,
             lookups=self.lookups,
             renderer=_ours,
-            lint=True,
+            lint=functools.partial(lint_document, config=self.config),
         )
         assert loaded.release is not None, loaded.errors
         return len(loaded.release.body)

@@ -18,6 +18,7 @@ See fuzz/README.md for the last recorded run.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import pathlib
 import sys
@@ -31,6 +32,7 @@ with atheris.instrument_imports(include=["advisory_site", "yaml", "markdown"]):
     from advisory_site.core.urls import alias_problem, output_path
     from advisory_site.markdown.render import Renderer
     from advisory_site.source.content import Lookups, load_release
+    from advisory_site.source.lint import lint_document
     from advisory_site.source.yamlload import UNPRINTABLE
 
 PATH = "content/releases/2016/fuzz.md"
@@ -80,7 +82,8 @@ def check_inside(url: str) -> None:
 def test_one_input(data: bytes) -> None:
     raw = scaled(data)
     started = time.process_time()
-    loaded = load_release(raw, PATH, config=CONFIG, lookups=LOOKUPS, renderer=RENDERER, lint=True)
+    lint = functools.partial(lint_document, config=CONFIG)
+    loaded = load_release(raw, PATH, config=CONFIG, lookups=LOOKUPS, renderer=RENDERER, lint=lint)
     spent = time.process_time() - started
     if spent > SLOW:
         # kept here too: libFuzzer may be stopped before it writes its artifact

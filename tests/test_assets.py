@@ -9,8 +9,8 @@ import pytest
 from lxml import html
 
 from advisory_site.commands.cli import main
+from advisory_site.core.csp import source_hash
 from advisory_site.site.assets import CACHE, read_cache, write_cache
-from advisory_site.source.security import source_hash
 from tests.conftest import NOW_ISO, REPO, SITE_YAML, MakeSite, read_tree
 
 SCSS = """\

@@ -6,6 +6,7 @@ The coverage-guided fuzzer for the same entry point is fuzz/fuzz_release.py (see
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import time
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ from advisory_site.source.content import (
     parse_release,
 )
 from advisory_site.source.frontmatter import MAX_FILE_BYTES, decode, parse_document
+from advisory_site.source.lint import lint_document
 from advisory_site.source.yamlload import UNPRINTABLE, load_yaml
 
 PATH = "content/releases/2016/fuzz.md"
@@ -275,7 +277,12 @@ def assert_fast(body: str) -> LoadedRelease:
     raw = raw.decode("utf-8", "ignore").encode()
     started = time.process_time()
     loaded = load_release(
-        raw, PATH, config=CONFIG, lookups=Lookups.of(CONFIG), renderer=RENDERER, lint=True
+        raw,
+        PATH,
+        config=CONFIG,
+        lookups=Lookups.of(CONFIG),
+        renderer=RENDERER,
+        lint=functools.partial(lint_document, config=CONFIG),
     )
     spent = time.process_time() - started
     assert spent < SLOW, f"{spent:.1f} s for {len(raw):,} bytes"

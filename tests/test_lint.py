@@ -17,15 +17,15 @@ from hypothesis import strategies as st
 from advisory_site.core.errors import ContentError
 from advisory_site.core.models import Contact, Kind, Page, Release, SiteConfig
 from advisory_site.engine.build import load_site
-from advisory_site.markdown.lint import (
+from advisory_site.markdown.render import MAX_SUMMARY
+from advisory_site.source.frontmatter import Document, parse_document
+from advisory_site.source.lint import (
     VAGUE_LINK_TEXT,
     body_needs_parse,
     is_all_caps,
     lint_document,
     lint_site,
 )
-from advisory_site.markdown.render import MAX_SUMMARY
-from advisory_site.source.frontmatter import Document, parse_document
 from tests.conftest import MakeSite, release
 
 PATH = "content/releases/2016/lint.md"

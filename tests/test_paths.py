@@ -11,7 +11,7 @@ import pytest
 from advisory_site.core.errors import OutputError
 from advisory_site.core.urls import alias_problem, output_path
 from advisory_site.publish.output import path_problem, write_site
-from advisory_site.source import security
+from advisory_site.source import symlinks
 from tests.conftest import NOW_ISO, MakeSite, read_tree, release, run_cli
 
 
@@ -178,7 +178,7 @@ def test_the_link_scan_finds_what_os_walk_finds_in_its_order(tmp_path: Path) -> 
         if Path(parent, name).is_symlink()
     ]
     assert len(expected) == 4
-    assert list(security._links(root)) == expected
+    assert list(symlinks._links(root)) == expected
 
 
 @pytest.mark.parametrize(

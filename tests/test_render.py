@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import tarfile
+import warnings
+
+import markdown
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from advisory_site.markdown import quickmarkdown
-from advisory_site.markdown.quickmarkdown import _BLOCK_TRIGGERS, _PREPROCESSOR_TRIGGERS
+from advisory_site.markdown.quickmarkdown import (
+    _BLOCK_TRIGGERS,
+    _PREPROCESSOR_TRIGGERS,
+    UnrenderableError,
+    UntestedMarkdownWarning,
+)
 from advisory_site.markdown.render import Renderer, _FirstParagraph, first_paragraph_text
+from tests.conftest import REPO
+
+MARKDOWN_INPUTS = REPO / ".cache" / "test-inputs"  # where scripts/test downloads them
 
 
 @pytest.fixture(scope="module")
@@ -227,3 +239,54 @@ def test_a_markdown_without_the_private_registry_it_reads_stays_plain(
     assert type(renderer._markdown.treeprocessors["inline"]).__name__ == "InlineProcessor"
     text = 'It\'s "done" -- *now*.\n\n| a |\n|---|\n| b |\n'
     assert renderer.render(text) == Renderer(quick=False).render(text)
+
+
+def test_python_markdowns_own_test_inputs_render_alike_with_the_shortcuts() -> None:
+    """Every input of Python-Markdown's own test suite (tests/**/*.txt in the source
+    distribution of the installed version, which scripts/test downloads) renders the same with
+    the shortcuts as without."""
+    found = sorted(MARKDOWN_INPUTS.glob(f"[Mm]arkdown-{markdown.__version__}.tar.gz"))
+    if not found:
+        pytest.skip(f"no Python-Markdown {markdown.__version__} source in {MARKDOWN_INPUTS}/")
+    quick, plain = Renderer(), Renderer(quick=False)
+    compared, refused, differ = 0, [], []
+    with tarfile.open(found[0]) as archive:
+        for member in archive.getmembers():
+            parts = member.name.split("/")
+            if not (member.isfile() and "tests" in parts[1:2] and member.name.endswith(".txt")):
+                continue
+            stream = archive.extractfile(member)
+            assert stream is not None
+            text = stream.read().decode("utf-8", "replace")
+            try:
+                quick_html = quick._markdown.convert(text)
+            except UnrenderableError:
+                refused.append(member.name)  # too deep or costly: the guard refuses it
+                continue
+            compared += 1
+            if quick_html != plain._markdown.convert(text) or quick.render(text) != plain.render(
+                text
+            ):
+                differ.append(member.name)
+    assert not differ
+    assert compared >= 90, (compared, refused)
+
+
+def test_an_untested_python_markdown_renders_plainly_with_one_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under a version outside TESTED_VERSIONS the private methods may mean something else."""
+    monkeypatch.setattr(markdown, "__version_info__", (3, 99, 0, "final", 0))
+    monkeypatch.setattr(markdown, "__version__", "3.99.0")
+    monkeypatch.setattr(quickmarkdown, "_warned", False)
+    with pytest.warns(UntestedMarkdownWarning, match=r"3\.99\.0 is not .*\(>=3\.11,<3\.12\)"):
+        renderer = Renderer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        second = Renderer()  # one warning per process
+    for md in (renderer._markdown, second._markdown):
+        assert type(md.treeprocessors["inline"]).__name__ == "InlineProcessor"
+        assert type(md.preprocessors["guard"]).__name__ == "_Guard"
+    text = 'It\'s "done" -- *now*.\n\n| a |\n|---|\n| b |\n'
+    assert renderer.render(text) == Renderer(quick=False).render(text)
+    assert quickmarkdown.is_tested((3, 11, 3)) and not quickmarkdown.is_tested((3, 12))

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisory_site.source import security
-from advisory_site.source.security import content_security_policy, page_problems, source_hash
+from advisory_site.core import htmlscan
+from advisory_site.core.csp import content_security_policy, source_hash
+from advisory_site.core.htmlscan import page_problems
 from tests.conftest import NOW, NOW_ISO, REPO, SITE_YAML, MakeSite, read_tree, release, run_cli
 
 SECURITY = """\
@@ -110,7 +111,7 @@ def test_data_scripts_and_hashed_inline_scripts_are_allowed() -> None:
 def test_plain_http_assets_are_found_however_written(asset: str) -> None:
     page = f"<p>Plain text, no script, é.</p>{asset}<p>more</p>"
     assert [problem.split(" over ")[0] for problem in page_problems(page.encode())] == [
-        f"loads {security.insecure_assets(asset)[0]}"
+        f"loads {htmlscan.insecure_assets(asset)[0]}"
     ]
 
 
@@ -314,8 +315,8 @@ _PIECES = st.sampled_from(
 @given(st.lists(_PIECES, max_size=12).map("".join))
 def test_page_scan_matches_a_full_parse(page: str) -> None:
     """Parsing only where tags that matter start finds what parsing the whole page finds."""
-    quick = security._scan(page.encode())
-    whole = security._PageScanner()
+    quick = htmlscan._scan(page.encode())
+    whole = htmlscan._PageScanner()
     whole.feed(page)
     whole.close()
     assert set(whole.insecure) <= set(quick.insecure)

@@ -39,7 +39,6 @@ from advisory_site.engine.build import (
 )
 from advisory_site.engine.cache import CACHE_DIR
 from advisory_site.engine.incremental import build_into, verify
-from advisory_site.markdown.lint import LintWarning
 from advisory_site.markdown.render import Renderer
 from advisory_site.publish.output import LOCK_WAIT, check_output_place, output_lock
 from advisory_site.publish.search import CACHE as SEARCH_CACHE
@@ -54,6 +53,7 @@ from advisory_site.site.ledger import (
 from advisory_site.source.config import load_config, validate_base_url
 from advisory_site.source.content import Lookups, load_release
 from advisory_site.source.fields import year_problem
+from advisory_site.source.lint import LintWarning
 
 T = TypeVar("T")
 

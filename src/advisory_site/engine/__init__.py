@@ -1,1 +1,1 @@
-"""How a build runs: the pipeline, its processes and its cache."""
+"""How a build runs: planning and rendering every page, worker processes and the cache."""

@@ -14,7 +14,9 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from advisory_site.core.csp import content_security_policy
 from advisory_site.core.errors import BuildError, ContentError
+from advisory_site.core.htmlscan import page_problems
 from advisory_site.core.models import Release, Site, SiteConfig, grouped, long_date
 from advisory_site.core.reading import SIZE_HINT, ReadError, read_regular
 from advisory_site.core.urls import (
@@ -24,7 +26,6 @@ from advisory_site.core.urls import (
     topic_url,
     year_url,
 )
-from advisory_site.markdown.lint import LintWarning, Memo, lint_site
 from advisory_site.markdown.render import BODY_WORDS, Renderer
 from advisory_site.site.assets import build_assets
 from advisory_site.site.changes import Revision, Revisions, changes, current_revision, silent_edit
@@ -43,6 +44,7 @@ from advisory_site.site.ledger import (
     public_pem,
     schema,
 )
+from advisory_site.site.securitytxt import SECURITY_TXT, security_txt
 from advisory_site.site.sitemap import robots_txt, sitemap_xml
 from advisory_site.site.templates import (
     ChangesContext,
@@ -73,14 +75,9 @@ from advisory_site.source.catalogues import load_catalogues
 from advisory_site.source.config import load_config
 from advisory_site.source.content import RELEASES_DIR, load_pages, load_releases
 from advisory_site.source.history import read_history
+from advisory_site.source.lint import LintWarning, Memo, lint_site
 from advisory_site.source.media import Media
-from advisory_site.source.security import (
-    SECURITY_TXT,
-    content_security_policy,
-    outside_links,
-    page_problems,
-    security_txt,
-)
+from advisory_site.source.symlinks import outside_links
 
 RELATED_COUNT = 3
 OPML_URL = "/feeds.opml"

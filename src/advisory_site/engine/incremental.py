@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from advisory_site.core.errors import ContentError
+from advisory_site.core.htmlscan import page_problems
 from advisory_site.core.models import Release, Site, SiteConfig
 from advisory_site.engine.build import (
     BuildOptions,
@@ -61,7 +62,6 @@ from advisory_site.engine.cache import (
     same_cache,
     value_digest,
 )
-from advisory_site.markdown.lint import LintWarning
 from advisory_site.markdown.render import MemoRenderer, Rendered
 from advisory_site.publish.output import (
     LOCK_WAIT,
@@ -81,7 +81,7 @@ from advisory_site.source.content import (
     load_release,
     read_bytes,
 )
-from advisory_site.source.security import page_problems
+from advisory_site.source.lint import LintWarning, lint_document
 
 # Files per task sent to a worker: each task costs a round trip between the processes, which
 # at 32 files a task took 0.4 CPU s more than at 64 in a build of 10,000 releases.
@@ -418,7 +418,12 @@ def _load_files(work: _ReleaseWork, items: list[tuple[str, str]]) -> list[_Loade
         key = digest(work.prefix, path, raw) if isinstance(raw, bytes) else None
         renderer.forget()
         loaded = load_release(
-            raw, path, config=work.config, lookups=work.lookups, renderer=renderer, lint=True
+            raw,
+            path,
+            config=work.config,
+            lookups=work.lookups,
+            renderer=renderer,
+            lint=functools.partial(lint_document, config=work.config),
         )
         results.append(_Loaded(key, loaded, renderer.last_key, renderer.new))
     return results

@@ -8,6 +8,10 @@ where these are the classes (or patterns) they were written for; elsewhere Markd
 the same output, slower. ``tests/test_render.py`` checks the output against plain Markdown on
 generated texts that hold every trigger, so that a trigger a pattern could do without fails it.
 
+The shortcuts reach into Python-Markdown's private, name-mangled methods, so they are used only
+with the versions they are tested with (``TESTED_VERSIONS``, the range ``pyproject.toml`` allows);
+under any other version Markdown's own processors run, after one ``UntestedMarkdownWarning``.
+
 Some texts take Markdown (or the HTML parser it uses) a time that grows with the square of their
 length, or nest deeper than Python's recursion limit allows; the quick passes refuse those with
 ``UnrenderableError`` before starting on them (see ``_Guard`` and ``_QuickInline``). fuzz/README.md
@@ -17,6 +21,7 @@ says which constructs these are, and why.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import Any, TypeVar, cast
@@ -45,6 +50,23 @@ from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
 from markdown.util import ETX, INLINE_PLACEHOLDER_PREFIX, STX, AtomicString, Registry
 
 _T = TypeVar("_T")
+
+TESTED_VERSIONS = ((3, 11), (3, 12))
+"""The Python-Markdown versions the shortcuts are tested with: from the first (major, minor)
+up to, not including, the second. Keep in step with ``markdown`` in pyproject.toml."""
+
+
+class UntestedMarkdownWarning(UserWarning):
+    """Python-Markdown is a version the shortcuts are not tested with: it renders without them."""
+
+
+def is_tested(version: tuple[int, ...]) -> bool:
+    """Whether a Python-Markdown (major, minor, ...) is a version the shortcuts are tested on."""
+    first, stop = TESTED_VERSIONS
+    return first <= tuple(version[:2]) < stop
+
+
+_warned = False
 
 
 class UnrenderableError(ValueError):
@@ -706,9 +728,23 @@ def quicken(md: markdown.Markdown) -> None:
 
     A Markdown whose registries no longer keep their priorities where ``_items`` reads them
     (a private attribute) keeps its own processors: the same output, slower, and only the
-    guard's checks of the whole text (the time budget stops the rest).
+    guard's checks of the whole text (the time budget stops the rest). So does one under a
+    Python-Markdown version outside ``TESTED_VERSIONS``, with a warning (once per process).
     """
+    global _warned  # noqa: PLW0603 - one warning per process, not one per renderer
     md.preprocessors.register(_Guard(md), "guard", 40)  # first, before whitespace (30)
+    version = tuple(markdown.__version_info__[:2])
+    if not is_tested(version):
+        if not _warned:
+            _warned = True
+            warnings.warn(
+                f"Python-Markdown {markdown.__version__} is not a version advisory-site is "
+                f"tested with ({_range()}): rendering without its shortcuts, slower; install "
+                "the version pyproject.toml asks for (pip install -e .)",
+                UntestedMarkdownWarning,
+                stacklevel=2,
+            )
+        return
     if not hasattr(md.preprocessors, _PRIORITIES):
         return
     for name, (kind, triggers) in _PREPROCESSOR_TRIGGERS.items():
@@ -730,6 +766,11 @@ def quicken(md: markdown.Markdown) -> None:
         _replace(md.treeprocessors, "toc", TocTreeprocessor, lambda _: _QuickToc(md, toc[0]))
     _replace(md.treeprocessors, "unescape", UnescapeTreeprocessor, lambda _: _QuickUnescape(md))
     _replace(md.postprocessors, "raw_html", RawHtmlPostprocessor, _QuickRawHtml)
+
+
+def _range() -> str:
+    (major, minor), (stop_major, stop_minor) = TESTED_VERSIONS
+    return f">={major}.{minor},<{stop_major}.{stop_minor}"
 
 
 _PLAIN_GET_ITEMS = OListProcessor.get_items

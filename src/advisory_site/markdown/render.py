@@ -17,9 +17,9 @@ from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from advisory_site.core.htmlscan import ASSET_TAGS
 from advisory_site.core.pickling import quick_pickle
 from advisory_site.markdown.quickmarkdown import quicken
-from advisory_site.source.security import ASSET_TAGS
 
 RENDERER_VERSION = "2"
 """Bump when the rendering of the same Markdown changes, so caches are invalidated."""

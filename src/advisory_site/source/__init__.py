@@ -1,1 +1,4 @@
-"""What the press office wrote: YAML, front matter, fields, settings, releases and their files."""
+"""What the press office wrote, read and checked: YAML, front matter, fields, site settings,
+releases and pages, their history, their photos and files, the content lint, and the
+symbolic links that must not lead out of the site folder. Every problem found is a
+ContentError with file, line and field."""

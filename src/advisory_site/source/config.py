@@ -18,6 +18,7 @@ from advisory_site.core.models import (
     EmailUpdates,
     Kind,
     Link,
+    SecurityPolicy,
     SiteConfig,
     Topic,
 )
@@ -26,7 +27,6 @@ from advisory_site.core.urls import rebuilt_url, url_problem
 from advisory_site.source.fields import FieldReader, describe
 from advisory_site.source.frontmatter import MAX_FILE_BYTES, decode
 from advisory_site.source.languages import canonical_tag, language_problem
-from advisory_site.source.security import read_security
 from advisory_site.source.yamlload import load_yaml
 
 CONFIG_PATH = "content/site.yaml"
@@ -466,3 +466,43 @@ def _read_links(reader: FieldReader) -> list[Link]:
             url = absolute
         links.append(Link(label=item.text("label", required=True), url=url))
     return links
+
+
+DEFAULT_EXPIRES_DAYS = 180
+MAX_EXPIRES_DAYS = 365  # RFC 9116 section 2.5.5: "less than a year into the future"
+
+
+def read_security(reader: FieldReader) -> SecurityPolicy | None:
+    """The optional ``security:`` block of site.yaml, from which security.txt is made."""
+    block = reader.mapping("security")
+    if block is None:
+        return None
+    block.check_keys(("contact", "policy", "expires_days", "preferred_languages"))
+    contacts = []
+    for index, contact in block.text_list("contact"):
+        if not contact.startswith(("mailto:", "https://", "tel:")):
+            where, key = (block.nested("contact"), index) if index >= 0 else (block, "contact")
+            where.error(
+                key,
+                f"'{contact}' must start with mailto:, https:// or tel:",
+                "for example mailto:security@example.gov",
+            )
+        contacts.append(contact)
+    if not block.has("contact"):
+        block.missing("contact")
+    policy = block.text("policy")
+    if policy and not (policy.startswith("https://") or is_site_path(policy)):
+        block.error("policy", f"'{policy}' must be a site path (/vulnerability-disclosure/)")
+    return SecurityPolicy(
+        contacts=tuple(contacts),
+        policy=policy,
+        expires_days=block.integer(
+            "expires_days", default=DEFAULT_EXPIRES_DAYS, maximum=MAX_EXPIRES_DAYS
+        ),
+        preferred_languages=block.text("preferred_languages"),
+    )
+
+
+def is_site_path(url: str) -> bool:
+    """An address on this site (/path/), not another host's (//host/) nor a Windows path."""
+    return url.startswith("/") and not url.startswith("//") and "\\" not in url

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from advisory_site.core.budget import OverBudget, over_budget, time_budget
 from advisory_site.core.errors import ContentError, suggest
+from advisory_site.core.htmlscan import insecure_assets
 from advisory_site.core.models import (
     Agency,
     Contact,
@@ -35,7 +36,6 @@ from advisory_site.core.urls import (
     release_url,
     slug_problem,
 )
-from advisory_site.markdown.lint import lint_document
 from advisory_site.markdown.quickmarkdown import UnrenderableError
 from advisory_site.markdown.render import LOADING_TAGS, Rendered, Renderer, trimmed_summary
 from advisory_site.source.config import read_contact
@@ -43,7 +43,6 @@ from advisory_site.source.fields import FieldReader, lookup_table
 from advisory_site.source.frontmatter import MAX_FILE_BYTES, Document, decode, parse_document
 from advisory_site.source.languages import canonical_tag, language_name, language_problem
 from advisory_site.source.media import images_without_alt, references
-from advisory_site.source.security import insecure_assets
 from advisory_site.source.yamlload import Position
 
 RELEASES_DIR = "content/releases"
@@ -136,6 +135,8 @@ def document_of(raw: bytes, path: str, errors: list[ContentError]) -> Document |
 
 
 NOWHERE = Position(1, 1)
+Linter = Callable[[Document, Release], tuple[ContentError, ...]]
+"""A content lint run on a release as it is loaded: its findings (warnings, not errors)."""
 _LOADING_STARTS = tuple(f"<{tag}" for tag in LOADING_TAGS)
 
 
@@ -149,7 +150,7 @@ class LoadedRelease:
     url_field: Position  # where the field that makes its URL stands, for collision messages
     successor_field: Position = NOWHERE  # where superseded_by stands
     translation_field: Position = NOWHERE  # where translation_of stands
-    warnings: tuple[ContentError, ...] = ()  # content lint findings, when asked for (lint=True)
+    warnings: tuple[ContentError, ...] = ()  # what ``load_release``'s ``lint`` found
 
 
 def load_releases(
@@ -180,10 +181,10 @@ def load_release(
     config: SiteConfig,
     lookups: Lookups,
     renderer: Renderer,
-    lint: bool = False,
+    lint: Linter | None = None,
 ) -> LoadedRelease:
     """Parse and validate the bytes of one release file (the cross-file checks come later);
-    with ``lint``, also lint it (``lint.lint_document``) while its Document is at hand."""
+    with ``lint`` (the caller's content lint), also lint it while its Document is at hand."""
     if isinstance(raw, ContentError):
         return LoadedRelease(None, (raw,), NOWHERE)
     errors: list[ContentError] = []
@@ -196,7 +197,7 @@ def load_release(
             release = parse_release(
                 document, path, config=config, lookups=lookups, renderer=renderer, errors=errors
             )
-            warnings = lint_document(document, release, config) if lint and release else ()
+            warnings = lint(document, release) if lint and release else ()
     except OverBudget:
         return LoadedRelease(None, (_over_budget(path, document, config),), NOWHERE)
     return LoadedRelease(

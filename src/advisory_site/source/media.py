@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from posixpath import normpath
 from urllib.parse import unquote, urlsplit
 
+from advisory_site.core.csp import image_sources, source_allows
 from advisory_site.core.errors import ContentError
 from advisory_site.core.models import MediaFile, Page, Reference, Release
 from advisory_site.markdown.render import sanitise
@@ -35,7 +36,6 @@ from advisory_site.source.images import (
     dimensions,
     too_large,
 )
-from advisory_site.source.security import image_sources, source_allows
 
 MAX_FILE_BYTES = 50_000_000  # a document (PDF, spreadsheet) larger than this is refused
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
