@@ -1,9 +1,9 @@
-"""Content lint without a Markdown parse: the shortcut must find exactly what the parse finds.
+"""Content lint: it reads what is published, and its shortcut finds exactly what a scan finds.
 
-``lint_document`` parses a body only when cheap tests on its text say a body finding is
-possible. These tests hold it to the full parse (``shortcut=False``) over bodies rich in what
-makes Markdown tricky, and hold the place of a long default summary to the plain CommonMark
-parse that lint has always used for it.
+``lint_document`` reads a body's findings from its published HTML (what Python-Markdown and the
+sanitiser made of it), and scans that HTML only when cheap tests on it say a body finding is
+possible. These tests hold the shortcut to the full scan (``shortcut=False``) over bodies rich
+in what makes Markdown tricky, and check that each finding names the line it was typed on.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from advisory_site.core.errors import ContentError
 from advisory_site.core.models import Contact, Kind, Page, Release, SiteConfig
 from advisory_site.engine.build import load_site
-from advisory_site.markdown.render import MAX_SUMMARY
+from advisory_site.markdown.render import MAX_SUMMARY, Renderer
 from advisory_site.source.frontmatter import Document, parse_document
 from advisory_site.source.lint import (
     VAGUE_LINK_TEXT,
-    body_needs_parse,
+    body_needs_scan,
     is_all_caps,
     lint_document,
     lint_site,
@@ -34,7 +34,7 @@ PARENTHESES_FORMAT = r"^\(\d{3}\) \d{3}-\d{4}$"
 FRONT_MATTER = "---\ntitle: A Release\nrelease_date: 2016-10-07\n---\n"
 MOMENT = datetime(2016, 10, 7, tzinfo=UTC)
 
-# What the shortcut reads without parsing: brackets, emphasis, code, entities, escapes,
+# What the shortcut reads without scanning: brackets, emphasis, code, entities, escapes,
 # headings and setext underlines, containers, tables and phone numbers, split by soft breaks.
 PLAIN = [
     *"[]()*_`\\&#;:.-+|>=! \t\n",
@@ -52,7 +52,7 @@ PLAIN = [
     "+1202", "1-202-555-0199", "202-555-\n0199", "202\n555-0199", "202 555\n0199",
     "20", "2", "555", "0199", "12345", "٢٠٢",
 ]  # fmt: skip
-# What makes the shortcut give up and parse: deeper headings, images, HTML and autolinks.
+# What makes the shortcut give up and scan: deeper headings, images, HTML and autolinks.
 PARSED = [
     "\n### ", "\n#### ", "\n###### ", "### ", "![", "![](a.png)", "![alt](a.png)",
     "<b>", "</b>", "<span>", "<!-- c -->", '<img src="a.png">', '<img alt="" src="a.png">',
@@ -71,7 +71,7 @@ WRITTEN = {
     "s": ["s", "S", "\u017f", "&#x73;"],
 }
 BETWEEN = ["", "*", "_", "**", "__", "`", "\\", "\n", "  \n", "&amp;", "x"]
-HIDING = ["<b></b>", "<!-- c -->", "![](i)", "<x:y>"]  # only ever found by parsing
+HIDING = ["<b></b>", "<!-- c -->", "![](i)", "<x:y>"]  # only ever found by scanning
 
 
 def written(char: str) -> st.SearchStrategy[str]:
@@ -131,13 +131,21 @@ def config(phone_format: str = DEFAULT_FORMAT) -> SiteConfig:
     )
 
 
+RENDERER = Renderer()
+
+
+def published(body: str) -> str:
+    """The HTML a build publishes for ``body``."""
+    return RENDERER.render(body).html
+
+
 def document(body: str) -> Document:
     parsed = parse_document(FRONT_MATTER + body, PATH)
     assert isinstance(parsed, Document)
     return parsed
 
 
-def long_summary_release(title: str = "A Release") -> Release:
+def long_summary_release(title: str = "A Release", body: str = "") -> Release:
     """A release whose summary is the (long) first paragraph, so its place is linted too."""
     return Release(
         source=PATH,
@@ -154,7 +162,7 @@ def long_summary_release(title: str = "A Release") -> Release:
         draft=False,
         updates=(),
         aliases=(),
-        body=b"",
+        body=published(body).encode("utf-8"),
         url="/news/2016/10/07/a-release/",
     )
 
@@ -162,18 +170,20 @@ def long_summary_release(title: str = "A Release") -> Release:
 def assert_same_findings(body: str, phone_format: str) -> tuple[ContentError, ...]:
     parsed = document(body)
     site = config(phone_format)
-    item = long_summary_release()
+    item = long_summary_release(body=body)
     fast = lint_document(parsed, item, site)
     full = lint_document(parsed, item, site, shortcut=False)
     assert fast == full
-    page = Page(source=PATH, name="lint", title="A Page", summary="", body_html="", url="/lint/")
+    page = Page(
+        source=PATH, name="lint", title="A Page", summary="", body_html=item.body_html, url="/lint/"
+    )
     assert lint_document(parsed, page, site) == lint_document(parsed, page, site, shortcut=False)
     return fast
 
 
 def record(body: str, phone_format: str, found: tuple[ContentError, ...]) -> None:
     """Statistics (pytest --hypothesis-show-statistics): how often each way was taken."""
-    way = "parsed" if body_needs_parse(body, config(phone_format)) else "shortcut"
+    way = "scanned" if body_needs_scan(published(body), config(phone_format)) else "shortcut"
     event(f"{way}, {'some' if any(p.field == 'body' for p in found) else 'no'} body finding")
 
 
@@ -248,7 +258,7 @@ def test_findings_hidden_by_markup_are_found_without_html(body: str, expected: s
     """Markup the shortcut must see through: each of these is found, and never skipped."""
     found = assert_same_findings(body, DEFAULT_FORMAT)
     assert any(problem.message.startswith(expected) for problem in found), found
-    assert body_needs_parse(body, config())
+    assert body_needs_scan(published(body), config())
 
 
 @pytest.mark.parametrize(
@@ -262,8 +272,8 @@ def test_findings_hidden_by_markup_are_found_without_html(body: str, expected: s
         "Some `code`, a [`here` document](x) and 202-555-0199.",
     ],
 )
-def test_ordinary_bodies_are_not_parsed(body: str) -> None:
-    assert not body_needs_parse(body, config())
+def test_ordinary_bodies_are_not_scanned(body: str) -> None:
+    assert not body_needs_scan(published(body), config())
     assert_same_findings(body, DEFAULT_FORMAT)
 
 
@@ -318,3 +328,52 @@ def test_a_file_changed_into_something_unreadable_has_nothing_to_lint(make_site:
 )
 def test_titles_in_capitals(title: str, shouting: bool) -> None:
     assert is_all_caps(title) is shouting
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # Python-Markdown takes '#Heading' for a heading: an h2, then '####Deep' an h5
+        (
+            "Text.\n\n#Heading\n\nPara.\n\n####Deep\n\nMore.",
+            [(11, 1, "this heading becomes an h5 after an h2, skipping a level")],
+        ),
+        # an <img> tag split over lines in an HTML block is published as an image
+        (
+            'Text.\n\n<div>\n<img\nsrc="/static/a.png">\n</div>',
+            [(8, 1, "an <img> has no alt attribute")],
+        ),
+        # ... and in a paragraph, as text
+        (
+            'Text <img\nsrc="/static/a.png"> more.',
+            [(5, 6, "an <img> tag is shown on the page as text, not as an image")],
+        ),
+        # an address with a space is an image to Python-Markdown
+        (
+            "Text.\n\n![](/static/my image.png)\n\nMore.",
+            [(7, 1, "the image /static/my image.png has no alt text")],
+        ),
+        (
+            "## A\n\nSee [the report](a) or\n[click *here*](https://example.gov/)",
+            [(8, 1, "the link text 'click here' does not say where the link goes")],
+        ),
+        (
+            "## A\n\n> #### B\n\n- ### C\n\nCall 202.555.0199 or\n_202 555 0199_.",
+            [
+                (7, 1, "this heading becomes an h4 after an h2, skipping a level"),
+                (11, 6, "'202.555.0199' is not written in the site's phone format"),
+                (12, 2, "'202 555 0199' is not written in the site's phone format"),
+            ],
+        ),
+    ],
+)
+def test_each_published_finding_names_the_line_it_was_typed_on(
+    body: str, expected: list[tuple[int, int, str]]
+) -> None:
+    """What the page shows is what is linted, and the finding points at where it was typed
+    (the body starts on line 5; a heading's column is 1)."""
+    found = assert_same_findings(body, DEFAULT_FORMAT)
+    assert [(p.line, p.column, p.message) for p in found if p.field == "body"] == [
+        (line, column if "heading" not in message else 1, message)
+        for line, column, message in expected
+    ]

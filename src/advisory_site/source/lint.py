@@ -1,32 +1,28 @@
 """Content lint: things a reader would trip over that are not errors.
 
-Warnings by default, errors with ``--strict``: headings that skip a level (after the first,
-which becomes an h2), link text such as "click here", a written summary over 300 characters,
-all-caps titles and, where the site sets a house style (``phone_format``), phone numbers written
-otherwise: only what a press office would agree is a mistake (real releases, tests/corpus, pass
-``--strict``). Images without alt text are found here too, for ``lint_document``'s own callers,
-but a build refuses them first (``content.check_body``: Section 508 makes alt text a
-requirement). Body findings carry the line and column of the Markdown source.
+Warnings by default, errors with ``--strict``: headings that skip a level, link text such as
+"click here", a written summary over 300 characters, all-caps titles and, where the site sets a
+house style (``phone_format``), phone numbers written otherwise: only what a press office would
+agree is a mistake (real releases, tests/corpus, pass ``--strict``). Images without alt text are
+found here too, for ``lint_document``'s own callers, but a build refuses them first
+(``content.check_body``: Section 508 makes alt text a requirement).
 
-Every build lints every file, so a body is parsed with markdown-it only when cheap tests on its
-text say that a body finding is possible (``body_needs_parse``). The tests are a superset of what
-the parse can find; tests/test_lint.py holds the shortcut to the parse's findings.
+The body findings are read from what is published, the sanitised HTML that Python-Markdown and
+the sanitiser made of the body (``Release.body``, ``Page.body_html``), so the lint and the page
+never disagree: a heading's level is the one the page shows, an image is one the page shows.
+Each finding is then placed on the line of the Markdown where it was written (``_Finder``).
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
+import html
 import re
-import string
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from markdown_it import MarkdownIt
-from markdown_it.common.entities import entities
-from markdown_it.common.utils import isValidEntityCode
-from markdown_it.token import Token
 
 from advisory_site.core.budget import OverBudget, over_budget, time_budget
 from advisory_site.core.errors import BuildError, ContentError
@@ -52,11 +48,7 @@ VAGUE_LINK_TEXT = frozenset(
 # Telephone-like runs of digits: (202) 282-8010, 202.282.8010, 202 282 8010, +1 202-282-8010.
 _PHONE_DIGITS = r"(?:\+1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}"
 PHONE_LIKE = re.compile(rf"(?<![\w.-]){_PHONE_DIGITS}(?![\w-])")
-_IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _ALT_ATTRIBUTE = re.compile(r"\salt\s*=", re.IGNORECASE)
-
-# The parser for the body findings; parsing keeps no state in it between calls.
-_MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
 
 Memo = dict[tuple[str, str, str], tuple[ContentError, ...]]
 """Findings per (path, file text, phone format), so a preview server re-lints only edits."""
@@ -142,10 +134,11 @@ def lint_document(
     document: Document, item: Release | Page, config: SiteConfig, *, shortcut: bool = True
 ) -> tuple[ContentError, ...]:
     """The findings of one file, from what loading it made: its Document and the Release or
-    Page validated from it. Nothing is read or parsed again but the body, and that only when a
-    body finding is possible, so it can run wherever the file was loaded (a worker process).
+    Page validated from it (whose body is the published HTML). Nothing is read or rendered
+    again, so it can run wherever the file was loaded (a worker process); the HTML is scanned
+    only when cheap tests say a body finding is possible (``body_needs_scan``).
 
-    ``shortcut=False`` always parses the body: the reference the shortcut is tested against.
+    ``shortcut=False`` always scans the body: the reference the shortcut is tested against.
     """
     return tuple(_lint_file(document, item, config, shortcut))
 
@@ -154,8 +147,8 @@ def _lint_file(
     document: Document, item: Release | Page, config: SiteConfig, shortcut: bool
 ) -> Iterator[ContentError]:
     finder = _Finder(document, item.source)
-    needs_parse = not shortcut or body_needs_parse(document.body, config)
-    tokens = _MARKDOWN.parse(document.body) if needs_parse else None
+    published = item.body_html
+    scan = not shortcut or body_needs_scan(published, config)
     if is_all_caps(item.title):
         yield finder.field(
             "title",
@@ -173,9 +166,9 @@ def _lint_file(
             "reads without showing itself; a right-to-left override turns text around",
         )
     if isinstance(item, Release):
-        yield from _lint_release_fields(item, document, finder, config, tokens)
-    if tokens is not None:
-        yield from _lint_body(tokens, finder, config)
+        yield from _lint_release_fields(item, document, finder, config)
+    if scan:
+        yield from _lint_body(published, finder, config)
 
 
 def _lint_release_fields(
@@ -183,7 +176,6 @@ def _lint_release_fields(
     document: Document,
     finder: _Finder,
     config: SiteConfig,
-    tokens: Sequence[Token] | None,
 ) -> Iterator[ContentError]:
     # a derived summary is trimmed to MAX_SUMMARY (render.trimmed_summary); a written one is not
     if len(release.summary) > MAX_SUMMARY and "summary" in document.data:
@@ -213,71 +205,75 @@ def _phone_problem(phone: str, config: SiteConfig) -> tuple[str, str]:
     )
 
 
-def _lint_body(
-    tokens: Sequence[Token], finder: _Finder, config: SiteConfig
-) -> Iterator[ContentError]:
+def _lint_body(published: str, finder: _Finder, config: SiteConfig) -> Iterator[ContentError]:
+    """The findings in a published body, in the order of the page: headings, images, links,
+    phone numbers."""
+    yield from _headings(published, finder)
+    yield from _images(published, finder)
+    yield from _links(published, finder)
+    if config.phone_format:
+        yield from _phones(published, finder, config)
+
+
+# The sanitiser writes every tag in lower case with its attribute values in double quotes.
+_HEADING = re.compile(r"<h([2-6])\b[^>]*>(.*?)</h\1>", re.DOTALL)
+_IMAGE = re.compile(r'<img\b((?:[^>"]|"[^"]*")*)>')
+_LINK = re.compile(r'<a\b((?:[^>"]|"[^"]*")*)>(.*?)</a>', re.DOTALL)
+_ATTRIBUTE = re.compile(r'\s([a-z-]+)(?:="([^"]*)")?')
+_TAG = re.compile(r'<(/?)([a-z][a-z0-9]*)(?:[^>"]|"[^"]*")*>')
+_SHOWN_TAG = re.compile(r"&lt;img\b", re.IGNORECASE)  # an <img> Markdown showed as text
+_TYPED_TAG = re.compile(r"<img\b", re.IGNORECASE)
+_UNSPOKEN = frozenset({"code", "pre", "kbd", "samp"})  # code, never checked for phone numbers
+
+
+def _text(fragment: str) -> str:
+    """The text of an HTML fragment, as a reader sees it (tags left out)."""
+    return html.unescape(_TAG.sub("", fragment))
+
+
+def _attributes(text: str) -> dict[str, str]:
+    return {name: html.unescape(value or "") for name, value in _ATTRIBUTE.findall(text)}
+
+
+def _headings(published: str, finder: _Finder) -> Iterator[ContentError]:
     previous = 1  # the page title is the only h1
-    shift: int | None = None
-    for index, token in enumerate(tokens):
-        if token.type == "heading_open" and token.map:
-            if _HASHES_ONLY.match(tokens[index + 1].content):
-                continue  # an end mark, shown as one (render._Headings)
-            # levels are shifted so that the first heading is an h2 (render._Headings)
-            if shift is None:
-                shift = 2 - int(token.tag[1:])
-            level = min(6, max(2, int(token.tag[1:]) + shift))
-            if level > previous + 1:
+    for match in _HEADING.finditer(published):
+        level = int(match.group(1))
+        line = finder.heading_line(_text(match.group(2)))
+        if level > previous + 1:
+            yield finder.at(
+                line,
+                1,
+                "body",
+                f"this heading becomes an h{level} after an h{previous}, skipping a level",
+                f"start it with {'#' * (previous + 1)} (screen-reader users navigate by "
+                "heading levels)",
+            )
+        previous = level
+
+
+def _images(published: str, finder: _Finder) -> Iterator[ContentError]:
+    if _SHOWN_TAG.search(published):
+        for text in _spoken_lines(published):
+            for _ in _TYPED_TAG.finditer(text):
+                line, column = finder.typed_tag()
                 yield finder.at(
-                    finder.body_line(token.map[0]),
-                    1,
+                    line,
+                    column,
                     "body",
-                    f"this heading becomes an h{level} after an h{previous}, skipping a level",
-                    f"start it with {'#' * (previous + 1)} (screen-reader users navigate by "
-                    "heading levels)",
+                    "an <img> tag is shown on the page as text, not as an image",
+                    "write the tag on one line, or the image in Markdown: "
+                    "![What the image shows](photo.jpg)",
                 )
-            previous = level
-        elif token.type == "html_block" and token.map:
-            yield from _lint_html(token.content, token.map[0], finder)
-        elif token.type == "inline" and token.map:
-            yield from _lint_inline(token, finder, config)
-
-
-def _lint_inline(block: Token, finder: _Finder, config: SiteConfig) -> Iterator[ContentError]:
-    """Images, raw <img> tags, links and phone numbers of one paragraph, heading or cell."""
-    start, end = block.map or (0, 0)
-    cursor = finder.cursor(start, end)
-    link_text: list[str] | None = None
-    for child in block.children or []:
-        if child.type == "link_open":
-            link_text = []
-        elif child.type == "link_close" and link_text is not None:
-            yield from _vague_link("".join(link_text), cursor, finder)
-            link_text = None
-        elif child.type in ("image", "html_inline"):
-            yield from _image_without_alt(child, cursor, finder)
-        elif child.type in ("text", "code_inline") and link_text is not None:
-            link_text.append(child.content)
-        if child.type == "text" and config.phone_format:
-            yield from _phones(child.content, cursor, finder, config)
-
-
-def _vague_link(text: str, cursor: _Cursor, finder: _Finder) -> Iterator[ContentError]:
-    line, column = cursor.find(f"[{text}")
-    if _normalise(text) in VAGUE_LINK_TEXT:
-        yield finder.at(
-            line,
-            column,
-            "body",
-            f"the link text '{text}' does not say where the link goes",
-            "use words that describe the destination, such as the document's title",
-        )
-
-
-def _image_without_alt(child: Token, cursor: _Cursor, finder: _Finder) -> Iterator[ContentError]:
-    if child.type == "image":
-        line, column = cursor.find("![")
-        if not child.content.strip():
-            src = str(child.attrs.get("src", ""))
+    if "<img" not in published:
+        return
+    for match in _IMAGE.finditer(published):
+        attributes = _attributes(match.group(1))
+        if attributes.get("alt", "").strip():
+            continue
+        src = attributes.get("src", "")
+        line, column, tag = finder.image(src)
+        if tag is None:  # a Markdown image: ![](src)
             yield finder.at(
                 line,
                 column,
@@ -285,32 +281,50 @@ def _image_without_alt(child: Token, cursor: _Cursor, finder: _Finder) -> Iterat
                 f"the image {src} has no alt text",
                 "describe it inside the brackets: ![What the image shows](...)",
             )
-    elif _IMG_TAG.match(child.content):
-        line, column = cursor.find("<img")
-        if not _ALT_ATTRIBUTE.search(child.content):
+        elif not _ALT_ATTRIBUTE.search(tag):  # typed as HTML; alt="" says it is decorative
             yield finder.at(line, column, "body", "an <img> has no alt attribute", 'add alt="..."')
 
 
-def _phones(
-    text: str, cursor: _Cursor, finder: _Finder, config: SiteConfig
-) -> Iterator[ContentError]:
-    for match in PHONE_LIKE.finditer(text):
-        line, column = cursor.find(match.group())
-        if not re.search(config.phone_format, match.group()):
-            yield finder.at(line, column, "body", *_phone_problem(match.group(), config))
+def _links(published: str, finder: _Finder) -> Iterator[ContentError]:
+    if "<a" not in published:
+        return
+    for match in _LINK.finditer(published):
+        # the words a reader hears; a soft line break joins them, as the text was typed
+        text = _text(match.group(2)).replace("\n", "")
+        if _normalise(text) in VAGUE_LINK_TEXT:
+            href = _attributes(match.group(1)).get("href", "")
+            line, column = finder.link(text, href)
+            yield finder.at(
+                line,
+                column,
+                "body",
+                f"the link text '{text}' does not say where the link goes",
+                "use words that describe the destination, such as the document's title",
+            )
 
 
-def _lint_html(content: str, first: int, finder: _Finder) -> Iterator[ContentError]:
-    for offset, line in enumerate(content.split("\n")):
-        for match in _IMG_TAG.finditer(line):
-            if not _ALT_ATTRIBUTE.search(match.group()):
-                yield finder.at(
-                    finder.body_line(first + offset),
-                    match.start() + 1,
-                    "body",
-                    "an <img> has no alt attribute",
-                    'add alt="..."',
-                )
+def _phones(published: str, finder: _Finder, config: SiteConfig) -> Iterator[ContentError]:
+    for text in _spoken_lines(published):
+        for match in PHONE_LIKE.finditer(text):
+            if not re.search(config.phone_format, match.group()):
+                line, column = finder.text(match.group())
+                yield finder.at(line, column, "body", *_phone_problem(match.group(), config))
+
+
+def _spoken_lines(published: str) -> Iterator[str]:
+    """The text of the published body outside code, a run between two tags (or line breaks,
+    where a typed line ended) at a time."""
+    code = 0
+    start = 0
+    for tag in _TAG.finditer(published):
+        if not code and tag.start() > start:
+            yield from html.unescape(published[start : tag.start()]).split("\n")
+        closing, name = tag.group(1, 2)
+        if name in _UNSPOKEN:
+            code = max(0, code - 1) if closing else code + 1
+        start = tag.end()
+    if not code and start < len(published):
+        yield from html.unescape(published[start:]).split("\n")
 
 
 def is_all_caps(title: str) -> bool:
@@ -326,87 +340,30 @@ def _normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
 
 
-def body_needs_parse(body: str, config: SiteConfig) -> bool:
-    """False only if parsing the body would find nothing, which cheap tests on its text prove.
+def body_needs_scan(published: str, config: SiteConfig) -> bool:
+    """False only if scanning the published body would find nothing, which cheap tests on its
+    HTML prove (each a superset of what ``_lint_body`` finds; when in doubt, scan):
 
-    Each test below is a superset of what ``_lint_body`` can find (when in doubt, parse):
-
-    - A heading finding needs a heading of level 3 or more (levels start at h2 after the h1
-      title), which needs '###' in the text; setext headings are only h1 and h2.
-    - A Markdown image needs '![' side by side in a line (an escaped '!' or one from an entity
-      is text).
-    - An <img> tag (in an HTML block or inline), inline HTML in link text (dropped from it, so
-      it may join the words around it) and autolinks (whose text is the address with its
-      percent-escapes decoded, so a phone number or "click:here" may hide in it) all need a '<'
-      followed by something other than a space or an angle bracket.
-    - Link text and phone numbers are made of text (and code) tokens, so both are looked for
-      in ``_resolved(body)``; see there, ``_VAGUE_LINK`` and ``_phone_candidates`` for why
-      they are found there. Code spans keep entities as written while the resolved text
-      decodes them: with a code span and an '&' in the body, parse.
+    - A heading finding needs a heading of level 3 or more (the first may follow the h1 title).
+    - An image finding needs an <img>, or one shown as text ('&lt;img'); a link finding an
+      <a> whose text is a vague one.
+    - A phone number is a run of text: it is one of the phone-like runs of the whole HTML, tags
+      and all, once its entities are resolved (a tag never holds a run's characters).
     """
-    if "###" in body or "![" in body or _ANGLE.search(body):
+    if _DEEP_HEADING.search(published) or "<img" in published or _SHOWN_TAG.search(published):
         return True
-    if "`" in body and "&" in body:
-        return True
-    text = _resolved(body) if "\\" in body or "&" in body else body
-    bracket = text.find("[")
-    if bracket >= 0 and _VAGUE_LINK.search(text[bracket:].casefold()):
+    if "<a" in published and any(
+        _normalise(_text(link.group(2)).replace("\n", "")) in VAGUE_LINK_TEXT
+        for link in _LINK.finditer(published)
+    ):
         return True
     if not config.phone_format:
         return False
+    text = html.unescape(published) if "&" in published else published
     return any(not re.search(config.phone_format, phone) for phone in _phone_candidates(text))
 
 
-_ANGLE = re.compile(r"<[^\s<>]")
-_HASHES_ONLY = re.compile(r"^[#\\\s]*$")
-_ESCAPE_OR_ENTITY = re.compile(
-    r"\\([^\n])|&(?:#(x[0-9a-f]{1,6}|[0-9]{1,7})|([a-z][a-z0-9]{1,31}));", re.IGNORECASE
-)
-
-
-def _resolved(body: str) -> str:
-    """The body with backslash escapes and entities resolved as markdown-it's inline rules do,
-    in one pass from left to right (``\\&amp;`` is '&amp;', ``\\a`` stays).
-
-    A text token is a run of one source line resolved this way: no other inline rule matches
-    inside it, and it never starts or ends inside an escape or entity (a '\\' always takes the
-    character after it, and an entity's letters, digits and ';' are never split by markup). So
-    every text token is a substring of the result, except in a table cell after a '\\|' (the
-    table drops that backslash): only a '\\' or '|' differ there, which neither link words nor
-    phone numbers contain, and the text on either side is the same.
-    """
-
-    def resolve(match: re.Match[str]) -> str:
-        escaped, number, name = match.groups()
-        if escaped is not None:
-            return escaped if escaped in string.punctuation else match.group()
-        if number is not None:
-            code = int(number[1:], 16) if number[0] in "xX" else int(number)
-            return chr(code) if isValidEntityCode(code) else "\ufffd"
-        return entities.get(name, match.group())
-
-    return _ESCAPE_OR_ENTITY.sub(resolve, body)
-
-
-def _vague_link_pattern() -> re.Pattern[str]:
-    """Text between a '[' and any later ']' whose word characters, leaving out '_', spell a
-    vague link text (in ``_resolved(body).casefold()``).
-
-    The text of a link is its text and code tokens (substrings of the resolved body) joined,
-    leaving out what lies between them: emphasis markers, backticks, line breaks with the
-    indentation or '>' after them; inline HTML and images, which may hold words, need a '<' or
-    '![' and are parsed. So its word characters are those of the resolved text between its
-    brackets, less some '_' (emphasis). A vague text (after ``_normalise``) has words of letters
-    only: a link has a vague text only if the word characters of its text, leaving out '_',
-    spell one with nothing else. Before the first letter only the last '[' need be tried.
-    """
-    spelled = {"".join(_normalise(text).split()) for text in VAGUE_LINK_TEXT}
-    gap = r"[\W_]*"
-    words = "|".join(gap.join(map(re.escape, word)) for word in sorted(spelled))
-    return re.compile(rf"\[(?:[^\w\[]|_)*(?:{words}){gap}\]")
-
-
-_VAGUE_LINK = _vague_link_pattern()
+_DEEP_HEADING = re.compile(r"<h[3-6]\b")
 _PHONE_CANDIDATE = re.compile(rf"(?=({_PHONE_DIGITS}))")
 _DIGIT = re.compile(r"\d")
 # Punctuation that press releases often hold, and the only non-ASCII characters of most
@@ -426,10 +383,10 @@ def _has_digit(text: str) -> bool:
 
 
 def _phone_candidates(text: str) -> Iterator[str]:
-    """Every phone-like run in ``text`` (``_resolved(body)``), at every start, ignoring what
+    """Every phone-like run in ``text`` (the unescaped HTML), at every start, ignoring what
     stands around it.
 
-    ``_phones`` finds PHONE_LIKE in text tokens, which are substrings of the resolved body. A
+    ``_phones`` finds PHONE_LIKE in runs of text, which are substrings of the unescaped HTML. A
     match holds only digits, spaces, '+', '(', ')', '.' and '-', and from a given start the
     digits pattern can match in one way only (a '+', a separator, a '(' or a space decides each
     choice), so every phone ``_phones`` checks is one of these, whatever its neighbours.
@@ -440,15 +397,28 @@ def _phone_candidates(text: str) -> Iterator[str]:
 
 
 class _Finder:
-    """Turns front-matter fields and body offsets into file positions."""
+    """Turns front-matter fields, and elements of the published body, into file positions.
+
+    An element is found in the Markdown by what it shows (a heading's words, a link's text, an
+    image's address), in order: each kind of element is looked for after the last one found,
+    since the page keeps the order of the text. What cannot be found is put at the body's start.
+    """
 
     def __init__(self, document: Document, path: str) -> None:
         self.document = document
         self.path = path
+        self._after: dict[str, int] = {}  # kind of element -> offset after the last one found
 
     @functools.cached_property
     def lines(self) -> list[str]:
         return self.document.body.split("\n")
+
+    @functools.cached_property
+    def _line_starts(self) -> list[int]:
+        starts = [0]
+        for line in self.lines[:-1]:
+            starts.append(starts[-1] + len(line) + 1)
+        return starts
 
     def body_line(self, index: int) -> int:
         return self.document.body_line + index
@@ -464,26 +434,128 @@ class _Finder:
             path=self.path, line=line, column=column, field=field, message=message, hint=hint
         )
 
-    def cursor(self, start: int, end: int) -> _Cursor:
-        return _Cursor(self, start, end)
+    def _position(self, offset: int) -> tuple[int, int]:
+        """The file line and 1-based column of an offset in the body."""
+        index = max(0, _line_of(self._line_starts, offset))
+        return self.body_line(index), offset - self._line_starts[index] + 1
+
+    def _find(self, kind: str, needle: str) -> int:
+        """The offset of the next ``needle`` after the last ``kind`` found, or -1."""
+        body = self.document.body
+        start = self._after.get(kind, 0)
+        found = body.find(needle, start) if needle else -1
+        if found >= 0:
+            self._after[kind] = found + len(needle)
+        return found
+
+    def heading_line(self, text: str) -> int:
+        """The file line of the next heading whose words are ``text``'s: a line that starts
+        with '#' (after any quote or list marks) or '<h', or one underlined with '=' or '-'."""
+        wanted = _letters(text)
+        start = _line_of(self._line_starts, self._after.get("heading", 0))
+        first = -1
+        for index in range(max(start, 0), len(self.lines)):
+            line = self.lines[index]
+            underlined = index + 1 < len(self.lines) and _UNDERLINE.match(self.lines[index + 1])
+            if not (_HEADING_LINE.match(line) or underlined):
+                continue
+            if wanted in _letters(line):
+                self._after["heading"] = self._line_starts[index] + len(line)
+                return self.body_line(index)
+            first = index if first < 0 else first
+        if first >= 0:
+            self._after["heading"] = self._line_starts[first] + len(self.lines[first])
+            return self.body_line(first)
+        return self.body_line(0)
+
+    def image(self, src: str) -> tuple[int, int, str | None]:
+        """Where the next image of address ``src`` was typed (line and column) and, if it was
+        typed as an <img> tag, that tag; None for a Markdown image (or one not found).
+
+        The address is looked for as each kind writes it: after '](' (or '](<') in Markdown,
+        after 'src=' in a tag, after ']: ' in a reference definition.
+        """
+        body = self.document.body
+        lowered = body.lower()
+        after = self._after.get("image", 0)
+        found = []
+        for needle, kind in _IMAGE_NEEDLES:
+            text, wanted = (
+                (lowered, needle.format(src).lower())
+                if kind == "tag"
+                else (body, needle.format(src))
+            )
+            offset = text.find(wanted, after)
+            if offset >= 0:
+                found.append((offset, kind))
+        if not found:
+            return self.body_line(0), 1, None
+        offset, kind = min(found)
+        self._after["image"] = offset + 1
+        if kind == "tag":
+            tag = lowered.rfind("<img", 0, offset)
+            tag = tag if tag >= 0 else offset
+            end = body.find(">", offset)
+            return (*self._position(tag), body[tag : end + 1 if end >= 0 else len(body)])
+        if kind == "reference":  # the image is where its '![' is
+            mark = body.find("![", self._after.get("reference", 0))
+            self._after["reference"] = mark + 1 if mark >= 0 else 0
+            return (*self._position(mark if mark >= 0 else offset), None)
+        mark = body.rfind("![", 0, offset)
+        return (*self._position(mark if mark >= 0 else offset), None)
+
+    def typed_tag(self) -> tuple[int, int]:
+        """Where the next <img> tag was typed (in any case)."""
+        body = self.document.body.lower()
+        start = self._after.get("typed", 0)
+        offset = body.find("<img", start)
+        self._after["typed"] = offset + 1 if offset >= 0 else start
+        return self._position(offset) if offset >= 0 else (self.body_line(0), 1)
+
+    def link(self, text: str, href: str) -> tuple[int, int]:
+        """Where the link of ``text`` was typed: its '[', else its address."""
+        offset = self._find("link", f"[{text}")
+        if offset < 0:
+            body = self.document.body
+            wanted = _normalise(text)
+            for bracket in _BRACKET.finditer(body, self._after.get("link", 0)):
+                if _normalise(_MARKUP.sub("", bracket.group(1))) == wanted:
+                    offset = bracket.start()
+                    self._after["link"] = bracket.end()
+                    break
+        if offset < 0:
+            offset = self._find("link", href)
+        return self._position(offset) if offset >= 0 else (self.body_line(0), 1)
+
+    def text(self, words: str) -> tuple[int, int]:
+        """Where ``words`` (a phone number) were typed, else where their first digits were."""
+        offset = self._find("text", words)
+        if offset < 0:
+            offset = self._find("text", words[:3])
+        return self._position(offset) if offset >= 0 else (self.body_line(0), 1)
 
 
-class _Cursor:
-    """Finds inline elements in order within the source lines of one block."""
+def _line_of(starts: list[int], offset: int) -> int:
+    """The index of the line holding ``offset``, from the offsets where lines start."""
+    return bisect.bisect_right(starts, offset) - 1
 
-    def __init__(self, finder: _Finder, start: int, end: int) -> None:
-        self.finder = finder
-        self.start = start
-        self.end = end
-        self.line = start
-        self.column = 0
 
-    def find(self, needle: str) -> tuple[int, int]:
-        """The file line and 1-based column of the next ``needle``; the block's start if none."""
-        lines = self.finder.lines
-        for index in range(self.line, min(self.end, len(lines))):
-            found = lines[index].find(needle, self.column if index == self.line else 0)
-            if found >= 0:
-                self.line, self.column = index, found + len(needle)
-                return self.finder.body_line(index), found + 1
-        return self.finder.body_line(self.start), 1
+def _letters(text: str) -> str:
+    """The letters and digits of ``text``, in lower case: how a heading's words are matched to
+    the line they were typed on, whatever markup and typography stand between them."""
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+# How each kind of image writes its address: a Markdown image, an <img> tag, a reference
+_IMAGE_NEEDLES = (
+    ("]({}", "markdown"),
+    ("](<{}", "markdown"),
+    ('src="{}', "tag"),
+    ("src='{}", "tag"),
+    ("src={}", "tag"),
+    ("]: {}", "reference"),
+)
+_HEADING_LINE = re.compile(r"^[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*(?:#|<h[1-6])", re.IGNORECASE)
+_UNDERLINE = re.compile(r"^[ \t>]*(?:=+|-+)[ \t]*$")
+_BRACKET = re.compile(r"\[([^\[\]]{0,300})\]")
+_MARKUP = re.compile(r"<[^>]*>|[*_`\\]")
