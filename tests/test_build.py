@@ -240,7 +240,7 @@ def test_template_typo_fails_the_build_with_its_line(
     )
     assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 1
     assert capsys.readouterr().err.splitlines()[0] == (
-        f"templates/home.html:{line}: template error: "
+        f"templates/home.html:{line}:1: template: "
         "'advisory_site.core.models.SiteConfig object' has no attribute 'titel'"
     )
     assert not (site / "_site").exists()

@@ -18,8 +18,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from advisory_site.core.errors import MAX_MESSAGE, ContentError
+from advisory_site.core.errors import ContentError
 from advisory_site.core.models import Agency, Contact, Kind, SiteConfig, Topic
+from advisory_site.core.report import MAX_MESSAGE
 from advisory_site.core.urls import (
     MAX_SLUG,
     SLUG_PATTERN,

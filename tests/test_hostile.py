@@ -320,7 +320,7 @@ def test_an_error_raised_by_a_template_expression_is_the_template_s(
     result = run_bounded("build", "--site", str(site), "--output", str(tmp_path / "out"))
     assert result.returncode == 1
     assert result.stderr == (
-        "templates/release.html:1: template error: ZeroDivisionError: division by zero\n"
+        "templates/release.html:1:1: template: ZeroDivisionError: division by zero\n"
         "The site's templates need fixing; nothing was built or published.\n"
     )
 

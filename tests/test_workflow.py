@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from advisory_site.commands.cli import annotation
 from advisory_site.core.errors import ContentError
+from advisory_site.core.report import annotation
 from tests.conftest import MakeSite, release, run_cli
 
 SCHEDULED = "content/releases/embargoed-grants.md"

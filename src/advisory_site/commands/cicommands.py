@@ -17,6 +17,7 @@ from advisory_site.commands.deploystate import MAX_INFO_BYTES, read_deployed, re
 from advisory_site.commands.linkcheck import check_links
 from advisory_site.commands.sitediff import diff_sites, plural, summary_markdown
 from advisory_site.core.errors import UsageError
+from advisory_site.core.report import annotation
 from advisory_site.engine.build import load_site
 from advisory_site.publish.output import missing_required
 
@@ -197,8 +198,6 @@ def run_websub_ping(args: argparse.Namespace) -> int:
 
 
 def run_embargo_check(args: argparse.Namespace) -> int:
-    from advisory_site.commands.cli import annotation  # noqa: PLC0415 - cli imports this module
-
     if not args.base.is_dir():
         raise UsageError(f"{args.base} is not a folder; check out the base branch there first")
     report = leakcheck.check_embargoes(

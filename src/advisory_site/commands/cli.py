@@ -22,6 +22,7 @@ import jinja2
 
 from advisory_site.commands.cicommands import CI_COMMANDS, add_ci_commands, run_ci_command
 from advisory_site.core.errors import BuildError, ContentError, OutputError, UsageError, suggest
+from advisory_site.core.report import annotation, template_problem
 from advisory_site.core.urls import make_slug, release_url, url_problem
 from advisory_site.engine.build import (
     HISTORY_UNAVAILABLE,
@@ -255,13 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("advisory-site: stopped (Ctrl-C); nothing was published.", file=sys.stderr)
         return 130
     except Exception as exc:
-        where = template_location(exc)
-        if where != "templates":  # raised by a template's expression ({{ 1 / 0 }}): its mistake
-            print(f"{where}: template error: {type(exc).__name__}: {exc}", file=sys.stderr)
-            print(
-                "The site's templates need fixing; nothing was built or published.",
-                file=sys.stderr,
-            )
+        problem = template_problem(exc, getattr(args, "site", Path()))
+        if problem is not None:  # raised by a template's expression ({{ 1 / 0 }}): its mistake
+            report_template_problem(problem, args)
             return EXIT_CONTENT
         # Anything a file, folder, option or answer can cause is reported above as a message;
         # what reaches here is a mistake of ours, shown whole so that it can be fixed.
@@ -308,21 +305,18 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"advisory-site: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except jinja2.TemplateError as exc:
-        print(f"{template_location(exc)}: template error: {exc.message}", file=sys.stderr)
-        print("The site's templates need fixing; nothing was built or published.", file=sys.stderr)
+        site = getattr(args, "site", Path())
+        problem = template_problem(exc, site)
+        report_template_problem(problem or ContentError(path="templates", message=str(exc)), args)
         return EXIT_CONTENT
 
 
-def template_location(exc: Exception) -> str:
-    """'templates/x.html:12' for a template error: where the template author must look."""
-    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
-        return f"templates/{Path(exc.filename).name}:{exc.lineno}"
-    frames = traceback.extract_tb(exc.__traceback__)
-    in_templates = [frame for frame in frames if frame.filename.endswith((".html", ".xml"))]
-    if in_templates:
-        frame = in_templates[-1]
-        return f"templates/{Path(frame.filename).name}:{frame.lineno}"
-    return "templates"
+def report_template_problem(problem: ContentError, args: argparse.Namespace) -> None:
+    """A mistake in the site's templates: where it is, and that nothing was published."""
+    if getattr(args, "format", "text") == "github":
+        print(annotation("error", problem, args.site))
+    print(problem, file=sys.stderr)
+    print("The site's templates need fixing; nothing was built or published.", file=sys.stderr)
 
 
 def print_errors(errors: Sequence[ContentError], *, plain: bool = True) -> None:
@@ -344,33 +338,6 @@ def report_warnings(warnings: Sequence[LintWarning], args: argparse.Namespace) -
     if lines:  # written at once: standard error is line-buffered, a write for each line
         stream.write("\n".join(lines) + "\n")
         stream.flush()
-
-
-def annotation(level: str, problem: ContentError, site_dir: Path) -> str:
-    """A GitHub Actions workflow command that shows ``problem`` on its line of a pull request."""
-    properties = {"file": workspace_path(site_dir / problem.path)}
-    if problem.line:
-        properties["line"] = str(problem.line)
-        properties["col"] = str(problem.column or 1)
-    properties["title"] = problem.field or "advisory-site"
-    message = problem.message + (f" ({problem.hint})" if problem.hint else "")
-    listed = ",".join(f"{name}={escape_property(value)}" for name, value in properties.items())
-    return f"::{level} {listed}::{escape_data(message)}"
-
-
-def escape_data(text: str) -> str:
-    """Escape a workflow command's message, as the GitHub Actions runner unescapes it."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def workspace_path(file: Path) -> str:
-    """The file relative to the working folder (the repository root in CI) where possible."""
-    relative = os.path.relpath(file.absolute())
-    return Path(relative).as_posix() if not relative.startswith("..") else file.as_posix()
 
 
 def count(number: int, noun: str) -> str:

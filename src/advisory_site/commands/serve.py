@@ -13,7 +13,7 @@ generation changes. A file from the page's own origin, because the site's Conten
 
 from __future__ import annotations
 
-import html
+import functools
 import ipaddress
 import mimetypes
 import shutil
@@ -37,6 +37,7 @@ import watchfiles
 
 from advisory_site.core.errors import BuildError, ContentError, OutputError, UsageError
 from advisory_site.core.reading import ReadError, read_regular
+from advisory_site.core.report import html_page, template_problem
 from advisory_site.engine.build import BuildOptions
 from advisory_site.engine.cache import PREVIEW_CACHE_FILE
 from advisory_site.engine.incremental import build_into
@@ -115,7 +116,8 @@ class Preview:
         except BuildError as exc:
             errors = exc.errors
         except jinja2.TemplateError as exc:
-            errors = (template_problem(exc, self.site_dir),)
+            located = template_problem(exc, self.site_dir)
+            errors = (located or ContentError(path="templates", message=str(exc)),)
         except OutputError as exc:
             errors = (ContentError(path=str(self.output), message=str(exc)),)
         except Exception as exc:  # a preview server must outlive any one build
@@ -163,54 +165,10 @@ class Preview:
             self.changed.notify_all()
 
 
-def template_problem(exc: jinja2.TemplateError, site_dir: Path) -> ContentError:
-    """A template mistake as a located problem, like a content one."""
-    filename, line = getattr(exc, "filename", None), getattr(exc, "lineno", 0) or 0
-    if not filename:  # errors while rendering: the innermost template frame says where
-        frames = traceback.extract_tb(exc.__traceback__)
-        in_templates = [frame for frame in frames if frame.filename.endswith((".html", ".xml"))]
-        if in_templates:
-            filename, line = in_templates[-1].filename, in_templates[-1].lineno or 0
-    path = Path(filename or "templates")
-    try:
-        shown = path.resolve().relative_to(site_dir.resolve()).as_posix()
-    except ValueError:
-        shown = path.as_posix()
-    return ContentError(
-        path=shown, line=line, field="template", message=exc.message or type(exc).__name__
-    )
-
-
 def error_page(errors: Sequence[ContentError], site_dir: Path) -> str:
-    """A readable page listing every problem with the line it is on; all text escaped."""
-    items = []
-    for error in errors:
-        where = error.path + (f":{error.line}:{error.column or 1}" if error.line else "")
-        field = f"<strong>{html.escape(error.field)}</strong>: " if error.field else ""
-        hint = f" <em>({html.escape(error.hint)})</em>" if error.hint else ""
-        source = source_line(site_dir, error)
-        excerpt = (
-            f'<pre><span class="line">{error.line}</span> {html.escape(source)}</pre>'
-            if source is not None
-            else ""
-        )
-        items.append(
-            f"<li><code>{html.escape(where)}</code><p>{field}{html.escape(error.message)}"
-            f"{hint}</p>{excerpt}</li>"
-        )
-    noun = "problem" if len(errors) == 1 else "problems"
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{len(errors)} {noun} in the content | Preview</title>\n"
-        "<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;"
-        "padding:0 1rem;line-height:1.5}li{margin-bottom:1.5rem}code{font-size:1.05rem}"
-        "pre{background:#f4e3db;padding:.5rem;overflow-x:auto}.line{color:#71767a}</style>\n"
-        "</head>\n<body>\n<main>\n"
-        f"<h1>The site cannot be built: {len(errors)} {noun}</h1>\n"
-        "<p>Fix the files below and save; this page turns back into the site by itself.</p>\n"
-        f'<ol class="problems">\n{"".join(items)}\n</ol>\n</main>\n</body>\n</html>\n'
-    )
+    """The page shown in place of the site while it cannot be built: every problem, with the
+    line of the site's file it is on."""
+    return html_page(errors, functools.partial(source_line, site_dir))
 
 
 def source_line(site_dir: Path, error: ContentError) -> str | None:

@@ -7,12 +7,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from advisory_site.core.pickling import quick_pickle
+from advisory_site.core.report import as_text
 
 
 @quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContentError:
-    """One problem in one file, reported as ``path:line:column: field: message``.
+    """One problem in one file, reported as ``path:line:column: field: message`` (see
+    ``report``, which also writes it as an annotation or on the preview's page).
 
     ``path`` is relative to the site folder, so the message is the same on every machine.
     ``line`` and ``column`` are 1-based; 0 means the problem concerns the whole file.
@@ -26,27 +28,10 @@ class ContentError:
     hint: str = ""
 
     def __str__(self) -> str:
-        where = self.path
-        if self.line:
-            where += f":{self.line}:{self.column or 1}"
-        message = _clip(self.message)
-        text = f"{where}: {_clip(self.field)}: {message}" if self.field else f"{where}: {message}"
-        if self.hint:
-            text += f" ({_clip(self.hint)})"
-        return text
+        return as_text(self)
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.field, self.message)
-
-
-MAX_MESSAGE = 300
-"""Longest message printed: a problem echoes the value it found, which may be huge."""
-
-
-def _clip(text: str) -> str:
-    """One line of at most MAX_MESSAGE characters."""
-    line = " ".join(text.split())
-    return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 1] + "…"
 
 
 class BuildError(Exception):

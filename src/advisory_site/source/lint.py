@@ -28,6 +28,7 @@ from advisory_site.core.budget import OverBudget, over_budget, time_budget
 from advisory_site.core.errors import BuildError, ContentError
 from advisory_site.core.models import Page, Release, Site, SiteConfig
 from advisory_site.core.reading import ReadError, read_regular
+from advisory_site.core.report import as_text
 from advisory_site.markdown.render import MAX_SUMMARY
 from advisory_site.source.frontmatter import MAX_FILE_BYTES, Document, decode, parse_document
 
@@ -61,13 +62,7 @@ class LintWarning:
     problem: ContentError
 
     def __str__(self) -> str:
-        problem = self.problem
-        where = problem.path
-        if problem.line:
-            where += f":{problem.line}:{problem.column or 1}"
-        text = f"{where}: warning: "
-        text += f"{problem.field}: {problem.message}" if problem.field else problem.message
-        return text + (f" ({problem.hint})" if problem.hint else "")
+        return as_text(self.problem, warning=True)
 
 
 def lint_site(
