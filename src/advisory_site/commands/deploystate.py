@@ -65,7 +65,7 @@ def read_deployed(
 
 
 def _fetch(source: str, timeout: float, limit: int) -> Deployed:
-    import http.client  # noqa: PLC0415 - only here: it costs every build 50 ms to import
+    import http.client  # noqa: PLC0415 - slow to import; only this needs it
     import urllib.error  # noqa: PLC0415
     import urllib.request  # noqa: PLC0415
 

@@ -226,7 +226,7 @@ Send = Callable[[PingRequest, float], PingResult]
 
 def send(request: PingRequest, timeout: float) -> PingResult:
     """POST one notification; the hub's answer, or why there was none."""
-    import urllib.error  # noqa: PLC0415 - only here: it costs every build 50 ms to import
+    import urllib.error  # noqa: PLC0415 - slow to import; only this needs it
     import urllib.request  # noqa: PLC0415
 
     post = urllib.request.Request(  # noqa: S310 (ping_requests checked the scheme)

@@ -20,7 +20,8 @@ from types import TracebackType
 from advisory_site.core.errors import ContentError
 
 DEFAULT_SECONDS = 5
-"""Processor seconds per file: a 2 MiB release of ordinary text is rendered in well under one."""
+"""Processor seconds per file: far more than the longest ordinary release needs, far less
+than a hostile file could take."""
 MAX_SECONDS = 600
 _POLL = 0.1  # how often the watchdog looks at the threads it watches (seconds)
 _LINGER = 2.0  # how long it keeps looking once none is watched, before it waits to be woken

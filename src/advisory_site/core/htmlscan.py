@@ -116,8 +116,8 @@ def _scheme_text(url: str) -> str:
 def _scan(page: bytes) -> _PageScanner:
     """The page's policies, inline scripts and plain-HTTP assets (``page`` is UTF-8).
 
-    Parsing a whole page in Python costs milliseconds, most of it text and markup that cannot
-    load anything. So the parser is fed from each place where such a tag starts, a '>' at a
+    Most of a page is text and markup that cannot load anything, so rather than parsing all
+    of it, the parser is fed from each place where such a tag starts, a '>' at a
     time, until it is back to plain text (the tag complete, a script closed), which is exactly
     what it would do there reading the whole page. A place inside a comment or an attribute
     value, which the whole page's parse would skip, makes the check stricter, never laxer

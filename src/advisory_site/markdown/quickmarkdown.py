@@ -94,20 +94,22 @@ class UnrenderableError(ValueError):
 MAX_DEPTH = 100
 """Deepest nesting of lists, quotes and indented blocks: Markdown's block parser recurses a few
 Python frames per level, and Python stops at 1,000 (lists 300 levels deep do not render)."""
-_HTML_COST = 20_000_000  # characters the HTML parser may scan for tag ends, about 0.1 s
-_BRACKET_COST = 5_000_000  # characters Markdown's link parsing may walk, in Python, about 1 s
-_MATCH_COST = 500_000_000  # triggers in texts times their lengths, about 1 s of inline patterns
-_SHORT = 300  # a text this short takes under a millisecond, whatever it holds
-_MAX_ITEMS = 20_000  # list items: about 15 microseconds each
+# Each limit below keeps one costly construct to a fraction of the time budget or about a
+# second of work (the measured rates are in bench/README.md, "Limits of the render guard").
+_HTML_COST = 20_000_000  # characters the HTML parser may scan for tag ends
+_BRACKET_COST = 5_000_000  # characters Markdown's link parsing may walk, in Python
+_MATCH_COST = 500_000_000  # triggers in texts times their lengths (inline patterns)
+_SHORT = 300  # a text this short is cheap to render, whatever it holds
+_MAX_ITEMS = 20_000  # list items
 _ITEM = re.compile(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]", re.MULTILINE)
-_SPLIT_COST = 100_000_000  # lines that split a block times its length: about 0.4 s
+_SPLIT_COST = 100_000_000  # lines that split a block times its length
 # a line that splits its block: a '#' heading, a setext underline or a rule
 _SPLITS = re.compile(r"^(?:#|[=-]+[ \t]*$| {0,3}(?:[-*_] {0,2}){3,}[ \t]*$)", re.MULTILINE)
-_MAX_FENCES = 5_000  # code fences: about 30 microseconds each
+_MAX_FENCES = 5_000  # code fences
 _MAX_BLOCKS = 20_000  # blocks (between blank lines): quotes, lists and definitions slow past this
-_CODE_COST = 5_000_000_000  # indented blocks times the text's length: about 1 s of copying
-_FOOTNOTE_COST = 50_000_000  # footnotes in a block times its length: about 0.5 s
-_MAX_MARKUP = 50_000  # markup characters in a text: at 20 microseconds each at most, 1 s
+_CODE_COST = 5_000_000_000  # indented blocks times the text's length (copying)
+_FOOTNOTE_COST = 50_000_000  # footnotes in a block times its length
+_MAX_MARKUP = 50_000  # markup characters in a text
 # what the inline patterns start from (the triggers of _INLINE_TRIGGERS and _SMARTY_TRIGGERS)
 _MARKUP = ("`", "\\", "[", "<", "&", "*", "_", "'", '"', "--", "...", "  \n")
 _NESTING = re.compile(r"(?:[ \t]|>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))*")
@@ -567,8 +569,8 @@ class _QuickInline(InlineProcessor):
 
 def _holds_any(text: str, keyed: tuple[tuple[str, str], ...]) -> bool:
     """Whether ``text`` holds one of the strings of ``keyed`` (``_keyed``). Each string's key,
-    one character, is looked for first: ten times faster than a longer string. (A loop: a
-    generator costs more than the searches on most texts.)"""
+    one character, is looked for first: the quickest search, and most texts lack it. (A loop:
+    a generator costs more than the searches on most texts.)"""
     for key, string in keyed:  # noqa: SIM110 - see above
         if key in text and (key is string or string in text):
             return True

@@ -330,7 +330,7 @@ def sanitise(fragment: str, *, base_url: str = "") -> str:
 
 @functools.lru_cache(maxsize=8)
 def _cleaner(base_url: str) -> nh3.Cleaner:
-    """The sanitiser's settings, converted for nh3 once (per call, half its time went to that)."""
+    """The sanitiser's settings, converted for nh3 once rather than on every call."""
 
     def absolute(_tag: str, attribute: str, value: str) -> str:
         if attribute == "srcset":  # 'a-480.webp 480w, a-800.webp 800w'

@@ -14,8 +14,8 @@ Pagefind (and its files are the very same bytes). Each kept file's SHA-256 is ch
 is used, so an entry cut short or altered (or restored by CI from another runner) is rebuilt,
 never published. Only the newest entry is kept.
 
-The binary is run as a plain process rather than through Pagefind's Python API: the API's
-service client waits 0.1 s before reading each answer, which is 17 minutes for 10,000 records.
+The binary is run as a plain process rather than through Pagefind's Python API, whose service
+client pauses before reading each answer: minutes for a site of thousands of releases.
 """
 
 from __future__ import annotations

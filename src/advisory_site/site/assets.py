@@ -1,5 +1,5 @@
 """The site's stylesheet: compile assets/site.scss with Dart Sass (``sass-embedded``: the native
-compiler, several times faster than the pure-JavaScript ``sass``) against the U.S. Web Design
+compiler rather than the pure-JavaScript ``sass``) against the U.S. Web Design
 System from node_modules, and publish it with the USWDS fonts and images it refers to, each under
 a content-hashed name (so a browser may cache them for ever).
 

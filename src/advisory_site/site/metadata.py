@@ -18,7 +18,7 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 def script_safe_json(data: object) -> str:
     """``data`` as compact JSON that is safe inside <script type="application/ld+json">."""
     text = _ENCODER.encode(data)
-    # str.replace, not str.translate: translate with a mapping costs ~50 ns a character
+    # str.replace, not str.translate: translate with a mapping is slower, a character at a time
     for character, escape in _SCRIPT_SAFE:
         text = text.replace(character, escape)
     return text
