@@ -508,7 +508,7 @@ class _Finder:
         return self._position(offset) if offset >= 0 else (self.body_line(0), 1)
 
     def link(self, text: str, href: str) -> tuple[int, int]:
-        """Where the link of ``text`` was typed: its '[', else its address."""
+        """Where the link of ``text`` was typed: its '[', else its text, else its address."""
         offset = self._find("link", f"[{text}")
         if offset < 0:
             body = self.document.body
@@ -518,6 +518,8 @@ class _Finder:
                     offset = bracket.start()
                     self._after["link"] = bracket.end()
                     break
+        if offset < 0:  # an autolink (<https://...>, <press@example.gov>) or an <a> tag
+            offset = self._find("link", text)
         if offset < 0:
             offset = self._find("link", href)
         return self._position(offset) if offset >= 0 else (self.body_line(0), 1)
