@@ -6,6 +6,7 @@ Screenshots of every page type at both widths are saved under test-artifacts/scr
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -17,9 +18,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, Response
 
 from advisory_site.commands.cli import main
+from bench import page_weight
 from tests import lighthouse
 from tests.conftest import NOW_ISO, REPO
 from tests.localhost import serve_folder
@@ -36,6 +38,9 @@ PHOTO = (
     "ceremony/"
 )
 
+# the sample release whose front matter names a lead image its text does not show
+LEAD = "/news/2023/04/18/fema-opens-disaster-recovery-centers-following-spring-flooding/"
+
 # One page of every type the site generates. The sample site is built with three releases a page,
 # so that listings have USWDS pagination too.
 PAGE_TYPES = {
@@ -49,6 +54,7 @@ PAGE_TYPES = {
     "agency": "/agencies/dhs/",
     "release": SEED,
     "release-photo": PHOTO,
+    "release-lead": LEAD,
     "page": "/about/",
     "not-found": "/404.html",
     "subscribe": "/subscribe/",
@@ -63,6 +69,7 @@ _TYPE_PATTERNS = (
     ("news-page-2", r"news/page/\d+/index\.html"),
     ("year", r"news/\d{4}/(page/\d+/)?index\.html"),
     ("release-photo", re.escape(PHOTO.lstrip("/")) + r"index\.html"),
+    ("release-lead", re.escape(LEAD.lstrip("/")) + r"index\.html"),
     ("release", r"news/\d{4}/\d\d/\d\d/[^/]+/index\.html"),
     ("changes", r"news/\d{4}/\d\d/\d\d/[^/]+/changes/index\.html"),
     ("topics", r"topics/index\.html"),
@@ -335,6 +342,42 @@ def test_every_image_on_every_page_loads(
     # the photo's variant fits the screen: a phone takes the 480-pixel WebP, a desktop the 800
     (photo,) = [src for src in seen[PHOTO] if src.startswith(PHOTO)]
     assert photo == f"{PHOTO}new-inspection-lanes-{480 if width == 375 else 800}.webp"
+    # and so does the lead image the front matter names, shown first on its page
+    (lead,) = [src for src in seen[LEAD] if src.startswith(LEAD)]
+    assert lead == f"{LEAD}recovery-center-{480 if width == 375 else 800}.webp"
+    # listings show each release's lead image as a thumbnail: the smallest WebP, loaded
+    thumbnails = {
+        "/": [f"{LEAD}recovery-center-480.webp", f"{PHOTO}new-inspection-lanes-480.webp"],
+        "/news/": [f"{LEAD}recovery-center-480.webp"],
+        "/news/2019/": [f"{PHOTO}new-inspection-lanes-480.webp"],
+        "/topics/disaster-response/": [f"{LEAD}recovery-center-480.webp"],
+        "/agencies/fema/": [f"{LEAD}recovery-center-480.webp"],
+    }
+    for listing, expected in thumbnails.items():
+        assert [src for src in seen[listing] if src.startswith("/news/")] == expected, listing
+    # and every page shows the seal in its header
+    assert all(any(src.startswith("/static/img/logo.") for src in srcs) for srcs in seen.values())
+
+
+def test_the_seed_page_stays_within_its_weight_budget(browser: Browser, base_url: str) -> None:
+    """bench/page_weight.py's budget (HTML+CSS+JS gzipped) on a first load of the seed release,
+    with the header's seal, the icons and the card tags every page now carries."""
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    responses: list[Response] = []
+    page.on("response", lambda response: responses.append(response))  # noqa: PLW0108
+    page.goto(base_url + SEED, wait_until="load")
+    code = images = 0
+    for response in responses:
+        size = len(gzip.compress(response.body(), compresslevel=6, mtime=0))
+        kind = response.headers.get("content-type", "")
+        if any(code_type in kind for code_type in page_weight.CODE_TYPES):
+            code += size
+        elif kind.startswith("image/"):
+            images += size
+    context.close()
+    assert code <= page_weight.BUDGET, code
+    assert images < 10 * 1024, images  # the seal and the banner's flag; no photo on this page
 
 
 def test_the_published_sample_photo_has_no_metadata(built_site: Path) -> None:
@@ -582,8 +625,8 @@ def test_verify_results_have_no_axe_violations(browser: Browser, base_url: str) 
 # The page types Lighthouse checks (the listings of topics and agencies, and further pages of a
 # listing, are the templates of the topic, agency and news pages again).
 LIGHTHOUSE_TYPES = (
-    "home", "release", "release-photo", "news", "year", "topic", "agency", "search", "page",
-    "subscribe", "not-found", "verify", "changes",
+    "home", "release", "release-photo", "release-lead", "news", "year", "topic", "agency",
+    "search", "page", "subscribe", "not-found", "verify", "changes",
 )  # fmt: skip
 
 

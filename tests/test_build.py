@@ -12,6 +12,7 @@ from typing import Any
 import jinja2
 import lxml.html
 import pytest
+from PIL import Image
 
 from advisory_site.commands.cli import main
 from advisory_site.core.models import Agency, Release, Topic
@@ -181,7 +182,7 @@ def test_base_url_path_prefixes_internal_links(make_site: MakeSite) -> None:
         }
     )
     (site / "static").mkdir()
-    (site / "static/x.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    Image.new("RGB", (8, 6)).save(site / "static/x.png")
     files = build_files(site, base_url="https://agency.github.io/press/")
     home = text(files, "index.html")
     assert 'href="/press/news/2016/10/07/prefixed/"' in home
@@ -189,7 +190,11 @@ def test_base_url_path_prefixes_internal_links(make_site: MakeSite) -> None:
     page = text(files, "news/2016/10/07/prefixed/index.html")
     assert '<a href="/press/about/"' in page
     assert '<a href="https://www.cisa.gov/"' in page
-    assert 'src="/press/static/x.png"' in page
+    # the map's copy without metadata, its WebP variant, and the card naming it
+    assert 'src="/press/static/x-8.png"' in page
+    assert 'srcset="/press/static/x-8.webp 8w"' in page
+    assert '"og:image" content="https://agency.github.io/press/static/x-8.png"' in page
+    assert 'src="/press/static/x-8.png"' in home  # the thumbnail of the listing
 
 
 def test_sitemap_and_robots(make_site: MakeSite) -> None:

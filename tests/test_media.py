@@ -269,8 +269,11 @@ def test_a_missing_static_image_and_a_relative_one_on_a_page_are_errors(
     )
     files = built(site)
     assert files["static/seal.png"] == _png(64, 64)  # shared files stay as they are
-    assert b'src="/static/seal.png" alt="' in files["about/index.html"]
+    # and a photo of static/ gets what a release's photo gets: variants and a clean fallback
+    assert b'src="/static/seal-64.png" alt="' in files["about/index.html"]
     assert b'width="64" height="64"' in files["about/index.html"]
+    assert b'srcset="/static/seal-64.webp 64w"' in files["about/index.html"]
+    assert {"static/seal-64.png", "static/seal-64.webp"} <= set(files)
 
 
 def test_a_reference_out_of_the_release_folder_is_an_error(make_site: MakeSite) -> None:

@@ -136,6 +136,11 @@ class SiteConfig:
     accept_public_embargoes: bool = False
     time_limit: int = 5  # processor seconds one release or page may take to render and check
     image_hosts: tuple[str, ...] = ()  # https:// origins remote images may come from (CSP)
+    icon: str = "assets/favicon.svg"  # the one source image of the site's icons (SVG)
+    logo: str = ""  # the seal or logo shown in the header (a site path such as assets/seal.svg)
+    logo_alt: str = ""
+    card_image: str = ""  # the card (og:image) of pages and releases without a lead image
+    card_image_alt: str = ""
 
     def __post_init__(self) -> None:
         if not self.languages:
@@ -148,6 +153,10 @@ class SiteConfig:
     def absolute(self, url: str) -> str:
         """The absolute URL of a site path such as '/news/'."""
         return self.base_url.rstrip("/") + url
+
+    def absolute_href(self, href: str) -> str:
+        """The absolute URL of an href that already holds the site's path prefix."""
+        return self.absolute(href.removeprefix(self.path_prefix))
 
     @property
     def path_prefix(self) -> str:
@@ -179,6 +188,22 @@ class Reference:
     image: bool
     line: int
     column: int
+
+
+@quick_pickle
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Picture:
+    """A published image as cards, listings and feeds show it: a release's lead image, or the
+    site's default card. Addresses are site paths, with the path the site is served under."""
+
+    src: str  # the fallback (JPEG, PNG, WebP or GIF), at most images.MAX_WIDTH wide
+    alt: str
+    width: int
+    height: int
+    media_type: str  # of ``src``: 'image/jpeg'
+    length: int  # bytes of ``src`` (an RSS enclosure gives it)
+    srcset: str = ""  # the WebP variants, 'port-480.webp 480w, ...'; '' for none
+    in_body: bool = True  # whether the body shows it (else the release page shows it first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +270,11 @@ class Release:
     # the original this release translates: its path under content/releases/, as the front
     # matter names it ('2017/hurricane-season-federal-support.md'); None for an original
     translation_of: str | None = None
+    # front matter's image: (where it stands) and image_alt:, checked and made by media.Media
+    lead: Reference | None = None
+    lead_alt: str = ""
+    # the lead image: front matter's image, else the first photo of the body (media.Media)
+    image: Picture | None = None
 
     @property
     def original_source(self) -> str:

@@ -26,10 +26,11 @@ _KINDS = (
 class ReadError(Exception):
     """A file that is not read: ``message`` says why, for a press officer; ``hint`` what to do."""
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", *, size: int = 0) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.size = size  # of a file refused for its size; 0 otherwise
 
 
 def kind_problem(mode: int) -> str:
@@ -60,7 +61,7 @@ def read_regular(path: str | Path, limit: int) -> bytes:
     if problem:
         raise ReadError(problem, "replace it with an ordinary file")
     if found.st_size > limit:
-        raise ReadError(size_problem(found.st_size, limit), SIZE_HINT)
+        raise ReadError(size_problem(found.st_size, limit), SIZE_HINT, size=found.st_size)
     try:
         descriptor = os.open(path, _OPEN_FLAGS)
     except OSError as exc:
@@ -84,5 +85,7 @@ def read_regular(path: str | Path, limit: int) -> bytes:
         os.close(descriptor)
     data = b"".join(chunks)
     if len(data) > limit:  # it grew since the stat
-        raise ReadError(f"the file grew past the limit of {limit:,} bytes while it was read")
+        raise ReadError(
+            f"the file grew past the limit of {limit:,} bytes while it was read", size=len(data)
+        )
     return data

@@ -29,8 +29,8 @@ from advisory_site.core.urls import (
 from advisory_site.markdown.render import BODY_WORDS, Renderer
 from advisory_site.site.assets import build_assets
 from advisory_site.site.changes import Revision, Revisions, changes, current_revision, silent_edit
-from advisory_site.site.favicon import build_favicons
 from advisory_site.site.feeds import FORMATS, Feed, feed_files, item_id, opml, site_feeds
+from advisory_site.site.identity import build_identity
 from advisory_site.site.ledger import (
     LEDGER_URL,
     PUBLIC_KEY_URL,
@@ -76,7 +76,7 @@ from advisory_site.source.config import load_config
 from advisory_site.source.content import RELEASES_DIR, load_pages, load_releases
 from advisory_site.source.history import read_history
 from advisory_site.source.lint import LintWarning, Memo, lint_site
-from advisory_site.source.media import Media
+from advisory_site.source.media import SHARED, Media
 from advisory_site.source.symlinks import outside_links
 
 RELATED_COUNT = 3
@@ -444,14 +444,17 @@ def plan_site(
     templates = Templates(site_dir / "templates", site.config, site.catalogues)
     feeds = site_feeds(site)
     assets = build_assets(site_dir, path_prefix=site.config.path_prefix, body_words=BODY_WORDS)
-    icon_files, icons = build_favicons(site_dir)
+    identity = build_identity(site_dir, site.config)
     view = SiteView(
         config=site.config,
         csp=site_csp(site.config, inline_styles=assets.inline_styles),
         feeds=feed_links(feeds[0]),
         assets=dict(assets.urls),
         page_css=dict(assets.page_css),
-        icons=icons,
+        icons=identity.icons,
+        logo=identity.logo,
+        card=identity.card,
+        manifest=identity.manifest,
     )
     files: dict[str, Planned] = {}
     errors: list[ContentError] = []
@@ -526,7 +529,7 @@ def plan_site(
         add(PUBLIC_KEY_URL.lstrip("/"), public_pem(public))
     shared = (
         (path, data, "")
-        for path, data in (*assets.files, *icon_files, *static_files(site_dir / "static"))
+        for path, data in (*assets.files, *identity.files, *static_files(site_dir / "static"))
     )
     for path, data, owner in (*shared, *published_media(site)):
         add(path, data, owner)
@@ -540,9 +543,10 @@ def plan_site(
 
 def published_media(site: Site) -> Iterator[tuple[str, bytes, str]]:
     """The files (path, bytes, owner) of the releases and pages ``site`` publishes, not those
-    of drafts left out."""
+    of drafts left out, and the variants of the photos of static/ (published with it)."""
     published = {release.source for release in site.releases}
     published.update(page.source for page in site.pages)
+    published.add(SHARED)
     return ((f.path, f.data, f.owner) for f in site.media if f.owner in published)
 
 
@@ -895,6 +899,7 @@ def release_contexts(
                 preview_notices=(
                     preview_notices(release, preview_now, site.config) if preview_now else ()
                 ),
+                image=release.image,
             ),
             release=release,
             newer=releases[index - 1] if listed and index > 0 else None,

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
-from feedgen.ext.base import BaseExtension
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 
 from advisory_site.core.models import Release, Site, SiteConfig, grouped, long_date
@@ -67,6 +67,17 @@ class FeedItem:
     author: str  # the contact office
     author_email: str
     categories: tuple[Category, ...]  # topics, then agencies
+    image: FeedImage | None = None  # the lead image
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedImage:
+    """A release's lead image as feeds carry it: RSS <enclosure>, Atom <link rel="enclosure">,
+    JSON Feed ``image``."""
+
+    url: str  # absolute
+    media_type: str
+    length: int  # bytes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -172,7 +183,17 @@ def feed_item(release: Release, config: SiteConfig) -> FeedItem:
         title = f"Withdrawn: {release.title}"
         summary = f"This release has been withdrawn. {release.withdrawal.reason}"
         notice = f"<p><strong>{html.escape(summary)}</strong></p>\n"
+    image = release.image
     return FeedItem(
+        image=(
+            FeedImage(
+                url=config.absolute_href(image.src),
+                media_type=image.media_type,
+                length=image.length,
+            )
+            if image is not None
+            else None
+        ),
         id=item_id(release, config),
         url=url,
         title=_xml_text(title),
@@ -262,12 +283,39 @@ class _RssHub(BaseExtension):  # type: ignore[misc]  # feedgen is untyped
         return rss
 
 
+class _AtomEnclosure(BaseEntryExtension):  # type: ignore[misc]  # feedgen is untyped
+    """Adds <link rel="enclosure" href type length> to an Atom entry: feedgen's own enclosure
+    loses every attribute of an entry's links but href in Atom (it reads them back from the
+    element it has just made), which would make the image a second rel="alternate" link."""
+
+    def __init__(self) -> None:
+        self.image: FeedImage | None = None
+
+    def extend_atom(self, entry: Any) -> Any:
+        if self.image is not None:
+            tag = entry.tag[: -len("entry")] + "link"  # in the Atom namespace, as the entry
+            entry.append(
+                entry.makeelement(
+                    tag,
+                    href=self.image.url,
+                    rel="enclosure",
+                    type=self.image.media_type,
+                    length=str(self.image.length),
+                )
+            )
+        return entry
+
+
 def _generator(feed: Feed, feed_format: FeedFormat) -> Any:
     """A feedgen FeedGenerator holding ``feed``, every date and default pinned."""
     generator = FeedGenerator()
     generator.load_extension("dc", atom=False, rss=True)  # dc:creator: an office without e-mail
     generator.register_extension("websub", _RssHub, atom=False, rss=True)
     generator.websub.href = feed.hub
+    if feed_format is ATOM:
+        generator.register_extension(
+            "lead_image", BaseExtension, _AtomEnclosure, atom=True, rss=False
+        )
     generator.id(feed.id)
     generator.title(feed.title)
     generator.subtitle(feed.description)  # also RSS <description>
@@ -296,6 +344,10 @@ def _generator(feed: Feed, feed_format: FeedFormat) -> Any:
         _item_author(entry, item, feed_format)
         for category in item.categories:
             entry.category(term=category.term, label=category.label, scheme=category.scheme)
+        if item.image is not None and feed_format is RSS:
+            entry.enclosure(item.image.url, str(item.image.length), item.image.media_type)
+        elif item.image is not None and feed_format is ATOM:
+            entry.lead_image.image = item.image
     return generator
 
 
@@ -346,12 +398,16 @@ def _json_item(item: FeedItem) -> dict[str, Any]:
     author: dict[str, str] = {"name": item.author}
     if item.author_email:
         author["url"] = f"mailto:{item.author_email}"
-    return {
+    found: dict[str, Any] = {
         "id": item.id,
         "url": item.url,
         "title": item.title,
         "summary": item.summary,
         "content_html": item.content_html,
+    }
+    if item.image is not None:
+        found["image"] = item.image.url
+    return found | {
         "date_published": item.published.isoformat(),
         "date_modified": item.updated.isoformat(),
         "authors": [author],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from advisory_site.core.models import Release, SiteConfig
+from advisory_site.core.models import Picture, Release, SiteConfig
 
 # In a <script> element, "</script>" or "<!--" inside a string would end or confuse the element;
 # JSON allows these characters as \u escapes, which no HTML parser looks into.
@@ -24,8 +24,11 @@ def script_safe_json(data: object) -> str:
     return text
 
 
-def news_article(release: Release, config: SiteConfig) -> dict[str, object]:
-    """The schema.org NewsArticle describing ``release``."""
+def news_article(
+    release: Release, config: SiteConfig, card: Picture | None = None
+) -> dict[str, object]:
+    """The schema.org NewsArticle describing ``release``, with its lead image (else ``card``,
+    the site's default image) as its ``image``."""
     url = config.absolute(release.url)
     organisation = {
         "@type": "GovernmentOrganization",
@@ -46,6 +49,9 @@ def news_article(release: Release, config: SiteConfig) -> dict[str, object]:
         "author": organisation,
         "publisher": organisation,
     }
+    image = release.image or card
+    if image is not None:
+        article["image"] = image_object(image, config)
     if release.topics:
         article["keywords"] = [topic.name for topic in release.topics]
     if release.agencies:
@@ -55,3 +61,15 @@ def news_article(release: Release, config: SiteConfig) -> dict[str, object]:
             for agency in release.agencies
         ]
     return article
+
+
+def image_object(image: Picture, config: SiteConfig) -> dict[str, object]:
+    """A schema.org ImageObject of a published image, its address absolute."""
+    return {
+        "@type": "ImageObject",
+        "url": config.absolute_href(image.src),
+        "width": image.width,
+        "height": image.height,
+        "encodingFormat": image.media_type,
+        "description": image.alt,
+    }

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from advisory_site.core.models import (
     EmailUpdates,
     Page,
+    Picture,
     Release,
     SiteConfig,
     Topic,
@@ -29,9 +30,10 @@ from advisory_site.core.reading import ReadError, read_regular
 from advisory_site.core.urls import paginated_url
 from advisory_site.site.assets import PageCss
 from advisory_site.site.changes import RevisionChange
-from advisory_site.site.favicon import Icon
+from advisory_site.site.identity import Icon, Logo
 from advisory_site.site.metadata import news_article, script_safe_json
 from advisory_site.source.languages import language_name, locale_name
+from advisory_site.source.media import SIZES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,6 +94,7 @@ class Meta:
     noindex: bool = False
     preview_notices: tuple[str, ...] = ()  # only `advisory-site serve` fills these
     lang: str = ""  # the page's BCP 47 language; '' for the site's (SiteConfig.language)
+    image: Picture | None = None  # its card (og:image): a release's lead image; else the site's
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -276,7 +279,10 @@ class SiteView:
     feeds: tuple[FeedLink, ...] = ()
     assets: dict[str, str] = field(default_factory=dict)  # logical name -> served URL
     page_css: dict[str, PageCss] = field(default_factory=dict)  # template name -> its CSS
-    icons: tuple[Icon, ...] = ()  # the site's icon in its formats (favicon.build_favicons)
+    icons: tuple[Icon, ...] = ()  # the site's icon in its formats (identity.build_identity)
+    logo: Logo | None = None  # the seal or logo of the header
+    card: Picture | None = None  # the card of pages without a lead image (site.yaml card_image)
+    manifest: str = ""  # site path of the web app manifest
 
 
 MAX_TEMPLATE_BYTES = 1024 * 1024
@@ -357,6 +363,7 @@ class Templates:
         self.env.filters["language_name"] = self.language_name
         self.env.filters["iso"] = self.iso
         self.env.filters["absolute"] = config.absolute
+        self.env.filters["absolute_href"] = config.absolute_href
         # SiteConfig.link with the path prefix worked out once, not for each of a dozen links a page
         self.env.filters["link"] = functools.partial(link_under, config.path_prefix)
         # Each page formats several dates, mostly the same ones as other pages: each is
@@ -365,6 +372,7 @@ class Templates:
         self._isos: dict[datetime, str] = {}
         self.env.filters["json_ld"] = self.json_ld
         self.env.globals["site_fragment"] = self.site_fragment
+        self.env.globals["body_image_sizes"] = SIZES  # a photo's sizes in a release's body
         self._fragments: dict[tuple[object, ...], tuple[SiteView, Markup]] = {}
 
     def translations(self, lang: str) -> gettext.NullTranslations:
@@ -425,9 +433,11 @@ class Templates:
             text = self._isos[moment] = self.config.local_iso(moment)
         return text
 
-    def json_ld(self, release: Release) -> Markup:
-        """The release's schema.org NewsArticle, ready for <script type="application/ld+json">."""
-        return Markup(script_safe_json(news_article(release, self.config)))  # noqa: S704 - escaped JSON
+    def json_ld(self, release: Release, card: Picture | None = None) -> Markup:
+        """The release's schema.org NewsArticle, ready for <script type="application/ld+json">;
+        ``card``: the site's default image, for a release without a lead image."""
+        article = news_article(release, self.config, card)
+        return Markup(script_safe_json(article))  # noqa: S704 - escaped JSON
 
     @jinja2.pass_context
     def site_fragment(

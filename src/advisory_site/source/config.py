@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import posixpath
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -57,6 +59,25 @@ _SITE_KEYS = (
     "email_updates",
     "accept_public_embargoes",
     "time_limit",
+    "icon",
+    "logo",
+    "logo_alt",
+    "card_image",
+    "card_image_alt",
+)
+DEFAULT_ICON = "assets/favicon.svg"
+# site.yaml's images: (key, the file types it may be, they in words, what it is for, the key
+# of its alt text)
+IDENTITY_FILES = (
+    ("icon", (".svg",), "an SVG drawing", "the site's icon (favicon)", ""),
+    ("logo", (".svg", ".png"), "an SVG or PNG file", "the seal or logo of the header", "logo_alt"),
+    (
+        "card_image",
+        (".jpg", ".jpeg", ".png"),
+        "a JPEG or PNG file",
+        "the default card image",
+        "card_image_alt",
+    ),
 )
 GOVDELIVERY_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -99,7 +120,64 @@ def load_config(site_dir: Path, errors: list[ContentError]) -> SiteConfig | None
     before = len(errors)
     reader = FieldReader(loaded.data, positions=loaded.positions, path=CONFIG_PATH, errors=errors)
     config = _read_config(reader)
-    return config if len(errors) == before else None
+    found = _read_identity(reader, site_dir)
+    if len(errors) > before:
+        return None
+    return dataclasses.replace(
+        config,
+        icon=found.get("icon", ""),
+        logo=found.get("logo", ""),
+        logo_alt=found.get("logo_alt", ""),
+        card_image=found.get("card_image", ""),
+        card_image_alt=found.get("card_image_alt", ""),
+    )
+
+
+def _read_identity(reader: FieldReader, site_dir: Path) -> dict[str, str]:
+    """``icon``, ``logo`` and ``card_image``: files of the site folder (assets/ or static/),
+    each checked to exist and be of a type it may be; the logo and card need alt text."""
+    found: dict[str, str] = {}
+    for key, suffixes, kinds, what, alt_key in IDENTITY_FILES:
+        value = reader.text(key)
+        alt = reader.text(alt_key) if alt_key else ""
+        if not value:
+            if key == "icon" and not reader.has(key):
+                found[key] = DEFAULT_ICON
+            elif alt_key and reader.has(alt_key):
+                reader.error(
+                    alt_key,
+                    f"is the alt text of {what}, but there is no {key}:",
+                    (f"add a line '{key}: assets/...' naming the file, or remove this line"),
+                    at_key=True,
+                )
+            continue
+        path = posixpath.normpath(value)
+        if value.startswith(("/", "\\")) or "\\" in value or path.startswith(".."):
+            reader.error(
+                key,
+                f"'{value}' is not a path inside the site's folder",
+                f"save {what} in assets/ and write its path, such as assets/seal.svg",
+            )
+        elif PurePosixPath(path).suffix.lower() not in suffixes:
+            reader.error(key, f"{what} must be {kinds}, got '{value}'")
+        elif not (site_dir / path).is_file():
+            reader.error(
+                key,
+                f"the file {path} does not exist",
+                f"save {what} as {path}, or correct the path",
+            )
+        elif alt_key and not alt:
+            reader.error(
+                key,
+                f"{what} has no alt text ({alt_key}:)",
+                f"add a line '{alt_key}: ...' saying what it shows, such as 'Seal of the "
+                "U.S. Department of Homeland Security'",
+            )
+        else:
+            found[key] = path
+            if alt_key:
+                found[alt_key] = alt
+    return found
 
 
 def _read_config(reader: FieldReader) -> SiteConfig:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
@@ -20,6 +21,7 @@ from advisory_site.core.models import (
     Contact,
     Kind,
     Page,
+    Reference,
     Release,
     SiteConfig,
     Topic,
@@ -42,7 +44,7 @@ from advisory_site.source.config import read_contact
 from advisory_site.source.fields import FieldReader, lookup_table
 from advisory_site.source.frontmatter import MAX_FILE_BYTES, Document, decode, parse_document
 from advisory_site.source.languages import canonical_tag, language_name, language_problem
-from advisory_site.source.media import images_without_alt, references
+from advisory_site.source.media import LEAD_SUFFIXES, images_without_alt, is_local, references
 from advisory_site.source.yamlload import Position
 
 RELEASES_DIR = "content/releases"
@@ -70,6 +72,8 @@ RELEASE_KEYS = (
     "release_number",
     "lang",
     "translation_of",
+    "image",
+    "image_alt",
 )
 STATUSES = ("published", "withdrawn")
 PAGE_KEYS = ("title", "summary")
@@ -316,6 +320,7 @@ def parse_release(
     superseded_by = reader.text("superseded_by")
     lang = _read_lang(reader, config)
     translation_of = _read_translation_of(reader, path)
+    lead, lead_alt = read_lead_image(reader)
     if len(errors) > before or release_date is None:
         return None
     body = render_body(document, path, renderer, errors)
@@ -354,7 +359,50 @@ def parse_release(
         end_mark=body.end_mark,
         lang=lang,
         translation_of=translation_of,
+        lead=lead,
+        lead_alt=lead_alt,
     )
+
+
+def read_lead_image(reader: FieldReader) -> tuple[Reference | None, str]:
+    """Front matter's ``image:`` (a file of the release's folder or of static/, checked by
+    media.Media) with where it stands, and ``image_alt:``, which it requires."""
+    name = reader.text("image")
+    alt = reader.text("image_alt")
+    if not name:
+        if reader.has("image_alt"):
+            reader.error(
+                "image_alt",
+                "is the alt text of a lead image, but there is no image:",
+                "add a line 'image: photo.jpg' naming the photo, or remove this line",
+                at_key=True,
+            )
+        return None, ""
+    if not is_local(name):
+        reader.error(
+            "image",
+            f"'{name}' is not a file of the release's folder or of static/",
+            "save the photo in the release's folder and write its file name "
+            "(image: port-visit.jpg), or write /static/... for a shared one",
+        )
+        return None, ""
+    if PurePosixPath(urlsplit(name).path).suffix.lower() not in LEAD_SUFFIXES:
+        reader.error(
+            "image",
+            f"the lead image {name} is not a JPEG, PNG, WebP or GIF file",
+            "cards on social networks need a photo: save it as a JPEG (or PNG)",
+        )
+        return None, ""
+    if not alt:
+        reader.error(
+            "image",
+            "the lead image has no alt text (image_alt:)",
+            "add a line 'image_alt: ...' describing what the photo shows; readers who "
+            "cannot see it hear this",
+        )
+        return None, ""
+    where = reader.positions.of_value(("image",))
+    return Reference(url=name, image=True, line=where.line, column=where.column), alt
 
 
 def _read_lang(reader: FieldReader, config: SiteConfig) -> str:

@@ -16,7 +16,6 @@ import dataclasses
 import html
 import os
 import re
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -26,7 +25,8 @@ from urllib.parse import unquote, urlsplit
 
 from advisory_site.core.csp import image_sources, source_allows
 from advisory_site.core.errors import ContentError
-from advisory_site.core.models import MediaFile, Page, Reference, Release
+from advisory_site.core.models import MediaFile, Page, Picture, Reference, Release
+from advisory_site.core.reading import SIZE_HINT, ReadError, read_regular
 from advisory_site.markdown.render import sanitise
 from advisory_site.source.images import (
     MAX_BYTES,
@@ -40,6 +40,16 @@ from advisory_site.source.images import (
 MAX_FILE_BYTES = 50_000_000  # a document (PDF, spreadsheet) larger than this is refused
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
 IMAGE_SUFFIXES = PHOTO_SUFFIXES | {".gif", ".svg"}
+LEAD_SUFFIXES = PHOTO_SUFFIXES | {".gif"}  # a card on a social network cannot be an SVG
+MEDIA_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+}
+SHARED = ""  # the owner of the variants of a photo of static/: published with static/
 SIZES = "(min-width: 64em) 40rem, 100vw"  # the width of a release's body column
 _CREDIT = re.compile(r"\s*\b(?=(?:Photo|Credit):\s)")
 _IMG = re.compile(r"<img\s[^>]*>")
@@ -164,29 +174,19 @@ def _bundles(site_dir: Path, sources: Iterable[str]) -> dict[str, set[str]]:
     return groups
 
 
-def _read(site_dir: Path, path: str, limit: int) -> bytes:
-    """The bytes of the regular file ``path`` (links followed), if at most ``limit``."""
-    file = site_dir / path
+def read_file(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file ``path`` (links followed), if at most ``limit``; an
+    ImageError saying why not (a photo too large gets the advice on exporting it)."""
     try:
-        found = file.stat()
-    except OSError as exc:
-        raise ImageError(f"cannot be read: {exc.strerror or exc}") from exc
-    if not stat.S_ISREG(found.st_mode):
-        raise ImageError("is not a regular file", "replace it with an ordinary file")
-    if found.st_size > limit:
-        if limit == MAX_BYTES:
-            raise too_large(found.st_size)
-        raise ImageError(
-            f"the file is {found.st_size:,} bytes; the limit is {limit:,}",
-            "publish a smaller version, or link to where the full file is kept",
-        )
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise ImageError(f"cannot be read: {exc.strerror or exc}") from exc
-    if len(data) > limit:
-        raise ImageError(f"the file grew past the limit of {limit:,} bytes while it was read")
-    return data
+        return read_regular(path, limit)
+    except ReadError as exc:
+        if exc.size and exc.hint == SIZE_HINT:
+            if limit == MAX_BYTES:
+                raise too_large(exc.size) from None
+            raise ImageError(
+                exc.message, "publish a smaller version, or link to where the full file is kept"
+            ) from None
+        raise ImageError(exc.message, exc.hint) from None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -201,11 +201,14 @@ class _Body:
     images: dict[str, tuple[str, Processed | tuple[int, int] | None]] = field(
         default_factory=dict
     )  # image address in the body -> its final address, and what makes its size
+    lengths: dict[str, int] = field(default_factory=dict)  # final address -> bytes
 
 
-def ref_error(source: str, ref: Reference, message: str, hint: str) -> ContentError:
+def ref_error(
+    source: str, ref: Reference, message: str, hint: str, field: str = "body"
+) -> ContentError:
     return ContentError(
-        path=source, line=ref.line, column=ref.column, field="body", message=message, hint=hint
+        path=source, line=ref.line, column=ref.column, field=field, message=message, hint=hint
     )
 
 
@@ -226,7 +229,7 @@ class Media:
         self.errors: list[ContentError] = []
         self.warnings: list[ContentError] = []
         self.files: list[MediaFile] = []
-        self._static: dict[str, tuple[int, int] | None] = {}
+        self._static: dict[str, tuple[str, Processed | tuple[int, int] | None, int]] = {}
         self._photos: dict[str, Processed] = {}  # by the output path of the photo
         self._documents: dict[str, bytes] = {}
         for path in sorted(self._bundles.get(NO_RELEASE, ())):
@@ -240,13 +243,25 @@ class Media:
             )
 
     def release(self, release: Release) -> Release:
-        """The release with its files checked and made, and its body referring to them."""
-        if not release.references and bundle_folder(release.source) not in self._bundles:
+        """The release with its files checked and made, its body referring to them, and its
+        lead image (front matter's ``image:``, else the body's first photo)."""
+        if (
+            not release.references
+            and release.lead is None
+            and bundle_folder(release.source) not in self._bundles
+        ):
             return release  # most releases: nothing to check, nothing to publish
-        body = self.resolve(release.source, release.body_html, release.references, release.url)
-        if body is release.body_html or body == release.body_html:
+        refs = release.references
+        body, state = self._resolve(
+            release.source, release.body_html, refs, release.url, release.lead
+        )
+        image = self._lead(state, release)
+        changed = body is not release.body_html and body != release.body_html
+        if not changed and image is None:
             return release
-        return dataclasses.replace(release, body=sanitise(body).encode("utf-8"))
+        if not changed:
+            return dataclasses.replace(release, image=image)
+        return dataclasses.replace(release, body=sanitise(body).encode("utf-8"), image=image)
 
     def page(self, page: Page) -> Page:
         """The page with the files of static/ it refers to checked, and its images sized."""
@@ -261,14 +276,27 @@ class Media:
         """Check the references ``refs`` of the body ``body`` of ``source`` and return the body
         with its files' addresses and images made final. ``url`` is a release's address (its
         folder's files are published under it); None for a page, which has no folder."""
+        return self._resolve(source, body, refs, url)[0]
+
+    def _resolve(
+        self,
+        source: str,
+        body: str,
+        refs: tuple[Reference, ...],
+        url: str | None,
+        lead: Reference | None = None,
+    ) -> tuple[str, _Body]:
         folder = bundle_folder(source) if url is not None else ""
         state = _Body(source=source, url=url, folder=folder)
         in_folder = self._bundles.get(folder, set()) if folder else set()
         failed = False
-        for ref in refs:
+        checks = [(ref, "body") for ref in refs]
+        if lead is not None:
+            checks.append((lead, "image"))
+        for ref, field_name in checks:
             problem = self._check(state, ref, in_folder)
             if problem is not None:
-                self.errors.append(ref_error(source, ref, *problem))
+                self.errors.append(ref_error(source, ref, *problem, field=field_name))
                 failed = True
         if url is not None:
             for path in sorted(in_folder - state.used):
@@ -280,8 +308,55 @@ class Media:
                     )
                 )
         if failed or not (state.targets or state.images):
-            return body
-        return self._rewrite(body, state.targets, state.images)
+            return body, state
+        return self._rewrite(body, state.targets, state.images), state
+
+    def _lead(self, state: _Body, release: Release) -> Picture | None:
+        """The lead image of ``release`` from its checked references: front matter's image,
+        else the first photo (not an SVG drawing, nor a remote image) of its body."""
+        in_body = {
+            state.images[ref.url][0] for ref in release.references if ref.url in state.images
+        }
+        if release.lead is not None:
+            candidates = [(release.lead, release.lead_alt)]
+        else:
+            alts = self._alts(release.body_html)
+            candidates = [
+                (ref, alts.get(ref.url, ""))
+                for ref in release.references
+                if ref.image and is_local(ref.url)
+            ]
+        for ref, alt in candidates:
+            found = state.images.get(ref.url)
+            if found is None:
+                continue
+            src, made = found
+            suffix = PurePosixPath(urlsplit(src).path).suffix.lower()
+            if suffix not in LEAD_SUFFIXES or made is None or not alt:
+                continue
+            width, height = (made.width, made.height) if isinstance(made, Processed) else made
+            return Picture(
+                src=src,
+                alt=alt,
+                width=width,
+                height=height,
+                media_type=MEDIA_TYPES[suffix],
+                length=state.lengths.get(src, 0),
+                srcset=srcset_of(src, made, self.prefix) if isinstance(made, Processed) else "",
+                in_body=src in in_body,
+            )
+        return None
+
+    def _alts(self, body: str) -> dict[str, str]:
+        """The alt text of each image of ``body``, by its address as references give it."""
+        alts: dict[str, str] = {}
+        for tag in _IMG.findall(body):
+            attributes = {name: html.unescape(value) for name, value in _ATTRIBUTE.findall(tag)}
+            src = attributes.get("src", "")
+            if self.prefix and src.startswith(self.prefix + "/static/"):
+                src = src[len(self.prefix) :]
+            alts.setdefault(src, attributes.get("alt", "").strip())
+        return alts
 
     def _check(self, state: _Body, ref: Reference, in_folder: set[str]) -> tuple[str, str] | None:
         """The problem with one reference (message, hint), or None."""
@@ -308,7 +383,12 @@ class Media:
                     f"add the file {site_path}, or correct the address",
                 )
             if ref.image:
-                state.images[ref.url] = (self.prefix + path, self._static_size(site_path))
+                try:
+                    src, made, length = self._static_image(site_path)
+                except ImageError as exc:
+                    return f"the image {path}: {exc.message}", exc.hint
+                state.images[ref.url] = (src, made)
+                state.lengths[src] = length
             return None
         if state.url is None:
             return (
@@ -350,7 +430,7 @@ class Media:
             processed = self._photos.get(published)
             stem = published[: -len(suffix)]
             if processed is None:  # not referred to before
-                processed = self.images.get(_read(self.site_dir, site_path, MAX_BYTES))
+                processed = self.images.get(read_file(self.site_dir / site_path, MAX_BYTES))
                 self._photos[published] = processed
                 self.files.append(
                     MediaFile(
@@ -362,24 +442,48 @@ class Media:
                     for variant in processed.variants
                 )
             published, made = stem + processed.fallback.suffix, processed
+            length = len(processed.fallback.data)
         else:
             data = self._documents.get(published)
             if data is None:
-                data = self._documents[published] = _read(self.site_dir, site_path, MAX_FILE_BYTES)
+                data = read_file(self.site_dir / site_path, MAX_FILE_BYTES)
+                self._documents[published] = data
                 self.files.append(MediaFile(state.source, published, data))
             made = dimensions(data) if ref.image else None
+            length = len(data)
         state.targets[ref.url] = f"{self.prefix}/{published}"
         if ref.image:
             state.images[ref.url] = (f"{self.prefix}/{published}", made)
+            state.lengths[f"{self.prefix}/{published}"] = length
 
-    def _static_size(self, site_path: str) -> tuple[int, int] | None:
+    def _static_image(self, site_path: str) -> tuple[str, Processed | tuple[int, int] | None, int]:
+        """An image of static/: its final address, what makes its size, and its bytes. A photo
+        gets the variants a release's photo gets, published next to it (``flood-480.webp``),
+        and a fallback without metadata (``flood-1600.jpg``); the file itself is published as
+        it is, for those who link to it."""
         if site_path not in self._static:
-            try:
-                data = _read(self.site_dir, site_path, MAX_BYTES)
-            except ImageError:
-                self._static[site_path] = None
+            suffix = PurePosixPath(site_path).suffix.lower()
+            data = read_file(self.site_dir / site_path, MAX_BYTES)
+            if suffix not in PHOTO_SUFFIXES:
+                self._static[site_path] = (
+                    f"{self.prefix}/{site_path}",
+                    dimensions(data),
+                    len(data),
+                )
             else:
-                self._static[site_path] = dimensions(data)
+                processed = self.images.get(data)
+                stem = site_path[: -len(suffix)]
+                fallback = f"{stem}-{processed.width}{processed.fallback.suffix}"
+                self.files.append(MediaFile(SHARED, fallback, processed.fallback.data))
+                self.files.extend(
+                    MediaFile(SHARED, stem + variant.suffix, variant.data)
+                    for variant in processed.variants
+                )
+                self._static[site_path] = (
+                    f"{self.prefix}/{fallback}",
+                    processed,
+                    len(processed.fallback.data),
+                )
         return self._static[site_path]
 
     def _rewrite(
@@ -399,7 +503,9 @@ class Media:
             found = images.get(src)
             if found is None:
                 return tag
-            return picture(attributes, *found, eager=first.pop() if first else False)
+            return picture(
+                attributes, *found, eager=first.pop() if first else False, prefix=self.prefix
+            )
 
         def link(match: re.Match[str]) -> str:
             target = targets.get(html.unescape(match.group(2)))
@@ -418,6 +524,7 @@ def picture(
     made: Processed | tuple[int, int] | None,
     *,
     eager: bool,
+    prefix: str = "",
 ) -> str:
     """An <img> with its final address and size, in a <picture> offering the WebP variants."""
     alt = html.escape(attributes.get("alt", ""))
@@ -431,12 +538,22 @@ def picture(
         img = f'<img data-caption="{html.escape(title)}"' + img[len("<img") :]
     if not isinstance(made, Processed):
         return img
-    stem = src[: -len(made.fallback.suffix)]
-    srcset = ", ".join(f"{stem}{v.suffix} {v.width}w" for v in made.variants)
+    srcset = srcset_of(src, made, prefix)
     return (
         f'<picture><source type="image/webp" srcset="{html.escape(srcset)}" sizes="{SIZES}">'
         f"{img}</picture>"
     )
+
+
+def srcset_of(src: str, made: Processed, prefix: str = "") -> str:
+    """The WebP variants of the photo published at ``src``, for ``srcset``: beside it, named
+    from it ('port.jpg': 'port-480.webp 480w, ...'); a photo of static/, whose fallback is named
+    for its width ('flood-1600.jpg'), has them named from the original ('flood-480.webp')."""
+    stem = src[: -len(made.fallback.suffix)]
+    width_mark = f"-{made.width}"
+    if src.startswith(prefix + "/static/") and stem.endswith(width_mark):
+        stem = stem[: -len(width_mark)]
+    return ", ".join(f"{stem}{v.suffix} {v.width}w" for v in made.variants)
 
 
 _ALONE = re.compile(
