@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import http.client
 import os
+import queue
+import re
 import shutil
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
+
+from advisory_site.core.models import Site
+from advisory_site.engine.build import BuildOptions
+from advisory_site.engine.cache import NoStore
+from advisory_site.engine.executors import Serial
+from advisory_site.engine.pipeline import run
+from advisory_site.engine.writers import Memory
+from advisory_site.site.plan import OutputFile
+from advisory_site.source.lint import LintWarning
 
 REPO = Path(__file__).resolve().parent.parent
 SRC = REPO / "src"
@@ -154,3 +169,108 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     ):
         report.outcome = "failed"
         report.longrepr = f"skipped, which CI does not allow: {report.longrepr}"
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """A site built into memory: every file in path order, the warnings and what was published."""
+
+    files: list[OutputFile]
+    warnings: tuple[LintWarning, ...]
+    site: Site
+
+
+def build(options: BuildOptions) -> Built:
+    """The pipeline in this process, reusing nothing, its files kept in memory."""
+    memory = Memory()
+    outcome = run(options, Serial(), NoStore(), memory)
+    return Built(files=memory.outputs(), warnings=outcome.warnings, site=outcome.site)
+
+
+TIMEOUT = 60.0  # seconds a server may take to answer; the machine is shared, so be patient
+
+
+class Server:
+    """A running `advisory-site serve` and the lines it has printed."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.port = int(self.wait_for_line(r"at http://127\.0\.0\.1:(\d+)/").group(1))
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def wait_for_line(self, pattern: str) -> re.Match[str]:
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                assert self.process.poll() is None, "".join(self.output)
+                continue
+            self.output.append(line)
+            if match := re.search(pattern, line):
+                return match
+        raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(self.output)}")
+
+    def get(self, path: str) -> tuple[int, str]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            return response.status, response.read().decode("utf-8")
+        finally:
+            connection.close()
+
+    def eventually(self, path: str, check: Callable[[int, str], bool]) -> tuple[int, str]:
+        """The first response to ``path`` that passes ``check`` (rebuilds take a moment)."""
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            status, page = self.get(path)
+            if check(status, page) or time.monotonic() > deadline:
+                return status, page
+            time.sleep(0.2)
+
+
+ServeSite = Callable[[dict[str, str]], tuple[Server, Path]]
+
+
+@pytest.fixture
+def serve_site(make_site: MakeSite) -> Iterator[ServeSite]:
+    """Starts `advisory-site serve` on a site of the given files, in a process of its own on a
+    free port, as a press officer runs it; every server started is stopped after the test."""
+    started: list[Server] = []
+
+    def start(files: dict[str, str]) -> tuple[Server, Path]:
+        site = make_site(files)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "advisory_site", "serve", "--site", str(site), "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(SRC), "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            started.append(Server(process))
+        except BaseException:
+            _stop(process)
+            raise
+        return started[-1], site
+
+    yield start
+    for server in started:
+        _stop(server.process)
+        server.reader.join(timeout=TIMEOUT)
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    with process:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=TIMEOUT)

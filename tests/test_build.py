@@ -16,15 +16,10 @@ from PIL import Image
 
 from advisory_site.commands.cli import main
 from advisory_site.core.models import Agency, Release, Topic
-from advisory_site.engine.build import (
-    RELATED_COUNT,
-    BuildOptions,
-    RelatedReleases,
-    build,
-    load_site,
-)
+from advisory_site.engine.build import BuildOptions, load_site
 from advisory_site.publish import search
-from tests.conftest import NOW, NOW_ISO, REPO, MakeSite, comparable_tree, read_tree, release
+from advisory_site.site.contexts import RELATED_COUNT, RelatedReleases
+from tests.conftest import NOW, NOW_ISO, REPO, MakeSite, build, comparable_tree, read_tree, release
 from tests.test_lint import long_summary_release
 
 SEED_URL = (

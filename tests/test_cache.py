@@ -17,7 +17,7 @@ from advisory_site.commands.cli import main
 from advisory_site.core.errors import ContentError
 from advisory_site.core.models import Withdrawal
 from advisory_site.engine.build import load_site
-from advisory_site.engine.cache import cache_file, engine_digest, load_cache
+from advisory_site.engine.cache import cache_file, dumps, engine_digest, load_cache
 from advisory_site.source.yamlload import Position
 from tests.conftest import NOW, NOW_ISO, REPO, SITE_YAML, MakeSite, read_tree
 
@@ -208,12 +208,14 @@ def test_a_release_from_the_cache_is_reported_where_its_fields_stand(
 
 
 def round_trip(value: T) -> T:
-    copy: T = pickle.loads(pickle.dumps(value, protocol=5))  # noqa: S301 - made just above
+    """``value`` through the engine's pickler (``cache.Pickler``), checked against plain pickle."""
+    copy: T = pickle.loads(dumps(value))  # noqa: S301 - made just above
+    assert copy == pickle.loads(pickle.dumps(value, protocol=5))  # noqa: S301 - as above
     return copy
 
 
 def test_releases_and_findings_survive_pickling_whole() -> None:
-    """Releases cross between processes and sit in the cache pickled (pickling.quick_pickle)."""
+    """Releases cross between processes and sit in the cache pickled (``cache.Pickler``)."""
     releases = load_site(REPO).releases
     assert any(release.updates for release in releases)
     withdrawn = dataclasses.replace(releases[0], withdrawal=Withdrawal(reason="An error", date=NOW))

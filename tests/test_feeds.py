@@ -15,8 +15,8 @@ import pytest
 from lxml import etree
 
 from advisory_site.commands.cli import main
-from advisory_site.engine.build import BuildOptions, build
-from tests.conftest import NOW, NOW_ISO, SITE_YAML, MakeSite, release, run_cli
+from advisory_site.engine.build import BuildOptions
+from tests.conftest import NOW, NOW_ISO, SITE_YAML, MakeSite, build, release, run_cli
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 TRICKY = "Q&A: <Cyber> \"Hygiene\" & You 'quoted' — Über café 東京"

@@ -15,11 +15,14 @@ import pytest
 from PIL import Image
 
 from advisory_site.core.errors import BuildError
-from advisory_site.engine.build import BuildOptions, build
-from advisory_site.engine.incremental import build_into, verify
+from advisory_site.engine.build import BuildOptions
+from advisory_site.engine.cache import CacheStore, NoStore
+from advisory_site.engine.executors import Serial
+from advisory_site.engine.pipeline import run
+from advisory_site.engine.writers import Compare, Folder
 from advisory_site.markdown.render import sanitise
 from advisory_site.source import images as images_module
-from tests.conftest import NOW, NOW_ISO, SITE_YAML, MakeSite, read_tree, run_cli
+from tests.conftest import NOW, NOW_ISO, SITE_YAML, MakeSite, build, read_tree, run_cli
 
 URL = "/news/2016/10/07/port-visit/"
 FRONT = """\
@@ -205,8 +208,10 @@ def test_photos_are_byte_identical_across_builds_and_with_the_incremental_build(
         entry.rmdir()
     assert built(site) == first
     output = tmp_path / "out"
-    build_into(BuildOptions(site_dir=site, now=NOW), output, jobs=1)
-    assert verify(BuildOptions(site_dir=site, now=NOW), output, jobs=1) == []
+    run(BuildOptions(site_dir=site, now=NOW), Serial(), CacheStore(), Folder(output))
+    compare = Compare(output)
+    run(BuildOptions(site_dir=site, now=NOW), Serial(), NoStore(), compare)
+    assert compare.problems == []
     tree = read_tree(output)
     for path, data in first.items():
         if "port" in path and not path.endswith(".html"):

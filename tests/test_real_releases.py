@@ -16,10 +16,10 @@ import pytest
 
 from advisory_site.core.errors import BuildError
 from advisory_site.core.urls import make_slug
-from advisory_site.engine.build import BuildOptions, build
+from advisory_site.engine.build import BuildOptions
 from advisory_site.markdown.render import Renderer, is_line_block, trimmed_summary
 from advisory_site.source.config import phone_uri
-from tests.conftest import NOW, NOW_ISO, SITE_YAML, MakeSite, release, run_cli
+from tests.conftest import NOW, NOW_ISO, SITE_YAML, MakeSite, build, release, run_cli
 
 # a paragraph as an editor wraps it at 72 columns
 WRAPPED = textwrap.fill(

@@ -4,74 +4,17 @@ from __future__ import annotations
 
 import http.client
 import io
-import os
-import queue
-import re
 import signal
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from advisory_site.commands.serve import Preview, error_page
-from tests.conftest import SRC, MakeSite, read_tree, release
+from tests.conftest import TIMEOUT, MakeSite, Server, ServeSite, read_tree, release
 
-TIMEOUT = 60.0  # seconds; the machine is shared, so be patient
 RELEASE_PATH = "/news/2016/10/07/hello/"
 DRAFT_PATH = "/news/2016/10/08/draft-plans/"
 FUTURE_PATH = "/news/2099/01/01/future-plans/"
-
-
-class Server:
-    """A running `advisory-site serve` and the lines it has printed."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        self.process = process
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.output: list[str] = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-        self.port = int(self.wait_for_line(r"at http://127\.0\.0\.1:(\d+)/").group(1))
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line)
-
-    def wait_for_line(self, pattern: str) -> re.Match[str]:
-        deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.5)
-            except queue.Empty:
-                assert self.process.poll() is None, "".join(self.output)
-                continue
-            self.output.append(line)
-            if match := re.search(pattern, line):
-                return match
-        raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(self.output)}")
-
-    def get(self, path: str) -> tuple[int, str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
-        try:
-            connection.request("GET", path)
-            response = connection.getresponse()
-            return response.status, response.read().decode("utf-8")
-        finally:
-            connection.close()
-
-    def eventually(self, path: str, check: Callable[[int, str], bool]) -> tuple[int, str]:
-        """The first response to ``path`` that passes ``check`` (rebuilds take a moment)."""
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            status, page = self.get(path)
-            if check(status, page) or time.monotonic() > deadline:
-                return status, page
-            time.sleep(0.2)
 
 
 class ReloadEvents:
@@ -97,8 +40,8 @@ class ReloadEvents:
 
 
 @pytest.fixture
-def server(make_site: MakeSite) -> Iterator[tuple[Server, Path]]:
-    site = make_site(
+def server(serve_site: ServeSite) -> tuple[Server, Path]:
+    return serve_site(
         {
             "content/releases/hello.md": release("Hello"),
             "content/releases/draft-plans.md": release("Draft Plans", "2016-10-08", draft="true"),
@@ -108,24 +51,6 @@ def server(make_site: MakeSite) -> Iterator[tuple[Server, Path]]:
             "static/css/site.css": "body { color: #1b1b1b; }\n",
         }
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "advisory_site", "serve", "--site", str(site), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(SRC), "PYTHONUNBUFFERED": "1"},
-    )
-    with process:
-        running: Server | None = None
-        try:
-            running = Server(process)
-            yield running, site
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(timeout=TIMEOUT)
-            if running is not None:
-                running.reader.join(timeout=TIMEOUT)
 
 
 def test_preview_serves_marks_reloads_shows_errors_and_recovers(

@@ -5,19 +5,15 @@ each within two seconds of the file being saved, with no policy violation on the
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.conftest import SRC, MakeSite, release
-from tests.test_serve import RELEASE_PATH, TIMEOUT, Server
+from tests.conftest import TIMEOUT, Server, ServeSite, release
+from tests.test_serve import RELEASE_PATH
 
 FOLLOW_SECONDS = 2.0  # from saving a file to the open tab showing the result
 # Records every CSP violation the page reports, before any of its own scripts run.
@@ -30,31 +26,13 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 
 @pytest.fixture
-def preview(make_site: MakeSite) -> Iterator[tuple[Server, Path]]:
-    site = make_site(
+def preview(serve_site: ServeSite) -> tuple[Server, Path]:
+    return serve_site(
         {
             "content/releases/hello.md": release("Hello"),
             "static/css/site.css": "body { color: #1b1b1b; }\n",
         }
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "advisory_site", "serve", "--site", str(site), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(SRC), "PYTHONUNBUFFERED": "1"},
-    )
-    with process:
-        running: Server | None = None
-        try:
-            running = Server(process)
-            yield running, site
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(timeout=TIMEOUT)
-            if running is not None:
-                running.reader.join(timeout=TIMEOUT)
 
 
 def open_tab(browser: Browser, url: str) -> tuple[Page, list[str]]:

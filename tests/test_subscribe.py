@@ -9,8 +9,8 @@ import lxml.html
 import pytest
 
 from advisory_site.commands.cli import main
-from advisory_site.engine.build import BuildOptions, build
-from tests.conftest import NOW, SITE_YAML, MakeSite, release
+from advisory_site.engine.build import BuildOptions
+from tests.conftest import NOW, SITE_YAML, MakeSite, build, release
 
 SIGNUP = "https://public.govdelivery.com/accounts/USTEST/subscriber/new"
 EMAIL_YAML = """\

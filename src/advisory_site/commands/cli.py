@@ -7,7 +7,6 @@ Exit status: 0 success; 1 content, configuration or output problems (printed as
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -22,26 +21,16 @@ import jinja2
 
 from advisory_site.commands.cicommands import CI_COMMANDS, add_ci_commands, run_ci_command
 from advisory_site.core.errors import BuildError, ContentError, OutputError, UsageError, suggest
+from advisory_site.core.models import Site
 from advisory_site.core.report import annotation, template_problem
 from advisory_site.core.urls import make_slug, release_url, url_problem
-from advisory_site.engine.build import (
-    HISTORY_UNAVAILABLE,
-    BuildOptions,
-    Planning,
-    UnsafePages,
-    is_published,
-    load_site,
-    plan_site,
-    rank,
-    rendered,
-    silent_edits,
-    site_histories,
-    site_warnings,
-)
-from advisory_site.engine.cache import CACHE_DIR
-from advisory_site.engine.incremental import build_into, verify
+from advisory_site.engine.build import BuildOptions
+from advisory_site.engine.cache import CACHE_DIR, CacheStore, NoStore
+from advisory_site.engine.executors import Pool, Serial
+from advisory_site.engine.pipeline import run
+from advisory_site.engine.writers import Compare, Folder, Nowhere
 from advisory_site.markdown.render import Renderer
-from advisory_site.publish.output import LOCK_WAIT, check_output_place, output_lock
+from advisory_site.publish.output import LOCK_WAIT, check_output_place
 from advisory_site.publish.search import CACHE as SEARCH_CACHE
 from advisory_site.publish.search import INDEX_FOLDER, index_releases, searchable
 from advisory_site.site.ledger import (
@@ -363,21 +352,28 @@ def run_build(args: argparse.Namespace) -> int:
 
     reused = False
 
-    def prepare(planning: Planning) -> Callable[[Path], None] | None:
-        report_warnings(planning.warnings, args)
-        if args.no_search or not searchable(planning.site):
+    def prepare(site: Site, warnings: Sequence[LintWarning]) -> Callable[[Path], None] | None:
+        report_warnings(warnings, args)
+        if args.no_search or not searchable(site):
             return None
 
         def index(staging: Path) -> None:
             nonlocal reused
-            reused = index_releases(planning.site, staging, cache=site_dir / SEARCH_CACHE)
+            reused = index_releases(site, staging, cache=site_dir / SEARCH_CACHE)
 
         return index
 
     def notify(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    outcome = build_into(options, output, prepare=prepare, wait=args.wait, notify=notify)
+    folder = Folder(
+        output,
+        prepare=prepare,
+        unpublished=options.drafts or options.future,
+        wait=args.wait,
+        notify=notify,
+    )
+    outcome = run(options, Pool(), CacheStore(), folder)
     indexed = len(searchable(outcome.site))
     search = not args.no_search and indexed > 0
     elapsed = time.perf_counter() - started
@@ -404,8 +400,9 @@ def run_build(args: argparse.Namespace) -> int:
         + (outcome.site.config.local_iso(upcoming) if upcoming else "none")
     )
     if args.verify_cache:
-        with output_lock(output, wait=args.wait, notify=notify):
-            problems = verify(options, output, made_after=(f"{INDEX_FOLDER}/",))
+        compare = Compare(output, made_after=(f"{INDEX_FOLDER}/",), wait=args.wait, notify=notify)
+        run(options, Pool(), NoStore(), compare)
+        problems = compare.problems
         for problem in problems:
             print(f"{output}/{problem}", file=sys.stderr)
         if problems:
@@ -420,24 +417,12 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    site = load_site(args.site)
-    # Plan every page, drafts and embargoed releases included, so that what only shows when
+    # Every page is made, drafts and embargoed releases included, so that what only shows when
     # pages are laid out (an alias over a generated page, a template error) is caught too.
-    unsafe = UnsafePages()
-    for file in plan_site(site, args.site):
-        unsafe.check(rendered(file), rank(file))
-    unsafe.raise_if_any()
-    now = datetime.now(UTC)
-    live = dataclasses.replace(
-        site,
-        releases=tuple(
-            r for r in site.releases if is_published(r, now, drafts=False, future=False)
-        ),
-    )
-    histories, unavailable = site_histories(live, args.site, now)
-    edits = silent_edits(live, histories)
-    warnings = site_warnings(site, args.site) + edits
-    summarise_silent_edits(edits, args)
+    options = BuildOptions(site_dir=args.site, now=datetime.now(UTC), check=True)
+    outcome = run(options, Serial(), NoStore(), Nowhere())
+    site, warnings = outcome.site, outcome.warnings
+    summarise_silent_edits(outcome.silent_edits, args)
     report_warnings(warnings, args)
     drafts = sum(1 for r in site.releases if r.draft)
     noted = (
@@ -447,8 +432,8 @@ def run_check(args: argparse.Namespace) -> int:
         f"No problems found in {count(len(site.releases), 'release')} "
         f"({count(drafts, 'draft')}) and {count(len(site.pages), 'page')}{noted}."
     )
-    if unavailable:  # so edits to published releases were not checked
-        print(HISTORY_UNAVAILABLE.format(reason=unavailable).replace("built", "checked"))
+    for notice in outcome.notices:  # so edits to published releases were not checked
+        print(notice.replace("built", "checked"))
     return EXIT_OK
 
 

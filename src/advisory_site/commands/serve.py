@@ -39,8 +39,10 @@ from advisory_site.core.errors import BuildError, ContentError, OutputError, Usa
 from advisory_site.core.reading import ReadError, read_regular
 from advisory_site.core.report import html_page, template_problem
 from advisory_site.engine.build import BuildOptions
-from advisory_site.engine.cache import PREVIEW_CACHE_FILE
-from advisory_site.engine.incremental import build_into
+from advisory_site.engine.cache import PreviewStore
+from advisory_site.engine.executors import Serial
+from advisory_site.engine.pipeline import run
+from advisory_site.engine.writers import Folder
 from advisory_site.source.frontmatter import MAX_FILE_BYTES
 
 RELOAD_PATH = "/__reload"
@@ -88,31 +90,28 @@ class Preview:
         self.changed = threading.Condition()
         self.outcome = Outcome(generation=0, errors=())
         self.stopping = False
+        self.store = PreviewStore()
 
     def rebuild(self) -> Outcome:
         """Build into the output folder; on problems keep the last good site and show them.
 
-        A build like ``advisory-site build``'s, with its own cache (``.cache/preview-cache.pickle``:
-        drafts, scheduled releases and the preview's address make other pages), so that an edit
-        re-renders what it changes. In one process: forking workers from a server with threads
-        running could copy a lock some thread holds.
+        A build like ``advisory-site build``'s, with its own store (kept in memory and in
+        ``.cache/preview-cache.pickle``: drafts, scheduled releases and the preview's address
+        make other pages), so that an edit re-renders what it changes. In one process: forking
+        workers from a server with threads running could copy a lock some thread holds.
         """
         started = time.perf_counter()
         errors: tuple[ContentError, ...] = ()
+        options = BuildOptions(
+            site_dir=self.site_dir,
+            now=datetime.now(UTC),
+            drafts=True,
+            future=True,
+            base_url=self.base_url,
+            preview=True,
+        )
         try:
-            built = build_into(
-                BuildOptions(
-                    site_dir=self.site_dir,
-                    now=datetime.now(UTC),
-                    drafts=True,
-                    future=True,
-                    base_url=self.base_url,
-                    preview=True,
-                ),
-                self.output,
-                jobs=1,
-                cache_name=PREVIEW_CACHE_FILE,
-            )
+            built = run(options, Serial(), self.store, Folder(self.output, private=True))
         except BuildError as exc:
             errors = exc.errors
         except jinja2.TemplateError as exc:

@@ -6,11 +6,9 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from advisory_site.core.pickling import quick_pickle
 from advisory_site.core.report import as_text
 
 
-@quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContentError:
     """One problem in one file, reported as ``path:line:column: field: message`` (see

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 
 from advisory_site.core.errors import ContentError
-from advisory_site.core.pickling import quick_pickle
 
 
 def link_under(prefix: str, url: str) -> str:
@@ -28,7 +27,6 @@ def long_date(day: date, lang: str = "en") -> str:
     return format_date(day, format="long", locale=lang.replace("-", "_"))
 
 
-@quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Topic:
     id: str
@@ -36,7 +34,6 @@ class Topic:
     description: str = ""
 
 
-@quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Contact:
     office: str
@@ -45,7 +42,6 @@ class Contact:
     tel: str = ""  # the phone as an RFC 3966 URI, 'tel:+1-202-282-8010'; '' without a phone
 
 
-@quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Agency:
     id: str
@@ -59,7 +55,6 @@ class Agency:
         return self.short_name or self.name
 
 
-@quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Kind:
     id: str
@@ -178,7 +173,6 @@ class SiteConfig:
         return moment.astimezone(self.tz).isoformat()
 
 
-@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Reference:
     """An image or link of a body that is not a plain web link: a file of the release's own
@@ -190,7 +184,6 @@ class Reference:
     column: int
 
 
-@quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Picture:
     """A published image as cards, listings and feeds show it: a release's lead image, or the
@@ -219,7 +212,6 @@ RELEASES_FOLDER = "content/releases"
 """Where release files live, relative to the site folder; ``translation_of`` is relative to it."""
 
 
-@quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Update:
     """One entry of a release's public change log."""
@@ -229,7 +221,6 @@ class Update:
     major: bool = True
 
 
-@quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Withdrawal:
     """Why and when a release was withdrawn; its page stays online under a notice."""
@@ -238,7 +229,6 @@ class Withdrawal:
     date: datetime | None = None
 
 
-@quick_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Release:
     source: str  # path relative to the site folder

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from advisory_site.core.errors import ContentError
 from advisory_site.core.models import Release
@@ -40,7 +40,7 @@ from advisory_site.source.content import LoadedRelease
 CACHE_DIR = ".cache"
 CACHE_FILE = "build-cache.pickle"
 PREVIEW_CACHE_FILE = "preview-cache.pickle"  # the preview server's builds (drafts, its own URL)
-_MAGIC = b"advisory-site build cache 2\n"
+_MAGIC = b"advisory-site build cache 3\n"
 KEY_VARIABLE = "ADVISORY_SITE_CACHE_KEY"  # a secret to sign with instead of the per-user key
 _LIBRARIES = (
     "jinja2",
@@ -66,7 +66,8 @@ class CacheData:
     releases: dict[bytes, tuple[LoadedRelease, bytes]] = field(default_factory=dict)
     bodies: dict[bytes, Rendered] = field(default_factory=dict)
     output: str = ""  # the absolute output folder the pages below were written to
-    pages: dict[str, tuple[bytes, Stat]] = field(default_factory=dict)  # path -> key, stat
+    # path -> key, stat, and the SHA-256 of the page for the pages the ledger lists ('' if not)
+    pages: dict[str, tuple[bytes, Stat, str]] = field(default_factory=dict)
     lint: dict[bytes, tuple[ContentError, ...]] = field(default_factory=dict)  # see LintMemo
 
 
@@ -141,84 +142,126 @@ def folder_digest(folder: Path) -> bytes:
     return digest(*parts)
 
 
-def value_digest(value: object) -> bytes:
-    """A hash of a value of plain data (frozen dataclasses, tuples, strings, dates...).
-
-    Equal hashes mean equal values; equal values almost always give equal hashes (pickling
-    shares repeated objects, so the same value built differently may hash differently, which
-    only costs a cache miss).
-    """
-    return digest(pickle.dumps(value, protocol=5))
-
-
 class PageKeys:
-    """The key of a page: the hash of its template context, its site view and a prefix.
-
-    Releases are hashed once each and referred to by their hash, so that a listing of ten
-    releases costs ten lookups, not ten more hashes of whole bodies. A release loaded from a
-    file is hashed as that file's cache key (``known``: the hash of the engine, the settings,
-    the path and the bytes, from which the release is made), which costs nothing.
+    """The key of a page: a hash of what it is made from. The prefix covers the engine and the
+    templates' sources; then the site view, the page's path and its template context, written
+    out field by field. A release in a context counts as the key of its file (its bytes, the
+    site's settings and the engine: ``releases``), unless the build changed it after loading
+    (its photos sized, an update held back), when it is written out like the rest.
     """
 
     def __init__(
-        self, prefix: bytes, known: Mapping[int, tuple[Release, bytes]] | None = None
+        self, prefix: bytes, view: object, releases: Mapping[str, tuple[Release, bytes]]
     ) -> None:
-        self._prefix = prefix
-        self._known = known or {}  # id(release) -> the release (kept alive), its key
-        self._releases: dict[int, tuple[Release, bytes]] = {}  # keeps each release alive
-        self._values: dict[int, tuple[object, bytes]] = {}
+        self._files = releases  # source -> the release as loaded, its file's key
+        self._made: dict[str, tuple[Release, bytes]] = {}  # source -> a release written out
+        self._prefix = digest(prefix, self._text(view))
 
     def release(self, release: Release) -> bytes:
-        known = self._known.get(id(release)) or self._releases.get(id(release))
-        if known is None or known[0] is not release:
-            known = self._releases[id(release)] = (release, value_digest(release))
-        return known[1]
+        for known in (self._files.get(release.source), self._made.get(release.source)):
+            if known is not None and (known[0] is release or known[0] == release):
+                return known[1]
+        parts: list[str] = []
+        _write(release, parts, None)
+        key = digest(*parts)
+        self._made[release.source] = (release, key)
+        return key
 
-    def _shared(self, value: object) -> bytes:
-        known = self._values.get(id(value))
-        if known is None:
-            known = self._values[id(value)] = (value, value_digest(value))
-        return known[1]
+    def page(self, path: str, context: object) -> bytes:
+        return digest(self._prefix, path, self._text(context))
 
-    def page(self, path: str, context: object, view: object) -> bytes:
-        buffer = io.BytesIO()
-        pickler = _ContextPickler(buffer, self)
-        pickler.dump(context)
-        return digest(self._prefix, path, self._shared(view), buffer.getvalue())
-
-
-def _release_digest(key: bytes) -> None:
-    """Stands for a release in a pickled context, which is hashed and never unpickled."""
+    def _text(self, value: object) -> str:
+        parts: list[str] = []
+        _write(value, parts, self)
+        return "\0".join(parts)
 
 
-class _ContextPickler(pickle.Pickler):
-    """Pickles a template context (or a feed) to hash it: releases by their key, and
-    dataclasses as their class and field values (dataclasses' own pickling looks up the fields
-    of every object). Without a memo ("fast" mode): an object met twice is written twice, so
-    the bytes depend on values alone, not on which equal values happen to be one object (a
-    feed's strings come from releases unpickled from workers, or from the cache)."""
+_LEAVES = frozenset({str, int, bool, float, bytes, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
-    def __init__(self, buffer: io.BytesIO, keys: PageKeys) -> None:
-        super().__init__(buffer, protocol=5)
-        self.fast = True
-        self._keys = keys
+
+def _write(value: object, parts: list[str], keys: PageKeys | None) -> None:
+    """Append ``value`` to ``parts`` as text that differs whenever the value does: plain values
+    by their ``repr``, dataclasses as their class and fields, releases by their key."""
+    kind = type(value)
+    if kind in _LEAVES:
+        parts.append(repr(value))
+    elif kind is tuple or kind is list:
+        parts.append("(")
+        for item in value:  # type: ignore[attr-defined]
+            _write(item, parts, keys)
+        parts.append(")")
+    elif kind is frozenset or kind is set:
+        parts.append("{")
+        for text in sorted(repr(item) for item in value):  # type: ignore[attr-defined]
+            parts.append(text)
+        parts.append("}")
+    elif kind is dict:
+        parts.append("{")
+        for name, item in sorted(value.items()):  # type: ignore[attr-defined]
+            _write(name, parts, keys)
+            _write(item, parts, keys)
+        parts.append("}")
+    elif kind is Release and keys is not None:
+        parts.append(keys.release(value).hex())  # type: ignore[arg-type]
+    else:
+        names = _FIELD_NAMES.get(kind)
+        if names is None:
+            dataclass = dataclasses.is_dataclass(kind)
+            names = _FIELD_NAMES[kind] = _field_names(kind) if dataclass else ()
+        if not names:  # a date, a time zone, Markup: their repr says all of them
+            parts.append(repr(value))
+            return
+        parts.append(kind.__qualname__)
+        for name in names:
+            _write(getattr(value, name), parts, keys)
+        parts.append(")")
+
+
+def _field_names(kind: Any) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
+class Pickler(pickle.Pickler):
+    """Pickles slotted dataclasses (releases, their parts, findings) as their field values.
+
+    Python's dataclasses pickle such a class with methods that list its fields again for every
+    object: a quarter of the time of packing a release for the cache, and of unpacking it.
+    Values are matched to fields by position, which only a pickle made by the same source may
+    rely on: the cache is keyed by the engine's source, and workers are forked.
+    """
 
     def reducer_override(self, obj: Any) -> Any:
         kind = type(obj)
-        if kind is Release:
-            return (_release_digest, (self._keys.release(obj),))
-        names = _FIELD_NAMES.get(kind)
-        if names is None:  # first met: () for what is not a dataclass (a date, a time zone...)
-            dataclass = dataclasses.is_dataclass(kind)
-            names = _FIELD_NAMES[kind] = (
-                tuple(f.name for f in dataclasses.fields(kind)) if dataclass else ()
-            )
+        names = _SLOTTED.get(kind)
+        if names is None:
+            slotted = dataclasses.is_dataclass(kind) and "__slots__" in vars(kind)
+            names = _SLOTTED[kind] = _field_names(kind) if slotted else ()
         if not names:
             return NotImplemented  # pickled as usual
-        return (kind, tuple(getattr(obj, name) for name in names))
+        return (_restore, (kind, tuple([getattr(obj, name) for name in names])))
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_SLOTTED: dict[type, tuple[str, ...]] = {}  # class -> its fields, () if not a slotted dataclass
+_SETTERS: dict[type, tuple[Any, ...]] = {}  # class -> the setters of its slots, in field order
+
+
+def _restore(kind: type, values: tuple[Any, ...]) -> Any:
+    setters = _SETTERS.get(kind)
+    if setters is None:  # the slots' own setters: past the __setattr__ of a frozen dataclass
+        names = _field_names(kind)
+        setters = _SETTERS[kind] = tuple(getattr(kind, name).__set__ for name in names)
+    obj: Any = object.__new__(kind)
+    for set_value, value in zip(setters, values, strict=True):
+        set_value(obj, value)
+    return obj
+
+
+def dumps(value: object) -> bytes:
+    """``value`` pickled with ``Pickler``, to cross between processes."""
+    buffer = io.BytesIO()
+    Pickler(buffer, protocol=5).dump(value)
+    return buffer.getvalue()
 
 
 def cache_file(site_dir: Path, name: str = CACHE_FILE) -> Path:
@@ -398,7 +441,7 @@ class CacheWriter:
             self._file.write(_MAGIC)
             self._file.write(bytes(32))  # the signature, once the payload is written
             self._signer = hmac.new(self._key, digestmod=hashlib.sha256)
-            self._pickler = pickle.Pickler(_Signed(self._file, self._signer), protocol=5)
+            self._pickler = Pickler(_Signed(self._file, self._signer), protocol=5)
             self._dump(self._engine)
         except OSError:
             self._fail()
@@ -418,3 +461,92 @@ class CacheWriter:
             self._file = None
         if self._temporary:
             Path(self._temporary).unlink(missing_ok=True)
+
+
+# -- stores: what a build may reuse -------------------------------------------------------------
+
+
+class Store(Protocol):
+    """What a build may reuse, and where it keeps what it made for the next one."""
+
+    saves: bool  # whether the build's work is kept (else no page key is ever computed)
+
+    def load(self, site_dir: Path, engine: bytes) -> CacheData | None: ...
+
+    def stream(self, part: dict[str, list[tuple[bytes, Any]]]) -> None:
+        """Keep these entries now (a clean build's releases, as they are loaded)."""
+        ...
+
+    def save(self, previous: CacheData | None, data: CacheData) -> None: ...
+
+    def close(self) -> None:
+        """End the build: if ``save`` was not reached, the previous cache stays as it was."""
+        ...
+
+
+class NoStore:
+    """Nothing is reused and nothing kept: ``check``, ``--verify-cache``'s clean build."""
+
+    saves = False
+
+    def load(self, site_dir: Path, engine: bytes) -> CacheData | None:
+        return None
+
+    def stream(self, part: dict[str, list[tuple[bytes, Any]]]) -> None:
+        return None
+
+    def save(self, previous: CacheData | None, data: CacheData) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+class CacheStore:
+    """The signed cache file ``.cache/<name>`` (``build``'s, or the preview's own)."""
+
+    saves = True
+
+    def __init__(self, name: str = CACHE_FILE) -> None:
+        self._name = name
+        self._writer: CacheWriter | None = None
+        self._streaming = False
+
+    def load(self, site_dir: Path, engine: bytes) -> CacheData | None:
+        self._writer = CacheWriter(site_dir, engine, self._name)
+        previous = load_cache(site_dir, engine, self._name)
+        self._streaming = previous is None  # everything is new: written as it is loaded
+        return previous
+
+    def stream(self, part: dict[str, list[tuple[bytes, Any]]]) -> None:
+        if self._streaming and self._writer is not None:
+            self._writer.write(part)
+
+    def save(self, previous: CacheData | None, data: CacheData) -> None:
+        if self._writer is not None and (previous is None or not same_cache(previous, data)):
+            self._writer.finish(data)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.discard()  # unless the build finished it
+            self._writer = None
+
+
+class PreviewStore(CacheStore):
+    """The preview server's: the last build's cache kept in memory between rebuilds (and in
+    ``.cache/preview-cache.pickle`` for the next preview), so a rebuild reads no file."""
+
+    def __init__(self) -> None:
+        super().__init__(PREVIEW_CACHE_FILE)
+        self._last: CacheData | None = None
+
+    def load(self, site_dir: Path, engine: bytes) -> CacheData | None:
+        if self._last is None or self._last.engine != engine:
+            return super().load(site_dir, engine)
+        self._writer = CacheWriter(site_dir, engine, self._name)
+        self._streaming = False
+        return self._last
+
+    def save(self, previous: CacheData | None, data: CacheData) -> None:
+        super().save(previous, data)
+        self._last = data

@@ -18,7 +18,6 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from advisory_site.core.htmlscan import ASSET_TAGS
-from advisory_site.core.pickling import quick_pickle
 from advisory_site.markdown.quickmarkdown import quicken
 
 RENDERER_VERSION = "2"
@@ -201,7 +200,6 @@ class _ReleaseExtension(Extension):
         md.treeprocessors.register(_Headings(md), "release_headings", 30)
 
 
-@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Rendered:
     utf8: bytes  # the sanitised HTML, UTF-8 (kept for thousands of releases: see Release.body)

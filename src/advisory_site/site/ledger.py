@@ -19,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -30,8 +31,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from advisory_site.core.errors import UsageError
 from advisory_site.core.models import SiteConfig
 from advisory_site.core.textnorm import NORMALISATION, normalise, sha256
+from advisory_site.core.urls import output_path
 from advisory_site.site.changes import Revision, canonical
-from advisory_site.site.templates import ReleaseContext, SiteView, Templates
+from advisory_site.site.templates import ReleaseContext
 
 LEDGER_URL = "/ledger.json"
 SIGNATURE_URL = "/ledger.json.sig"
@@ -43,7 +45,7 @@ LEDGER_FORMAT = 1
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LedgerEntry:
-    """One published release: its page (rendered again to hash it) and its revisions."""
+    """One published release: its page and its revisions."""
 
     page: ReleaseContext
     feed_id: str
@@ -61,78 +63,62 @@ def schema() -> bytes:
     return resources.files("advisory_site.site").joinpath("ledger.schema.json").read_bytes()
 
 
-class LedgerMaker:
-    """Makes /ledger.json from a LedgerContext (a ``build.Maker``): each release page is
-    rendered with the templates of the build, exactly as published, to hash it."""
+@dataclass(frozen=True, slots=True)
+class LedgerFile:
+    """How /ledger.json (or, with ``key``, its signature /ledger.json.sig) is made: after the
+    release pages, from the SHA-256 of each page exactly as the build wrote it."""
 
-    def __init__(self, templates: Templates) -> None:
-        self.templates = templates
-        # the last ledger made, kept for its signature (made next, mostly in the same process)
-        self._last: tuple[LedgerContext, SiteView, bytes] | None = None
+    key: Ed25519PrivateKey | None = None
 
-    def render(self, context: LedgerContext, view: SiteView, /) -> bytes:
-        last = self._last
-        if last is not None and last[0] is context and last[1] is view:
-            return last[2]
-        data = self._make(context, view)
-        self._last = (context, view, data)
-        return data
+    def make(self, ledger: bytes) -> bytes:
+        """This file, from the ledger's bytes (``ledger_json``)."""
+        if self.key is None:
+            return ledger
+        return base64.b64encode(self.key.sign(ledger)) + b"\n"
 
-    def _make(self, context: LedgerContext, view: SiteView) -> bytes:
-        config = view.config
-        releases = [self._release(entry, view, config) for entry in context.entries]
-        ledger = {
-            "$schema": config.absolute(SCHEMA_URL),
-            "format": LEDGER_FORMAT,
-            "normalisation": NORMALISATION,
-            "site": config.base_url,
-            "organisation": config.organisation,
-            "releases": releases,
+
+def ledger_json(context: LedgerContext, config: SiteConfig, pages: Mapping[str, str]) -> bytes:
+    """The ledger's bytes; ``pages``: the SHA-256 of each release page, by its output path."""
+    releases = [_release(entry, config, pages) for entry in context.entries]
+    ledger = {
+        "$schema": config.absolute(SCHEMA_URL),
+        "format": LEDGER_FORMAT,
+        "normalisation": NORMALISATION,
+        "site": config.base_url,
+        "organisation": config.organisation,
+        "releases": releases,
+    }
+    text = json.dumps(ledger, ensure_ascii=False, separators=(",", ":"))
+    # one release a line: small diffs between builds, and still compact
+    text = text.replace(',{"id":', ',\n{"id":').replace('"releases":[{', '"releases":[\n{')
+    return (text + "\n").encode("utf-8")
+
+
+def _release(entry: LedgerEntry, config: SiteConfig, pages: Mapping[str, str]) -> dict[str, Any]:
+    release = entry.page.release
+    versions = []
+    for revision in entry.revisions:
+        texts = revision.texts()
+        version: dict[str, Any] = {
+            "version": revision.number,
+            "published": config.local_iso(revision.published),
+            "title": revision.title,
+            "notes": [update.note for update in revision.notes],
+            "text_sha256": sha256(canonical(texts)),
+            "paragraphs": [sha256(normalise(text)) for text in texts],
         }
-        text = json.dumps(ledger, ensure_ascii=False, separators=(",", ":"))
-        # one release a line: small diffs between builds, and still compact
-        text = text.replace(',{"id":', ',\n{"id":').replace('"releases":[{', '"releases":[\n{')
-        return (text + "\n").encode("utf-8")
-
-    def _release(self, entry: LedgerEntry, view: SiteView, config: SiteConfig) -> dict[str, Any]:
-        release = entry.page.release
-        page = self.templates.render(entry.page, view)
-        versions = []
-        for revision in entry.revisions:
-            texts = revision.texts()
-            version: dict[str, Any] = {
-                "version": revision.number,
-                "published": config.local_iso(revision.published),
-                "title": revision.title,
-                "notes": [update.note for update in revision.notes],
-                "text_sha256": sha256(canonical(texts)),
-                "paragraphs": [sha256(normalise(text)) for text in texts],
-            }
-            versions.append(version)
-        versions[-1]["page_sha256"] = sha256_bytes(page)
-        return {
-            "id": entry.feed_id,
-            "url": config.absolute(release.url),
-            "title": release.title,
-            "kind": release.kind.name,
-            "release_date": config.local_iso(release.release_date),
-            "last_published": config.local_iso(release.last_published),
-            "status": "withdrawn" if release.withdrawn else "published",
-            "versions": versions,
-        }
-
-
-class SignatureMaker:
-    """Makes /ledger.json.sig: the ledger made again (in whichever process renders this file)
-    and signed."""
-
-    def __init__(self, ledger: LedgerMaker, key: Ed25519PrivateKey) -> None:
-        self._ledger = ledger
-        self._key = key
-
-    def render(self, context: LedgerContext, view: SiteView, /) -> bytes:
-        signature = self._key.sign(self._ledger.render(context, view))
-        return base64.b64encode(signature) + b"\n"
+        versions.append(version)
+    versions[-1]["page_sha256"] = pages[output_path(release.url)]
+    return {
+        "id": entry.feed_id,
+        "url": config.absolute(release.url),
+        "title": release.title,
+        "kind": release.kind.name,
+        "release_date": config.local_iso(release.release_date),
+        "last_published": config.local_iso(release.last_published),
+        "status": "withdrawn" if release.withdrawn else "published",
+        "versions": versions,
+    }
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -28,7 +28,6 @@ from advisory_site.core.models import (
     Update,
     Withdrawal,
 )
-from advisory_site.core.pickling import quick_pickle
 from advisory_site.core.reading import ReadError, read_regular
 from advisory_site.core.urls import (
     alias_problem,
@@ -144,7 +143,6 @@ Linter = Callable[[Document, Release], tuple[ContentError, ...]]
 _LOADING_STARTS = tuple(f"<{tag}" for tag in LOADING_TAGS)
 
 
-@quick_pickle
 @dataclass(frozen=True, slots=True)
 class LoadedRelease:
     """One release file, validated on its own: the release, or the problems found in it."""
@@ -157,17 +155,30 @@ class LoadedRelease:
     warnings: tuple[ContentError, ...] = ()  # what ``load_release``'s ``lint`` found
 
 
+FileLoader = Callable[[SiteConfig, list[tuple[str, str]]], Iterable[LoadedRelease]]
+"""Loads release files (file system path, site path), in order: ``load_files`` or a faster one
+that gives the same (the engine's, from its cache and worker processes)."""
+
+
 def load_releases(
-    site_dir: Path, config: SiteConfig, renderer: Renderer, errors: list[ContentError]
+    site_dir: Path,
+    config: SiteConfig,
+    errors: list[ContentError],
+    load: FileLoader | None = None,
 ) -> list[Release]:
-    lookups = Lookups.of(config)
-    loaded = (
-        load_release(
-            read_bytes(file, path), path, config=config, lookups=lookups, renderer=renderer
-        )
-        for file, path in content_files(site_dir, RELEASES_DIR)
-    )
+    """Every release file, loaded by ``load`` (``load_files``), then checked across files."""
+    files = list(content_files(site_dir, RELEASES_DIR))
+    loaded = (load or load_files)(config, files)
     return checked_releases(loaded, errors)
+
+
+def load_files(config: SiteConfig, files: list[tuple[str, str]]) -> Iterator[LoadedRelease]:
+    """Release files loaded one by one in this process."""
+    lookups = Lookups.of(config)
+    renderer = Renderer()
+    for file, path in files:
+        raw = read_bytes(file, path)
+        yield load_release(raw, path, config=config, lookups=lookups, renderer=renderer)
 
 
 def read_bytes(file: str, path: str) -> bytes | ContentError:

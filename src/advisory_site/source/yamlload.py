@@ -15,7 +15,6 @@ from typing import Any
 import yaml
 
 from advisory_site.core.errors import ContentError
-from advisory_site.core.pickling import quick_pickle
 
 MAX_DEPTH = 16
 """Deepest nesting accepted; real front matter needs 3."""
@@ -144,7 +143,6 @@ def _unguarded(text: str) -> bool:
     return len(text) <= UNGUARDED_LENGTH and "&" not in text and "*" not in text and "!" not in text
 
 
-@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Position:
     line: int

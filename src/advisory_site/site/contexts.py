@@ -1,0 +1,507 @@
+"""Every HTML page of the site as a template context: what each page type shows, and where."""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from advisory_site.core.models import Release, Site, SiteConfig, grouped, long_date
+from advisory_site.core.urls import (
+    agency_url,
+    paginated_url,
+    topic_url,
+    year_url,
+)
+from advisory_site.site.changes import Revision, changes
+from advisory_site.site.feeds import FORMATS, Feed
+from advisory_site.site.ledger import (
+    LEDGER_URL,
+    PUBLIC_KEY_URL,
+    SIGNATURE_URL,
+)
+from advisory_site.site.templates import (
+    ChangesContext,
+    Context,
+    Crumb,
+    FeedLink,
+    FilterOption,
+    Follow,
+    HomeContext,
+    IndexContext,
+    IndexEntry,
+    ListingContext,
+    Meta,
+    PageContext,
+    Pagination,
+    ReleaseContext,
+    SearchContext,
+    SearchFilter,
+    SubscribeContext,
+    Subscription,
+    VerifyContext,
+)
+
+RELATED_COUNT = 3
+OPML_URL = "/feeds.opml"
+SEARCH_URL = "/search/"
+SEARCH_INDEX_URL = "/pagefind/pagefind.js"  # written by the search step (search.py) after planning
+SEARCHGOV_ORIGIN = "https://search.usa.gov"  # where /search/ sends a query without JavaScript
+VERIFY_URL = "/verify/"
+CHANGES_FOLDER = "changes/"  # a release's changes page, below its own address
+
+Histories = Mapping[str, tuple[Revision, ...]]  # the published revisions of releases, by source
+
+
+HOME = Crumb(label="Home", url="/")
+NEWS = Crumb(label="News", url="/news/")
+
+
+def top_meta(title: str, url: str, description: str) -> Meta:
+    """The head of a page one level below the home page (search, subscribe, a standalone page)."""
+    return Meta(title=title, url=url, description=description, breadcrumbs=(HOME,))
+
+
+def feed_links(feed: Feed, *, short: bool = False) -> tuple[FeedLink, ...]:
+    """A feed in every format, titled for <link rel="alternate"> or (``short``) by format alone."""
+    return tuple(
+        FeedLink(
+            title=form.name if short else f"{feed.title} ({form.name})",
+            url=feed.path(form),
+            media_type=form.media_type,
+        )
+        for form in FORMATS
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Group:
+    """A topic or an agency as its index and listing pages show it."""
+
+    label: str
+    url: str
+    description: str
+    intro: str
+    releases: tuple[Release, ...]
+    follow: Follow | None = None
+
+
+def taxonomy_contexts(
+    config: SiteConfig,
+    index: Crumb,
+    groups: tuple[Group, ...],
+    feeds_of: dict[str, tuple[FeedLink, ...]],
+) -> Iterator[Context]:
+    """The index page of topics (or agencies), then each one's paginated listing."""
+    yield IndexContext(
+        meta=Meta(title=index.label, url=index.url, breadcrumbs=(HOME,)),
+        heading=index.label,
+        entries=tuple(
+            IndexEntry(
+                label=group.label,
+                url=group.url,
+                description=group.description,
+                count=len(group.releases),
+            )
+            for group in groups
+        ),
+    )
+    for group in groups:
+        yield from listing_contexts(
+            config,
+            group.releases,
+            heading=group.label,
+            url=group.url,
+            crumbs=(HOME, index),
+            intro=group.intro,
+            feeds=feeds_of.get(group.url, ()),
+            follow=group.follow,
+        )
+
+
+def email_signup(config: SiteConfig, url: str) -> tuple[str, bool]:
+    """The e-mail sign-up page for the listing at ``url`` ('/', a topic's, an agency's), and
+    whether it is that listing's own list (or the one for every release); ('', False) if none."""
+    email = config.email_updates
+    if email is None:
+        return "", False
+    own = {"/": email.everything}
+    own.update((topic_url(topic_id), page) for topic_id, page in email.topics)
+    own.update((agency_url(agency_id), page) for agency_id, page in email.agencies)
+    return (own[url], True) if url in own else (email.everything, False)
+
+
+def follow_box(
+    config: SiteConfig, what: str, label: str, url: str, feeds: dict[str, Feed]
+) -> Follow | None:
+    """The "Follow this topic" (or agency) box of the listing at ``url``."""
+    feed = feeds.get(url)
+    if feed is None:
+        return None
+    email, own = email_signup(config, url)
+    return Follow(
+        what=what,
+        label=label,
+        links=feed_links(feed, short=True),
+        email=email,
+        email_own=own,
+        provider=config.email_updates.provider if config.email_updates else "",
+    )
+
+
+def html_contexts(
+    site: Site,
+    feeds: tuple[Feed, ...] = (),
+    *,
+    preview_now: datetime | None = None,
+    histories: Histories | None = None,
+    signer: str = "",
+) -> Iterator[Context]:
+    """Every HTML page of the site, as template contexts.
+
+    Withdrawn releases keep their own page but appear in no listing, pager or related list.
+    A release whose text changed after publication (``histories``) has a changes page;
+    ``signer`` is the key id that signs the ledger ('' when unsigned).
+    """
+    config = site.config
+    histories = histories or {}
+    releases = tuple(r for r in site.releases if not r.withdrawn)
+    feeds_of = {feed.folder: feed_links(feed) for feed in feeds}
+    feed_at = {feed.folder: feed for feed in feeds}
+    yield HomeContext(
+        meta=Meta(title=config.title, url="/", description=config.description),
+        latest=releases[: config.home_size],
+        topics=config.topics,
+    )
+    yield from release_contexts(site, releases, preview_now, histories)
+    yield from release_contexts(
+        site, tuple(r for r in site.releases if r.withdrawn), preview_now, histories
+    )
+    by_year: dict[int, list[Release]] = {}
+    for release in releases:
+        by_year.setdefault(config.local_date(release.release_date).year, []).append(release)
+    years = tuple(sorted(by_year, reverse=True))
+    by_topic = grouped(releases, lambda release: release.topics)
+    by_agency = grouped(releases, lambda release: release.agencies)
+    yield from listing_contexts(
+        config,
+        releases,
+        heading="News",
+        url="/news/",
+        crumbs=(HOME,),
+        intro=f"Every release of {config.organisation}, newest first.",
+        years=years,
+    )
+    for year in years:
+        yield from listing_contexts(
+            config,
+            tuple(by_year[year]),
+            heading=f"News from {year}",
+            url=year_url(year),
+            crumbs=(HOME, NEWS),
+            intro="",
+        )
+    yield from taxonomy_contexts(
+        config,
+        Crumb(label="Topics", url="/topics/"),
+        tuple(
+            Group(
+                label=topic.name,
+                url=topic_url(topic.id),
+                description=topic.description,
+                intro=topic.description,
+                releases=tuple(by_topic.get(topic.id, ())),
+                follow=follow_box(config, "topic", topic.name, topic_url(topic.id), feed_at),
+            )
+            for topic in config.topics
+        ),
+        feeds_of,
+    )
+    yield from taxonomy_contexts(
+        config,
+        Crumb(label="Agencies", url="/agencies/"),
+        tuple(
+            Group(
+                label=agency.name,
+                url=agency_url(agency.id),
+                description=agency.short_name,
+                intro=f"Releases from {agency.name}.",
+                releases=tuple(by_agency.get(agency.id, ())),
+                follow=follow_box(config, "agency", agency.name, agency_url(agency.id), feed_at),
+            )
+            for agency in config.agencies
+        ),
+        feeds_of,
+    )
+    yield SearchContext(
+        # Indexed, so that people find where to search the releases; its results for a query
+        # (/search/?query=...) name /search/ as their canonical address, which keeps them out
+        # of search engines' indexes.
+        meta=top_meta("Search", SEARCH_URL, f"Search the releases of {config.organisation}."),
+        index_url=SEARCH_INDEX_URL,
+        searchgov_url=f"{SEARCHGOV_ORIGIN}/search" if config.searchgov_affiliate else "",
+        searchgov_affiliate=config.searchgov_affiliate,
+        filters=search_filters(site),
+    )
+    for page in site.pages:
+        yield PageContext(
+            meta=top_meta(page.title, page.url, page.summary),
+            page=page,
+        )
+    if feeds:
+        yield subscribe_context(config, feeds)
+    yield VerifyContext(
+        meta=top_meta(
+            "Verify a statement",
+            VERIFY_URL,
+            f"Check whether a text is a release of {config.organisation}.",
+        ),
+        ledger_url=LEDGER_URL,
+        signature_url=SIGNATURE_URL if signer else "",
+        public_key_url=PUBLIC_KEY_URL if signer else "",
+        key_id=signer,
+    )
+
+
+def subscribe_context(config: SiteConfig, feeds: tuple[Feed, ...]) -> SubscribeContext:
+    """/subscribe/: every feed, what it follows and its formats, and e-mail sign-up."""
+    subscriptions = [
+        Subscription(
+            name=feed.name,
+            description=feed.description,
+            url=feed.folder,
+            count=feed.total,
+            links=feed_links(feed, short=True),
+            label="every release" if number == 0 else feed.name,
+            email=email_signup(config, feed.folder)[0],
+            email_own=email_signup(config, feed.folder)[1],
+        )
+        for number, feed in enumerate(feeds)
+    ]
+    return SubscribeContext(
+        meta=top_meta(
+            "Subscribe",
+            "/subscribe/",
+            f"Follow the releases of {config.organisation} in a feed reader.",
+        ),
+        everything=subscriptions[0],
+        topics=tuple(s for s in subscriptions if s.url.startswith("/topics/")),
+        agencies=tuple(s for s in subscriptions if s.url.startswith("/agencies/")),
+        feed_size=config.feed_size,
+        opml_url=OPML_URL,
+        email=config.email_updates,
+    )
+
+
+def release_contexts(
+    site: Site,
+    releases: tuple[Release, ...],
+    preview_now: datetime | None,
+    histories: Histories,
+) -> Iterator[ReleaseContext | ChangesContext]:
+    """Release pages, linked newer/older among ``releases`` (withdrawn ones: to nothing), each
+    followed by its changes page if its text changed after publication."""
+    by_url = {release.url: release for release in site.releases}
+    related = RelatedReleases(releases)
+    for index, release in enumerate(releases):
+        listed = not release.withdrawn
+        revisions = histories.get(release.source, ())
+        changes_url = release.url + CHANGES_FOLDER if len(revisions) > 1 else ""
+        yield ReleaseContext(
+            meta=Meta(
+                title=release.title,
+                url=release.url,
+                description=release.summary,
+                breadcrumbs=(HOME, NEWS),
+                preview_notices=(
+                    preview_notices(release, preview_now, site.config) if preview_now else ()
+                ),
+                image=release.image,
+            ),
+            release=release,
+            newer=releases[index - 1] if listed and index > 0 else None,
+            older=releases[index + 1] if listed and index + 1 < len(releases) else None,
+            related=related(index) if listed else (),
+            successor=by_url.get(release.superseded_by),
+            changes_url=changes_url,
+        )
+        if changes_url:
+            yield ChangesContext(
+                meta=Meta(
+                    title=f"Changes to: {release.title}",
+                    url=changes_url,
+                    description=f"Every change made to this release after it was published "
+                    f"on {long_date(site.config.local_date(revisions[0].published))}.",
+                    breadcrumbs=(HOME, NEWS, Crumb(label=release.title, url=release.url)),
+                ),
+                release=release,
+                published=revisions[0].published,
+                changes=changes(revisions),
+            )
+
+
+def preview_notices(release: Release, now: datetime, config: SiteConfig) -> tuple[str, ...]:
+    """What a press officer previewing the site must not mistake for the public page."""
+    notices = []
+    if release.draft:
+        notices.append("Draft — not published")
+    if release.release_date > now:
+        local = release.release_date.astimezone(config.tz)
+        hour = local.hour % 12 or 12
+        noon = "a.m." if local.hour < 12 else "p.m."
+        notices.append(
+            f"Scheduled for {long_date(local.date())} at {hour}:{local.minute:02d} {noon} "
+            f"{local.tzname()} — not yet public"
+        )
+    return tuple(notices)
+
+
+class RelatedReleases:
+    """The releases most related to each of ``releases``: those sharing the most topics, then
+    the most agencies (at least one of either), then the closest in time, then the newer.
+
+    Topics come first: on a department's site most releases share its agency, few a subject.
+
+    Releases with the same topics and agencies form a group, sorted by date, so each release
+    compares a few groups, and takes from each only the few members nearest its date, rather than
+    being compared with every other release.
+    """
+
+    def __init__(self, releases: tuple[Release, ...]) -> None:
+        self._releases = releases
+        groups: dict[tuple[frozenset[str], frozenset[str]], list[int]] = {}
+        for index, release in enumerate(releases):
+            key = (
+                frozenset(topic.id for topic in release.topics),
+                frozenset(agency.id for agency in release.agencies),
+            )
+            groups.setdefault(key, []).append(index)
+        self._keys = list(groups)
+        self._group_of = {
+            index: number for number, key in enumerate(groups) for index in groups[key]
+        }
+        # each group's members and their moments, earliest first (ties: the newer-listed first)
+        self._members = [
+            sorted(members, key=lambda index: (self._moment(index), index))
+            for members in groups.values()
+        ]
+        self._moments = [[self._moment(index) for index in members] for members in self._members]
+        self._levels: dict[int, list[list[int]]] = {}
+
+    def _moment(self, index: int) -> float:
+        return self._releases[index].release_date.timestamp()
+
+    def _levels_of(self, group: int) -> list[list[int]]:
+        """The groups sharing something with ``group``, in sets of equal sharing, most first."""
+        if group not in self._levels:
+            topics, agencies = self._keys[group]
+            by_score: dict[tuple[int, int], list[int]] = {}
+            for other, (other_topics, other_agencies) in enumerate(self._keys):
+                score = (len(topics & other_topics), len(agencies & other_agencies))
+                if any(score):
+                    by_score.setdefault(score, []).append(other)
+            self._levels[group] = [by_score[score] for score in sorted(by_score, reverse=True)]
+        return self._levels[group]
+
+    def _nearest(
+        self, group: int, moment: float, exclude: int, count: int
+    ) -> list[tuple[float, int]]:
+        """Up to ``count`` members of ``group`` nearest ``moment`` on each side, with distances."""
+        members, moments = self._members[group], self._moments[group]
+        at = bisect.bisect_left(moments, moment)
+        window = range(max(0, at - count - 1), min(len(members), at + count + 1))
+        return [(abs(moments[i] - moment), members[i]) for i in window if members[i] != exclude]
+
+    def __call__(self, index: int) -> tuple[Release, ...]:
+        """Those of ``releases[index]``, most related first."""
+        moment = self._moment(index)
+        chosen: list[int] = []
+        for level in self._levels_of(self._group_of[index]):
+            wanted = RELATED_COUNT - len(chosen)
+            candidates = sorted(
+                candidate
+                for group in level
+                for candidate in self._nearest(group, moment, index, wanted)
+            )
+            chosen.extend(other for _, other in candidates[:wanted])
+            if len(chosen) == RELATED_COUNT:
+                break
+        return tuple(self._releases[other] for other in chosen)
+
+
+def listing_contexts(
+    config: SiteConfig,
+    releases: tuple[Release, ...],
+    *,
+    heading: str,
+    url: str,
+    crumbs: tuple[Crumb, ...],
+    intro: str,
+    years: tuple[int, ...] = (),
+    feeds: tuple[FeedLink, ...] = (),
+    follow: Follow | None = None,
+) -> Iterator[ListingContext]:
+    """The pages of one listing, ``config.page_size`` releases each; at least one page.
+
+    ``feeds`` are advertised on the first page, the one subscribers land on.
+    """
+    size = config.page_size
+    count = max(1, -(-len(releases) // size))
+    for number in range(1, count + 1):
+        title = heading if number == 1 else f"{heading} (page {number} of {count})"
+        yield ListingContext(
+            meta=Meta(
+                title=title,
+                url=paginated_url(url, number),
+                description=intro or heading,
+                breadcrumbs=crumbs,
+                feeds=feeds if number == 1 else (),
+            ),
+            heading=heading,
+            intro=intro,
+            releases=releases[(number - 1) * size : number * size],
+            pagination=Pagination(number=number, count=count, first_url=url),
+            years=years,
+            follow=follow,
+        )
+
+
+def search_filters(site: Site) -> tuple[SearchFilter, ...]:
+    """The search page's filters, with the values the releases' search records give Pagefind."""
+    config = site.config
+    releases = tuple(r for r in site.releases if not r.withdrawn)  # not indexed
+
+    def options(counts: dict[str, int]) -> tuple[FilterOption, ...]:
+        return tuple(FilterOption(value=v, count=n) for v, n in counts.items() if n)
+
+    years: dict[str, int] = {}
+    for release in releases:
+        year = str(config.local_date(release.release_date).year)
+        years[year] = years.get(year, 0) + 1
+    # the releases that name each topic, agency and kind (counted by id, not by comparing)
+    topics = Counter(t for r in releases for t in {topic.id for topic in r.topics})
+    agencies = Counter(a for r in releases for a in {agency.id for agency in r.agencies})
+    kinds = Counter(r.kind.id for r in releases)
+    filters = (
+        SearchFilter(
+            name="topic",
+            label="Topic",
+            options=options({t.name: topics[t.id] for t in config.topics}),
+        ),
+        SearchFilter(
+            name="agency",
+            label="Agency",
+            options=options({a.name: agencies[a.id] for a in config.agencies}),
+        ),
+        SearchFilter(
+            name="kind",
+            label="Type",
+            options=options({k.name: kinds[k.id] for k in config.kinds}),
+        ),
+        SearchFilter(
+            name="year", label="Year", options=options(dict(sorted(years.items(), reverse=True)))
+        ),
+    )
+    return tuple(f for f in filters if f.options)
