@@ -366,10 +366,10 @@ def test_the_seeds_related_releases_keep_the_joint_statement_after_a_new_release
     after = related_on_the_seed()
     assert after[0] == joint_2020, after
     assert len(after) == RELATED_COUNT
-    # then the 2018 CISA release (Cybersecurity and DHS), then the nearest sharing a topic
+    # then the CISA releases of 2018 and 2023 (Cybersecurity, and DHS among their agencies)
     assert after[1:] == [
         "/news/2018/12/04/cisa-expands-vulnerability-scanning-local-governments/",
-        "/news/2021/05/10/advisory-on-exploitation-of-unpatched-remote-access-appliances/",
+        "/news/2023/09/26/cisa-launches-secure-our-world/",
     ]
 
 

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import lxml.html
+import pikepdf
 import pytest
 from PIL import Image
 
@@ -64,6 +65,36 @@ def phone_photo(width: int = 2000, height: int = 1500, *, orientation: int = 1) 
     return data
 
 
+def make_pdf(
+    *,
+    title: str = "Fact Sheet: Port of Entry Modernization",
+    language: str = "en-US",
+    tagged: bool = True,
+    encrypted: bool = False,
+    xmp_title: bool = False,
+) -> bytes:
+    """A one-page PDF made with pikepdf, with (or without) what Section 508 asks of it: a
+    title (in the Info dictionary, or only in the XMP metadata), a language and tags."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    if title and not xmp_title:
+        pdf.docinfo["/Title"] = title
+    if title and xmp_title:
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+            meta["dc:title"] = title
+    if language:
+        pdf.Root.Lang = pikepdf.String(language)
+    if tagged:
+        pdf.Root.MarkInfo = pikepdf.Dictionary(Marked=True)
+        pdf.Root.StructTreeRoot = pdf.make_indirect(
+            pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot, K=pikepdf.Array())
+        )
+    buffer = io.BytesIO()
+    encryption = pikepdf.Encryption(owner="owner", user="") if encrypted else False
+    pdf.save(buffer, encryption=encryption, deterministic_id=not encrypted)
+    return buffer.getvalue()
+
+
 def bundle_site(make_site: MakeSite, body: str, files: dict[str, bytes], **kw: str) -> Path:
     """A site whose one release is a folder, content/releases/2016/port-visit/index.md."""
     site = make_site({"content/releases/2016/port-visit/index.md": FRONT + body}, **kw)
@@ -93,7 +124,7 @@ def test_a_folder_release_publishes_its_photo_and_document_under_its_address(
         f'![{ALT}](port.jpg "The Secretary meets officers. Photo: DHS/Jane Doe")\n\n'
         "Read [the fact sheet](docs/fact-sheet.pdf).\n"
     )
-    pdf = b"%PDF-1.7\n% a fact sheet\n"
+    pdf = make_pdf()
     site = bundle_site(make_site, body, {"port.jpg": phone_photo(), "docs/fact-sheet.pdf": pdf})
     files = built(site)
     prefix = URL.lstrip("/")
@@ -119,7 +150,8 @@ def test_a_folder_release_publishes_its_photo_and_document_under_its_address(
     caption = figure.find("figcaption")
     assert caption.text == "The Secretary meets officers. "
     assert caption.find("small").text == "Photo: DHS/Jane Doe"
-    (link,) = page.xpath("//a[. = 'the fact sheet']")
+    (link,) = page.xpath("//a[starts-with(., 'the fact sheet')]")
+    assert link.text_content() == f"the fact sheet (PDF, {len(pdf)} bytes)"
     assert link.get("href") == f"{URL}docs/fact-sheet.pdf"
     # in the feeds, read away from the site, every address of the picture is absolute
     (item,) = json.loads(files["feed.json"])["items"]
@@ -401,3 +433,205 @@ def test_the_sanitiser_allows_exactly_the_picture_markup_emitted(make_site: Make
     assert (
         sanitise(hostile) == '<picture><source srcset="a.webp"><img src="a.jpg" alt="a"></picture>'
     )
+
+
+# -- documents: type and size, Section 508 checks of PDFs, accessible formats ----------------
+
+DOCS = "content/releases/2016/port-visit/index.md"
+FORMATS = SITE_YAML + "accessible_formats: alternative.formats@example.gov\n"
+
+
+def test_a_document_link_shows_its_type_and_size_and_offers_an_accessible_format(
+    make_site: MakeSite,
+) -> None:
+    body = (
+        "Read [the fact sheet](fact-sheet.pdf), [the data](data/ports.csv), "
+        "[the form](form.docx) and [the budget](/static/budget.xlsx).\n"
+    )
+    pdf = make_pdf()
+    site = bundle_site(
+        make_site,
+        body,
+        {"fact-sheet.pdf": pdf, "data/ports.csv": b"port,lanes\n" * 300, "form.docx": b"x" * 5},
+        site_yaml=FORMATS,
+    )
+    (site / "static").mkdir()
+    (site / "static/budget.xlsx").write_bytes(b"\0" * (3 * 1024 * 1024 + 400_000))
+    plan = build(BuildOptions(site_dir=site, now=NOW))
+    assert plan.warnings == ()  # a tagged PDF with a title and a language
+    files = {file.path: file.data for file in plan.files}
+    page = lxml.html.fromstring(files[f"{URL.lstrip('/')}index.html"])
+    links = page.xpath("//div[contains(@class, 'release-body')]//a[span[@class='file-label']]")
+    # the type and size are part of each link's name, as a screen reader lists links
+    assert [" ".join(link.text_content().split()) for link in links] == [
+        f"the fact sheet (PDF, {round(len(pdf) / 1024)} KB)"
+        if len(pdf) >= 1024
+        else f"the fact sheet (PDF, {len(pdf)} bytes)",
+        "the data (CSV, 3 KB)",
+        "the form (Word, 5 bytes)",
+        "the budget (Excel, 3.4 MB)",
+    ]
+    assert [link.get("href") for link in links] == [
+        f"{URL}fact-sheet.pdf",
+        f"{URL}data/ports.csv",
+        f"{URL}form.docx",
+        "/static/budget.xlsx",
+    ]
+    requests = page.xpath("//span[@class='file-request']/a")
+    assert [" ".join(a.text_content().split()) for a in requests] == [
+        "request an accessible format of fact-sheet.pdf",
+        "request an accessible format of ports.csv",
+        "request an accessible format of form.docx",
+        "request an accessible format of budget.xlsx",
+    ]
+    assert requests[0].get("href") == (
+        "mailto:alternative.formats@example.gov?subject=Accessible%20format%20request%3A%20"
+        "fact-sheet.pdf&body=Please%20send%20me%20an%20accessible%20format%20of%20fact-sheet.pdf"
+        "%20%28https%3A//www.example.gov/news/2016/10/07/port-visit/fact-sheet.pdf%29.%0A%0A"
+        "Format%20needed%3A%20"
+    )
+    assert "https%3A//www.example.gov/static/budget.xlsx" in requests[3].get("href")
+
+
+def test_without_the_setting_documents_are_labelled_but_no_request_is_offered(
+    make_site: MakeSite,
+) -> None:
+    site = bundle_site(make_site, "[The data](ports.csv)\n", {"ports.csv": b"a,b\n"})
+    page = built(site)[f"{URL.lstrip('/')}index.html"].decode()
+    assert '<span class="file-label"> (CSV, 4 bytes)</span></a>' in page
+    assert "file-request" not in page.split("<main", 1)[1]
+
+
+def test_the_accessible_formats_setting_may_be_a_form_and_is_checked(
+    make_site: MakeSite,
+) -> None:
+    form = SITE_YAML + "accessible_formats: https://www.example.gov/accessible-formats/\n"
+    site = bundle_site(
+        make_site, "[The data](ports.csv)\n", {"ports.csv": b"a,b\n"}, site_yaml=form
+    )
+    page = lxml.html.fromstring(built(site)[f"{URL.lstrip('/')}index.html"])
+    assert page.xpath("//span[@class='file-request']/a/@href") == [
+        "https://www.example.gov/accessible-formats/"
+    ]
+    bad = SITE_YAML + "accessible_formats: call the press office\n"
+    site = bundle_site(make_site, "[The data](ports.csv)\n", {"ports.csv": b"a,b\n"}, site_yaml=bad)
+    result = run_cli("check", "--site", str(site))
+    assert result.returncode == 1
+    assert (
+        "content/site.yaml:21:21: accessible_formats: 'call the press office' is neither an "
+        "e-mail address nor an https:// address (for example alternative.formats@example.gov, "
+        "or the https:// address of a request form)"
+    ) in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("pdf", "missing", "fixes"),
+    [
+        (
+            make_pdf(tagged=False),
+            "no tags",
+            "export it with tags (Word: Save as PDF > Options > Document structure tags)",
+        ),
+        (make_pdf(title=""), "no title", "set its title (Word: File > Info > Title)"),
+        (make_pdf(language=""), "no language", "set its language (Word: Review > Language)"),
+        (
+            make_pdf(title="", language="", tagged=False),
+            "no title, no language and no tags",
+            (
+                "set its title (Word: File > Info > Title); set its language (Word: Review > "
+                "Language); export it with tags (Word: Save as PDF > Options > Document structure "
+                "tags)"
+            ),
+        ),
+    ],
+    ids=["untagged", "no-title", "no-language", "none"],
+)
+def test_a_pdf_without_a_title_language_or_tags_is_a_warning_with_its_line(
+    make_site: MakeSite, pdf: bytes, missing: str, fixes: str
+) -> None:
+    body = "The Secretary visited the port.\n\nRead [the fact sheet](fact-sheet.pdf).\n"
+    site = bundle_site(make_site, body, {"fact-sheet.pdf": pdf})
+    plan = build(BuildOptions(site_dir=site, now=NOW))
+    assert [str(warning) for warning in plan.warnings] == [
+        (
+            f"{DOCS}:10:23: warning: body: the PDF fact-sheet.pdf has {missing}, which screen "
+            f"readers need (Section 508) ({fixes}; or use Acrobat's Accessibility tool)"
+        )
+    ]
+    assert any(file.path.endswith("fact-sheet.pdf") for file in plan.files)  # still published
+    result = run_cli("check", "--strict", "--site", str(site))
+    assert result.returncode == 1  # --strict: an error
+    assert f"{DOCS}:10:23: body: the PDF fact-sheet.pdf has {missing}," in result.stderr
+
+
+def test_a_pdf_titled_in_its_xmp_metadata_only_has_a_title(make_site: MakeSite) -> None:
+    site = bundle_site(make_site, "[Fact sheet](f.pdf)\n", {"f.pdf": make_pdf(xmp_title=True)})
+    assert build(BuildOptions(site_dir=site, now=NOW)).warnings == ()
+
+
+def test_a_pdf_in_static_is_checked_too_and_warned_about_once_per_release(
+    make_site: MakeSite,
+) -> None:
+    site = make_site(
+        {"content/releases/2016/a.md": FRONT + "[One](/static/a.pdf)\n\n[Again](/static/a.pdf)\n"}
+    )
+    (site / "static").mkdir()
+    (site / "static/a.pdf").write_bytes(make_pdf(language=""))
+    plan = build(BuildOptions(site_dir=site, now=NOW))
+    assert [str(warning) for warning in plan.warnings] == [
+        (
+            "content/releases/2016/a.md:8:7: warning: body: the PDF a.pdf has no language, which "
+            "screen readers need (Section 508) (set its language (Word: Review > Language); or use "
+            "Acrobat's Accessibility tool)"
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            make_pdf(encrypted=True),
+            (
+                "is an encrypted PDF (a password or restrictions): some readers cannot open it and "
+                "screen readers may be refused its text (save it again without a password or "
+                "security restrictions)"
+            ),
+        ),
+        (
+            b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R\n%%EOF",
+            (
+                "is not a PDF that can be read (damaged, or not what its name says) (export it "
+                "again as a PDF from the program that made it)"
+            ),
+        ),
+        (
+            b"<html><body>Fact sheet</body></html>",
+            (
+                "is not a PDF that can be read (damaged, or not what its name says) (export it "
+                "again as a PDF from the program that made it)"
+            ),
+        ),
+    ],
+    ids=["encrypted", "corrupt", "not-a-pdf"],
+)
+def test_an_encrypted_or_corrupt_pdf_is_an_error_never_a_traceback(
+    make_site: MakeSite, data: bytes, message: str
+) -> None:
+    body = "Intro.\n\nRead [the fact sheet](fact-sheet.pdf).\n"
+    site = bundle_site(make_site, body, {"fact-sheet.pdf": data})
+    assert problems(site) == [f"{DOCS}:10:23: body: the file fact-sheet.pdf: {message}"]
+    result = run_cli("build", "--site", str(site), "--now", NOW_ISO)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "fact-sheet.pdf: is " in result.stderr
+    assert not (site / "_site").exists()
+
+
+def test_an_encrypted_pdf_that_needs_a_password_to_open_is_an_error(make_site: MakeSite) -> None:
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    buffer = io.BytesIO()
+    pdf.save(buffer, encryption=pikepdf.Encryption(owner="owner", user="secret"))
+    site = bundle_site(make_site, "[Fact sheet](f.pdf)\n", {"f.pdf": buffer.getvalue()})
+    (message,) = problems(site)
+    assert message.startswith(f"{DOCS}:8:14: body: the file f.pdf: is an encrypted PDF")

@@ -11,6 +11,12 @@ import hashlib
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+# The origins a release's video player may be framed from (source.video makes the players,
+# static/js/video.js accepts no other): YouTube's privacy-enhanced host, and DVIDS.
+YOUTUBE_EMBED = "https://www.youtube-nocookie.com"
+DVIDS_EMBED = "https://www.dvidshub.net"
+FRAME_HOSTS = (YOUTUBE_EMBED, DVIDS_EMBED)
+
 # The only inline style attributes the body sanitiser keeps (table cell alignment), as nh3
 # writes them; their hashes let them apply without allowing any other inline style.
 ALLOWED_STYLE_ATTRIBUTES = tuple(
@@ -39,8 +45,9 @@ def content_security_policy(
     elements of the pages (each page type's CSS, see assets.PageCss). ``form_actions`` are the
     other origins forms may submit to (Search.gov, for the search page without JavaScript).
     ``header`` adds the directives that only work in an HTTP header (a <meta> tag cannot forbid
-    framing). ``image_hosts`` (site.yaml's, https:// origins) are the only other hosts images may
-    come from; without them, any https: host.
+    framing), and the video players' hosts, which a page's <meta> policy narrows (with_frames).
+    ``image_hosts`` (site.yaml's, https:// origins) are the only other hosts images may come
+    from; without them, any https: host.
     """
     # 'wasm-unsafe-eval' lets the search (Pagefind) compile its WebAssembly; it allows no eval()
     hashes = sorted({source_hash(text) for text in inline_scripts})
@@ -63,8 +70,18 @@ def content_security_policy(
         " ".join(["form-action 'self'", *sorted(set(form_actions))]),
     ]
     if header:
+        # a header applies to every page; each page's <meta> policy still allows frames only
+        # where the page has a video, and a browser enforces both
+        directives.append(f"frame-src {' '.join(FRAME_HOSTS)}")
         directives.append("frame-ancestors 'none'")
     return "; ".join(directives)
+
+
+def with_frames(policy: str, origins: Iterable[str]) -> str:
+    """``policy`` letting the page frame ``origins`` (a video's player) and nothing else: only
+    a page with a video is given a frame-src; every other page keeps default-src 'self'."""
+    allowed = sorted(set(origins))
+    return f"{policy}; frame-src {' '.join(allowed)}" if allowed else policy
 
 
 def image_sources(policy: str) -> tuple[str, ...]:

@@ -136,6 +136,8 @@ class SiteConfig:
     logo_alt: str = ""
     card_image: str = ""  # the card (og:image) of pages and releases without a lead image
     card_image_alt: str = ""
+    # where readers ask for a document in an accessible format: 'mailto:...' or 'https://...'
+    accessible_formats: str = ""
 
     def __post_init__(self) -> None:
         if not self.languages:
@@ -265,6 +267,8 @@ class Release:
     lead_alt: str = ""
     # the lead image: front matter's image, else the first photo of the body (media.Media)
     image: Picture | None = None
+    # the origins of the video players its body has (source.video): its CSP's frame-src
+    frame_hosts: tuple[str, ...] = ()
 
     @property
     def original_source(self) -> str:

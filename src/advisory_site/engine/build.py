@@ -100,6 +100,8 @@ def load_site(
         site_csp(config),
         config.path_prefix,
         sources=(release.source for release in releases),
+        base_url=config.base_url,
+        accessible_formats=config.accessible_formats,
     )
     releases = [media.release(release) for release in releases]
     pages = [media.page(page) for page in pages]

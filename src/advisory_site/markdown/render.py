@@ -44,6 +44,8 @@ _ATTRIBUTES: dict[str, set[str]] = {
     # what media.picture writes: the variants of a photo, its size, lazy loading
     "img": {"src", "alt", "width", "height", "title", "loading", "decoding"},
     "source": {"type", "srcset", "sizes"},
+    # a video's player address (source.video), which static/js/video.js loads on a click
+    "figure": {"data-embed"},
     "td": {"colspan", "rowspan", "headers", "style"},
     "th": {"colspan", "rowspan", "headers", "scope", "style"},
     "ol": {"start", "reversed"},
@@ -57,7 +59,15 @@ _ATTRIBUTES: dict[str, set[str]] = {
     **{heading: {"id"} for heading in _HEADINGS},
 }
 END_MARK_CLASS = "end-mark"
-_CLASSES = {"a": {"footnote-ref", "footnote-backref"}, "div": {"footnote"}, "p": {END_MARK_CLASS}}
+# the classes of what source.media (a document's label, its "request an accessible format" link)
+# and source.video (a video's figure) write into a body
+_CLASSES = {
+    "a": {"footnote-ref", "footnote-backref"},
+    "div": {"footnote"},
+    "figure": {"video"},
+    "p": {END_MARK_CLASS, "video-link"},
+    "span": {"file-label", "file-request", "file-request-name", "video-host"},
+}
 _SCHEMES = {"http", "https", "mailto", "tel"}
 BODY_WORDS = tuple(sorted(_TAGS | {name for names in _CLASSES.values() for name in names}))
 """The element names and classes a sanitised body may hold (the stylesheet keeps their rules)."""

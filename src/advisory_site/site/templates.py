@@ -16,6 +16,7 @@ from babel.numbers import format_decimal
 from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
+from advisory_site.core.csp import with_frames
 from advisory_site.core.models import (
     EmailUpdates,
     Page,
@@ -283,6 +284,10 @@ class SiteView:
     logo: Logo | None = None  # the seal or logo of the header
     card: Picture | None = None  # the card of pages without a lead image (site.yaml card_image)
     manifest: str = ""  # site path of the web app manifest
+
+    def csp_with_frames(self, origins: tuple[str, ...]) -> str:
+        """The policy of a page whose videos play from ``origins`` (Release.frame_hosts)."""
+        return with_frames(self.csp, origins)
 
 
 MAX_TEMPLATE_BYTES = 1024 * 1024

@@ -49,6 +49,7 @@ _SITE_KEYS = (
     "kinds",
     "footer_links",
     "image_hosts",
+    "accessible_formats",
     "page_size",
     "home_size",
     "feed_size",
@@ -229,6 +230,7 @@ def _read_config(reader: FieldReader) -> SiteConfig:
         accept_public_embargoes=reader.boolean("accept_public_embargoes", default=False),
         time_limit=reader.integer("time_limit", default=DEFAULT_SECONDS, maximum=MAX_SECONDS),
         image_hosts=tuple(_read_image_hosts(reader)),
+        accessible_formats=_read_accessible_formats(reader),
     )
 
 
@@ -261,6 +263,25 @@ def _read_languages(reader: FieldReader) -> tuple[str, ...]:
             "or remove the language line",
         )
     return tuple(languages) or (language or "en",)
+
+
+def _read_accessible_formats(reader: FieldReader) -> str:
+    """``accessible_formats``: where a reader asks for a document in another format (an e-mail
+    address, or an https:// page), offered next to every document a release links to."""
+    value = reader.text("accessible_formats")
+    if not value:
+        return ""
+    address = value.removeprefix("mailto:")
+    if re.fullmatch(r"[^@\s/?&]+@[^@\s/?&]+\.[^@\s/?&]+", address):
+        return f"mailto:{address}"
+    if _is_https(value):
+        return value
+    reader.error(
+        "accessible_formats",
+        f"'{value}' is neither an e-mail address nor an https:// address",
+        "for example alternative.formats@example.gov, or the https:// address of a request form",
+    )
+    return ""
 
 
 def _read_image_hosts(reader: FieldReader) -> list[str]:

@@ -28,6 +28,13 @@ from advisory_site.core.errors import ContentError
 from advisory_site.core.models import MediaFile, Page, Picture, Reference, Release
 from advisory_site.core.reading import SIZE_HINT, ReadError, read_regular
 from advisory_site.markdown.render import sanitise
+from advisory_site.source.documents import (
+    DOCUMENT_TYPES,
+    Document,
+    document,
+    missing_message,
+    request_link,
+)
 from advisory_site.source.images import (
     MAX_BYTES,
     ImageCache,
@@ -36,6 +43,7 @@ from advisory_site.source.images import (
     dimensions,
     too_large,
 )
+from advisory_site.source.video import players
 
 MAX_FILE_BYTES = 50_000_000  # a document (PDF, spreadsheet) larger than this is refused
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
@@ -57,7 +65,8 @@ _ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
 # a link that may be to a file: not to another site, an e-mail address, a telephone number, an
 # anchor or a page of this site outside static/
 _LOCAL_HREF = re.compile(r'href="(?!(?:https?|mailto|tel):|#|/(?!static/))')
-_HREF = re.compile(r'(<a\s[^>]*?href=")([^"]*)(")')
+# a whole link: its start tag up to the address, the address, the rest of the tag, its content
+_LINK = re.compile(r'(<a\s[^>]*?href=")([^"]*)("[^>]*>)(.*?)</a>', re.DOTALL)
 
 
 class _Collector(HTMLParser):
@@ -202,6 +211,8 @@ class _Body:
         default_factory=dict
     )  # image address in the body -> its final address, and what makes its size
     lengths: dict[str, int] = field(default_factory=dict)  # final address -> bytes
+    # document address in the body -> its label, and the absolute address it is published at
+    documents: dict[str, tuple[Document, str]] = field(default_factory=dict)
 
 
 def ref_error(
@@ -216,11 +227,22 @@ class Media:
     """Checks the references of every body and makes the files they publish."""
 
     def __init__(
-        self, site_dir: Path, csp: str, path_prefix: str = "", sources: Iterable[str] = ()
+        self,
+        site_dir: Path,
+        csp: str,
+        path_prefix: str = "",
+        sources: Iterable[str] = (),
+        *,
+        base_url: str = "",
+        accessible_formats: str = "",
     ) -> None:
         """``sources`` are the site paths of every release: the folders of their files are
-        found in one walk of the releases' folder, and any other file in it is reported."""
+        found in one walk of the releases' folder, and any other file in it is reported.
+        ``accessible_formats`` (site.yaml's: a mailto: or https:// address) is offered next to
+        every document; ``base_url`` makes the address a request names absolute."""
         self.site_dir = site_dir
+        self.base_url = base_url.rstrip("/")
+        self.accessible_formats = accessible_formats
         self._bundles = _bundles(site_dir, sources)
         self.images = ImageCache(site_dir)
         self.sources = image_sources(csp)
@@ -232,6 +254,7 @@ class Media:
         self._static: dict[str, tuple[str, Processed | tuple[int, int] | None, int]] = {}
         self._photos: dict[str, Processed] = {}  # by the output path of the photo
         self._documents: dict[str, bytes] = {}
+        self._labels: dict[str, Document | None] = {}  # by the path of the file in the site
         for path in sorted(self._bundles.get(NO_RELEASE, ())):
             self.warnings.append(
                 ContentError(
@@ -243,25 +266,27 @@ class Media:
             )
 
     def release(self, release: Release) -> Release:
-        """The release with its files checked and made, its body referring to them, and its
-        lead image (front matter's ``image:``, else the body's first photo)."""
+        """The release with its files checked and made, its body referring to them, its lead
+        image (front matter's ``image:``, else the body's first photo), and its video links
+        made players (``video.players``)."""
+        body, image = release.body_html, None
         if (
-            not release.references
-            and release.lead is None
-            and bundle_folder(release.source) not in self._bundles
+            release.references
+            or release.lead is not None
+            or bundle_folder(release.source) in self._bundles
         ):
-            return release  # most releases: nothing to check, nothing to publish
-        refs = release.references
-        body, state = self._resolve(
-            release.source, release.body_html, refs, release.url, release.lead
-        )
-        image = self._lead(state, release)
+            refs = release.references
+            body, state = self._resolve(release.source, body, refs, release.url, release.lead)
+            image = self._lead(state, release)
+        body, frame_hosts = players(body)
         changed = body is not release.body_html and body != release.body_html
         if not changed and image is None:
-            return release
+            return release  # most releases: nothing to check, publish or play
         if not changed:
             return dataclasses.replace(release, image=image)
-        return dataclasses.replace(release, body=sanitise(body).encode("utf-8"), image=image)
+        return dataclasses.replace(
+            release, body=sanitise(body).encode("utf-8"), image=image, frame_hosts=frame_hosts
+        )
 
     def page(self, page: Page) -> Page:
         """The page with the files of static/ it refers to checked, and its images sized."""
@@ -307,9 +332,9 @@ class Media:
                         hint="refer to it in the release, or remove it from the folder",
                     )
                 )
-        if failed or not (state.targets or state.images):
+        if failed or not (state.targets or state.images or state.documents):
             return body, state
-        return self._rewrite(body, state.targets, state.images), state
+        return self._rewrite(body, state.targets, state.images, state.documents), state
 
     def _lead(self, state: _Body, release: Release) -> Picture | None:
         """The lead image of ``release`` from its checked references: front matter's image,
@@ -389,6 +414,11 @@ class Media:
                     return f"the image {path}: {exc.message}", exc.hint
                 state.images[ref.url] = (src, made)
                 state.lengths[src] = length
+                return None
+            try:
+                self._label(state, ref, site_path, None)
+            except ImageError as exc:
+                return f"the file {path}: {exc.message}", exc.hint
             return None
         if state.url is None:
             return (
@@ -447,14 +477,42 @@ class Media:
             data = self._documents.get(published)
             if data is None:
                 data = read_file(self.site_dir / site_path, MAX_FILE_BYTES)
+                if not ref.image:
+                    self._label(state, ref, site_path, data)
                 self._documents[published] = data
                 self.files.append(MediaFile(state.source, published, data))
+            elif not ref.image:
+                self._label(state, ref, site_path, data)
             made = dimensions(data) if ref.image else None
             length = len(data)
         state.targets[ref.url] = f"{self.prefix}/{published}"
         if ref.image:
             state.images[ref.url] = (f"{self.prefix}/{published}", made)
             state.lengths[f"{self.prefix}/{published}"] = length
+
+    def _label(self, state: _Body, ref: Reference, site_path: str, data: bytes | None) -> None:
+        """Note the label of a linked document (PDF, Word, Excel, CSV), and warn, once per
+        body, about a PDF without a title, a language or tags. ``data``: the file's bytes, if
+        read already. An ImageError for a PDF that cannot be read or is encrypted."""
+        suffix = PurePosixPath(site_path).suffix.lower()
+        if suffix not in DOCUMENT_TYPES:
+            return
+        if site_path not in self._labels:
+            if data is None:
+                data = read_file(self.site_dir / site_path, MAX_FILE_BYTES)
+            self._labels[site_path] = document(suffix, data)
+        found = self._labels[site_path]
+        if found is None:
+            return
+        if state.url is None or site_path.startswith("static/"):
+            address = "/" + site_path
+        else:
+            address = state.url + site_path[len(state.folder) :]
+        already = any(label is found for label, _ in state.documents.values())
+        state.documents[ref.url] = (found, self.base_url + address)
+        if found.missing and not already:
+            message, hint = missing_message(PurePosixPath(site_path).name, found.missing)
+            self.warnings.append(ref_error(state.source, ref, message, hint))
 
     def _static_image(self, site_path: str) -> tuple[str, Processed | tuple[int, int] | None, int]:
         """An image of static/: its final address, what makes its size, and its bytes. A photo
@@ -491,6 +549,7 @@ class Media:
         body: str,
         targets: dict[str, str],
         images: dict[str, tuple[str, Processed | tuple[int, int] | None]],
+        documents: dict[str, tuple[Document, str]],
     ) -> str:
         first = [True]
 
@@ -508,14 +567,46 @@ class Media:
             )
 
         def link(match: re.Match[str]) -> str:
-            target = targets.get(html.unescape(match.group(2)))
-            if target is None:
+            start, address, rest, content = match.groups()
+            href = html.unescape(address)
+            if self.prefix and href.startswith(self.prefix + "/static/"):
+                href = href[len(self.prefix) :]
+            target = targets.get(href)
+            found = documents.get(href)
+            if target is None and found is None:
                 return match.group(0)
-            return match.group(1) + html.escape(target) + match.group(3)
+            tag = start + (html.escape(target) if target is not None else address) + rest
+            if found is None:
+                return f"{tag}{content}</a>"
+            label, absolute = found
+            return f"{tag}{content}{document_label(label)}</a>" + self._request(absolute)
 
         body = _IMG.sub(image, body)
-        body = _HREF.sub(link, body)
+        body = _LINK.sub(link, body)
         return _figures(body)
+
+    def _request(self, address: str) -> str:
+        """The "request an accessible format" link offered after a document, if site.yaml
+        names where to ask."""
+        if not self.accessible_formats:
+            return ""
+        name = PurePosixPath(urlsplit(address).path).name
+        href = request_link(self.accessible_formats, name, address)
+        return (
+            f' <span class="{REQUEST_CLASS}">(<a href="{html.escape(href)}">request an '
+            f'accessible format<span class="{HIDDEN_CLASS}"> of {html.escape(name)}</span>'
+            "</a>)</span>"
+        )
+
+
+LABEL_CLASS = "file-label"
+REQUEST_CLASS = "file-request"
+HIDDEN_CLASS = "file-request-name"  # read by screen readers, not shown
+
+
+def document_label(found: Document) -> str:
+    """The type and size shown in a document's link, read with its name: ' (PDF, 245 KB)'."""
+    return f'<span class="{LABEL_CLASS}"> ({html.escape(found.label)})</span>'
 
 
 def picture(
