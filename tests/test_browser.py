@@ -660,9 +660,9 @@ def test_lighthouse_scores(static_host: str, name: str) -> None:
 
     The 404 page is loaded at /404.html, as a static host serves it when asked for it by name;
     it is rightly kept out of search engines (noindex), the one SEO audit it may fail.
-    Performance depends on the load of the machine (simulated throttling multiplies the CPU
-    time it sees): the test asserts what does not (no layout shift to speak of) and a floor that
-    catches a page made render-blocking again; bench/lighthouse.py records the scores (>= 98).
+    The performance score depends on the load of the machine (simulated throttling multiplies
+    the CPU time it sees), so the test asserts only what does not: no layout shift to speak of
+    and no render-blocking resource; bench/lighthouse.py records the scores.
     """
     report = lighthouse.run(static_host + PAGE_TYPES[name])
     expected_failures = {"is-crawlable"} if name == "not-found" else set()
@@ -671,4 +671,7 @@ def test_lighthouse_scores(static_host: str, name: str) -> None:
     assert report.scores["best-practices"] == 100
     assert report.scores["seo"] == (report.scores["seo"] if expected_failures else 100)
     assert report.metrics["cumulative-layout-shift"] < 0.05
-    assert report.scores["performance"] >= 90, report.metrics
+    audits = report.raw["audits"]
+    assert isinstance(audits, dict)
+    blocking = audits["render-blocking-resources"].get("details", {}).get("items", [])
+    assert blocking == [], blocking
