@@ -43,6 +43,8 @@ DOCUMENT = "/news/2023/09/26/cisa-launches-secure-our-world/"
 
 # the sample release whose front matter names a lead image its text does not show
 LEAD = "/news/2023/04/18/fema-opens-disaster-recovery-centers-following-spring-flooding/"
+# the shipped Spanish translation (lang: es): a release page in another language than the site's
+SPANISH = "/news/2023/04/18/fema-centros-recuperacion-inundaciones-primavera/"
 
 # One page of every type the site generates. The sample site is built with three releases a page,
 # so that listings have USWDS pagination too.
@@ -60,6 +62,7 @@ PAGE_TYPES = {
     "release-lead": LEAD,
     "release-video": VIDEO,
     "release-document": DOCUMENT,
+    "release-es": SPANISH,
     "page": "/about/",
     "not-found": "/404.html",
     "subscribe": "/subscribe/",
@@ -77,6 +80,7 @@ _TYPE_PATTERNS = (
     ("release-lead", re.escape(LEAD.lstrip("/")) + r"index\.html"),
     ("release-video", re.escape(VIDEO.lstrip("/")) + r"index\.html"),
     ("release-document", re.escape(DOCUMENT.lstrip("/")) + r"index\.html"),
+    ("release-es", re.escape(SPANISH.lstrip("/")) + r"index\.html"),
     ("release", r"news/\d{4}/\d\d/\d\d/[^/]+/index\.html"),
     ("changes", r"news/\d{4}/\d\d/\d\d/[^/]+/changes/index\.html"),
     ("topics", r"topics/index\.html"),
@@ -638,8 +642,8 @@ def test_verify_results_have_no_axe_violations(browser: Browser, base_url: str) 
 # listing, are the templates of the topic, agency and news pages again).
 LIGHTHOUSE_TYPES = (
     "home", "release", "release-photo", "release-lead", "release-video", "release-document",
-    "news", "year", "topic", "agency", "search", "page", "subscribe", "not-found", "verify",
-    "changes",
+    "release-es", "news", "year", "topic", "agency", "search", "page", "subscribe", "not-found",
+    "verify", "changes",
 )  # fmt: skip
 
 
@@ -675,3 +679,19 @@ def test_lighthouse_scores(static_host: str, name: str) -> None:
     assert isinstance(audits, dict)
     blocking = audits["render-blocking-resources"].get("details", {}).get("items", [])
     assert blocking == [], blocking
+    assert report.scores["performance"] >= 90, report.metrics
+
+
+def test_language_switcher_leads_to_the_other_version(page: Page, base_url: str) -> None:
+    """A reader follows "Leer en español" from the English release and "Read in English"
+    back; the Spanish page is Spanish to the browser (its lang) and in what it shows."""
+    original = "/news/2023/04/18/fema-opens-disaster-recovery-centers-following-spring-flooding/"
+    page.goto(base_url + original)
+    page.get_by_role("link", name="Leer en español").click()
+    page.wait_for_url(base_url + SPANISH)
+    assert page.evaluate("document.documentElement.lang") == "es"
+    assert page.locator(".release-date").inner_text() == "Fecha de publicación: 18 de abril de 2023"
+    assert page.get_by_role("navigation", name="Otros idiomas").is_visible()
+    page.get_by_role("link", name="Read in English").click()
+    page.wait_for_url(base_url + original)
+    assert page.evaluate("document.documentElement.lang") == "en"

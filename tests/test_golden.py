@@ -21,6 +21,7 @@ def build_golden(tmp_path: Path) -> dict[str, bytes]:
     site = tmp_path / "site"
     shutil.copytree(GOLDEN / "site", site)
     shutil.copytree(REPO / "templates", site / "templates")
+    shutil.copytree(REPO / "locales", site / "locales")
     assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 0
     # static assets are the site's own files, copied verbatim; pagefind/ is Pagefind's search
     # bundle, partly not byte-stable (see tests/test_search.py); the engine's output is the rest

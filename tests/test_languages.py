@@ -3,16 +3,20 @@ gettext catalogues compiled at build time and used by templates, dates through B
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 
 from advisory_site.core.errors import BuildError
 from advisory_site.core.models import long_date
 from advisory_site.engine.build import load_site
 from advisory_site.site.templates import Templates
-from tests.conftest import SITE_YAML, MakeSite, release
+from tests.conftest import REPO, SITE_YAML, SRC, MakeSite, release
 
 BILINGUAL = SITE_YAML + "languages: [en, es]\n"
 ORIGINAL = "content/releases/2016/grants.md"
@@ -228,6 +232,7 @@ def test_a_broken_catalogue_is_an_error_with_its_line(make_site: MakeSite) -> No
 def test_a_placeholder_lost_in_translation_is_an_error(make_site: MakeSite) -> None:
     site = make_site({}, site_yaml=BILINGUAL)
     po = site / "locales/es/LC_MESSAGES/messages.po"
+    line = po.read_text(encoding="utf-8").count("\n") + 3  # after a blank line and the flag
     po.write_text(
         po.read_text(encoding="utf-8")
         + '\n#, python-format\nmsgid "Page %(number)s"\nmsgstr "Página %(numero)s"\n',
@@ -237,7 +242,7 @@ def test_a_placeholder_lost_in_translation_is_an_error(make_site: MakeSite) -> N
         load_site(site)
     (error,) = caught.value.errors
     assert str(error) == (
-        "locales/es/LC_MESSAGES/messages.po:12:1: msgid 'Page %(number)s': the translation "
+        f"locales/es/LC_MESSAGES/messages.po:{line}:1: msgid 'Page %(number)s': the translation "
         "does not fit its original: unknown named placeholder 'numero' (keep every %(name)s "
         "placeholder of the msgid in the msgstr)"
     )
@@ -283,3 +288,41 @@ def test_long_dates_come_from_cldr() -> None:
     assert long_date(day) == "October 7, 2016"
     assert long_date(day, "es") == "7 de octubre de 2016"
     assert long_date(date(2001, 1, 1), "es-MX") == "1 de enero de 2001"
+
+
+def _messages(path: Path) -> dict[tuple[str | None, str], tuple[str, bool]]:
+    """(context, msgid) -> (msgstr, fuzzy) of a catalogue, header left out."""
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    found = {}
+    for message in catalog:
+        if message.id and isinstance(message.id, str) and isinstance(message.string, str):
+            found[(message.context, message.id)] = (message.string, message.fuzzy)
+        elif message.id and isinstance(message.id, tuple | list):
+            strings = message.string if isinstance(message.string, tuple | list) else ()
+            found[(message.context, message.id[0])] = ("|".join(strings), message.fuzzy)
+    return found
+
+
+def test_the_catalogues_are_current_and_complete(tmp_path: Path) -> None:
+    """locales/messages.pot is what pybabel extracts today (the command of docs/languages.md),
+    and the Spanish catalogue translates every entry of it, none left fuzzy."""
+    pybabel = Path(sys.executable).parent / "pybabel"
+    extracted = tmp_path / "messages.pot"
+    command = [str(pybabel), "extract", "-F", "babel.cfg", "--no-location", "--omit-header"]
+    command += ["--sort-output", "-o", str(extracted), "templates", "src", "content"]
+    subprocess.run(
+        command,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    wanted = set(_messages(extracted))
+    assert set(_messages(REPO / "locales/messages.pot")) == wanted, "update messages.pot"
+    spanish = _messages(REPO / "locales/es/LC_MESSAGES/messages.po")
+    missing = sorted(str(key) for key in wanted if not spanish.get(key, ("", False))[0])
+    fuzzy = sorted(str(key) for key in wanted if spanish.get(key, ("", False))[1])
+    assert missing == []
+    assert fuzzy == []

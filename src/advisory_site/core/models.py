@@ -14,6 +14,12 @@ from babel.dates import format_date
 from advisory_site.core.errors import ContentError
 
 
+def N_(message: str) -> str:  # noqa: N802 - gettext's name, which pybabel extracts
+    """Mark ``message`` for the catalogues (locales/messages.pot) where it is made; it is
+    translated where a template shows it (``| translate``)."""
+    return message
+
+
 def link_under(prefix: str, url: str) -> str:
     """The href of ``url`` on a site served under the path ``prefix`` ('' at a domain's root):
     site paths ('/news/') get the prefix, full addresses are left as they are."""
@@ -356,6 +362,19 @@ class Site:
         """The other published versions of ``release``: its original and the original's other
         translations (for a translation), or its translations (for an original)."""
         return tuple(other for other in self.versions(release) if other.source != release.source)
+
+    def outdated_by(self, release: Release) -> Update | None:
+        """For a translation that has fallen behind: the latest major update of its
+        published original dated after the translation's ``last_published``; else None."""
+        original = self.original(release)
+        if original is None:
+            return None
+        later = [
+            update
+            for update in original.updates
+            if update.major and update.date > release.last_published
+        ]
+        return max(later, key=lambda update: update.date, default=None)
 
     def original(self, release: Release) -> Release | None:
         """The published original of a translation; None for an original, or when the

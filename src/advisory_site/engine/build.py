@@ -4,7 +4,7 @@ site, the publishing gate, each release's published history and the content lint
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -72,8 +72,32 @@ def site_warnings(
     found = (
         *lint_site(site, site_dir, lint_memo, linted),
         *(LintWarning(problem) for problem in site.media_warnings),
+        *outdated_translations(site),
     )
     return tuple(sorted(found, key=lambda warning: warning.problem.sort_key()))
+
+
+def outdated_translations(site: Site) -> Iterator[LintWarning]:
+    """A warning for each translation whose original had a major update after it was last
+    published: its readers see a notice until it is brought up to date."""
+    for release in site.releases:
+        update = site.outdated_by(release)
+        if update is None:
+            continue
+        original = site.original(release)
+        assert original is not None
+        when = site.config.local_date(update.date).isoformat()
+        yield LintWarning(
+            ContentError(
+                path=release.source,
+                field="translation_of",
+                message=f"its original {original.source} had a major update on {when} "
+                f"({update.note}), after this translation was last published "
+                f"({site.config.local_date(release.last_published).isoformat()}); its page "
+                "tells readers so",
+                hint="bring the translation up to date and change its last_published to that day",
+            )
+        )
 
 
 def load_site(

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from advisory_site.core.models import Release, Site, SiteConfig, grouped, long_date
+from advisory_site.core.models import N_, Release, Site, SiteConfig, grouped, long_date
 from advisory_site.core.urls import (
     agency_url,
     paginated_url,
@@ -55,8 +55,8 @@ CHANGES_FOLDER = "changes/"  # a release's changes page, below its own address
 Histories = Mapping[str, tuple[Revision, ...]]  # the published revisions of releases, by source
 
 
-HOME = Crumb(label="Home", url="/")
-NEWS = Crumb(label="News", url="/news/")
+HOME = Crumb(label=N_("Home"), url="/")
+NEWS = Crumb(label=N_("News"), url="/news/")
 
 
 def top_meta(title: str, url: str, description: str) -> Meta:
@@ -175,7 +175,11 @@ def html_contexts(
         latest=releases[: config.home_size],
         topics=config.topics,
     )
-    yield from release_contexts(site, releases, preview_now, histories)
+    # newer, older and related releases are in the page's language: a reader of a Spanish
+    # release is offered Spanish ones (its other versions are in its language switcher)
+    for lang in config.languages:
+        in_lang = tuple(release for release in releases if release.lang == lang)
+        yield from release_contexts(site, in_lang, preview_now, histories)
     yield from release_contexts(
         site, tuple(r for r in site.releases if r.withdrawn), preview_now, histories
     )
@@ -315,6 +319,7 @@ def release_contexts(
                 url=release.url,
                 description=release.summary,
                 breadcrumbs=(HOME, NEWS),
+                lang=release.lang,
                 preview_notices=(
                     preview_notices(release, preview_now, site.config) if preview_now else ()
                 ),
@@ -326,6 +331,8 @@ def release_contexts(
             related=related(index) if listed else (),
             successor=by_url.get(release.superseded_by),
             changes_url=changes_url,
+            versions=site.versions(release),
+            outdated_by=site.outdated_by(release),
         )
         if changes_url:
             yield ChangesContext(

@@ -44,7 +44,7 @@ def news_article(
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "datePublished": config.local_iso(release.release_date),
         "dateModified": config.local_iso(release.last_published),
-        "inLanguage": config.language,
+        "inLanguage": release.lang,
         "articleSection": release.kind.name,
         "author": organisation,
         "publisher": organisation,

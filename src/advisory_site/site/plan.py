@@ -46,7 +46,7 @@ from advisory_site.site.ledger import (
     schema,
 )
 from advisory_site.site.securitytxt import SECURITY_TXT, security_txt
-from advisory_site.site.sitemap import robots_txt, sitemap_xml
+from advisory_site.site.sitemap import SitemapEntry, robots_txt, sitemap_xml
 from advisory_site.site.templates import (
     Context,
     Meta,
@@ -135,6 +135,18 @@ def includes_unpublished(folder: Path) -> bool:
     return not isinstance(info, dict) or info.get(UNPUBLISHED_KEY, False) is not False
 
 
+def sitemap_entry(context: Context) -> SitemapEntry | None:
+    """A page's sitemap entry: its address, its date (a release's last publication) and its
+    versions in other languages; None for a page kept out (noindex, withdrawn)."""
+    if context.meta.noindex:
+        return None
+    if not isinstance(context, ReleaseContext):
+        return (context.meta.url, None, ())
+    if context.release.withdrawn:
+        return None
+    return (context.meta.url, context.release.last_published, context.alternates)
+
+
 def plan_site(
     site: Site,
     site_dir: Path,
@@ -189,7 +201,7 @@ def plan_site(
         else:
             files[path] = Pending(path, data, maker, rank=len(files))
 
-    sitemap: list[tuple[str, datetime | None]] = []
+    sitemap: list[SitemapEntry] = []
     entries: list[LedgerEntry] = []
     public = signing_key.public_key() if signing_key is not None else None
     signer = key_id(public) if public is not None else ""
@@ -205,12 +217,8 @@ def plan_site(
                     revisions=histories[context.release.source],
                 )
             )
-        withdrawn = isinstance(context, ReleaseContext) and context.release.withdrawn
-        if not context.meta.noindex and not withdrawn:
-            updated = (
-                context.release.last_published if isinstance(context, ReleaseContext) else None
-            )
-            sitemap.append((context.meta.url, updated))
+        if (entry := sitemap_entry(context)) is not None:
+            sitemap.append(entry)
     # Feeds (RSS, Atom, JSON Feed) are planned here, from the same published releases.
     for feed in feeds:
         for path, writer in feed_files(feed):

@@ -18,12 +18,14 @@ from markupsafe import Markup
 
 from advisory_site.core.csp import with_frames
 from advisory_site.core.models import (
+    N_,
     EmailUpdates,
     Page,
     Picture,
     Release,
     SiteConfig,
     Topic,
+    Update,
     link_under,
     long_date,
 )
@@ -33,6 +35,7 @@ from advisory_site.site.assets import PageCss
 from advisory_site.site.changes import RevisionChange
 from advisory_site.site.identity import Icon, Logo
 from advisory_site.site.metadata import news_article, script_safe_json
+from advisory_site.source.catalogues import SITE_TEXT
 from advisory_site.source.languages import language_name, locale_name
 from advisory_site.source.media import SIZES
 
@@ -107,7 +110,37 @@ class ReleaseContext:
     related: tuple[Release, ...] = ()
     successor: Release | None = None  # the published release named by superseded_by
     changes_url: str = ""  # the release's changes page, when it changed after publication
+    # every published version of the release, itself included (Site.versions): its language
+    # switcher and hreflang links
+    versions: tuple[Release, ...] = ()
+    # for a translation that has fallen behind (Site.outdated_by): its original's later major
+    # update, which the page's notice names
+    outdated_by: Update | None = None
     template: str = "release.html"
+
+    @property
+    def original(self) -> Release | None:
+        """The original of a translation, when published (the first of its versions)."""
+        first = self.versions[0] if self.versions else None
+        return first if first is not None and first.source == self.release.original_source else None
+
+    @property
+    def other_versions(self) -> tuple[Release, ...]:
+        """The versions in other languages, for the switcher ("Leer en español")."""
+        return tuple(other for other in self.versions if other.source != self.release.source)
+
+    @property
+    def alternates(self) -> tuple[tuple[str, str], ...]:
+        """(hreflang, site path) of every version a search engine may show instead of this
+        one, 'x-default' (the original) last; () for a release alone or withdrawn. The same
+        on every version, so each names the others and itself (reciprocal, as Google asks)."""
+        indexed = [other for other in self.versions if not other.withdrawn]
+        if self.release.withdrawn or len(indexed) < 2:
+            return ()
+        return (
+            *((other.lang, other.url) for other in indexed),
+            ("x-default", indexed[0].url),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -290,6 +323,9 @@ class SiteView:
         return with_frames(self.csp, origins)
 
 
+READ_IN = N_("Read in %(language)s")
+"""The language switcher's link, in the language it leads to ('Leer en español')."""
+
 MAX_TEMPLATE_BYTES = 1024 * 1024
 """Largest template read: the site's largest is a few kilobytes."""
 
@@ -364,6 +400,15 @@ class Templates:
             newstyle=True,
         )
         self.env.filters["long_date"] = self.long_date
+        self.env.filters["translate"] = self.translate
+        self.env.filters["site_text"] = self.site_text
+        self.env.filters["lang_attr"] = self.lang_attr
+        self.env.filters["read_in"] = self.read_in
+        # the contacts site.yaml declares, whose office names are the site's text (site_text)
+        self.env.globals["site_contacts"] = (
+            config.default_contact,
+            *(agency.contact for agency in config.agencies if agency.contact is not None),
+        )
         self.env.filters["number"] = self.number
         self.env.filters["language_name"] = self.language_name
         self.env.filters["iso"] = self.iso
@@ -409,6 +454,44 @@ class Templates:
     ) -> str:
         translations = self.translations(self.page_lang(context))
         return translations.npgettext(where, singular, plural, count)
+
+    @jinja2.pass_context
+    def translate(self, context: jinja2.runtime.Context, text: str) -> str:
+        """``text`` (a value, not a literal of the template: a breadcrumb's label, a
+        distribution) in the page's language when the catalogue has it; never formatted with
+        %, unlike ``_``, so a value holding '%' is shown as it is."""
+        return self.translations(self.page_lang(context)).gettext(text) if text else text
+
+    @jinja2.pass_context
+    def site_text(
+        self, context: jinja2.runtime.Context, text: str, *, markup: bool = True, mark: bool = True
+    ) -> str | Markup:
+        """A text of content/site.yaml (its title, a kind, topic or agency name, a footer
+        label) in the page's language: its catalogue entry in the context 'site.yaml'. Left
+        in the site's language where the catalogue has none, inside ``<span lang>`` so that
+        screen readers pronounce it right (``markup=False`` for an attribute; ``mark=False``
+        for a text that may be in either language, such as a release's own contact)."""
+        lang = self.page_lang(context)
+        if not text or lang == self.config.language:
+            return text
+        translated = self.translations(lang).pgettext(SITE_TEXT, text)
+        if translated != text or not markup or not mark:
+            return translated
+        return Markup('<span lang="{}">{}</span>').format(self.config.language, text)
+
+    @jinja2.pass_context
+    def lang_attr(self, context: jinja2.runtime.Context, what: Release | str) -> Markup:
+        """' lang="en"' for an element holding ``what`` (a release, or a BCP 47 tag) when its
+        language is not the page's; '' when it is."""
+        lang = what if isinstance(what, str) else what.lang
+        if lang == self.page_lang(context):
+            return Markup("")
+        return Markup(' lang="{}"').format(lang)
+
+    def read_in(self, release: Release) -> str:
+        """The switcher's link to ``release``, in its own language: 'Leer en español'."""
+        message = self.translations(release.lang).gettext(READ_IN)
+        return message % {"language": language_name(release.lang, release.lang)}
 
     @jinja2.pass_context
     def long_date(self, context: jinja2.runtime.Context, moment: datetime, lang: str = "") -> str:

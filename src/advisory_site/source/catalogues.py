@@ -11,7 +11,9 @@ from __future__ import annotations
 import gettext
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
@@ -22,6 +24,7 @@ from advisory_site.core.errors import ContentError
 from advisory_site.core.models import SiteConfig
 from advisory_site.core.reading import ReadError, read_regular
 from advisory_site.source.languages import ENGLISH, language_name, locale_of
+from advisory_site.source.yamlload import load_yaml
 
 LOCALES_DIR = "locales"
 TEMPLATE_CATALOGUE = f"{LOCALES_DIR}/messages.pot"
@@ -154,3 +157,55 @@ def _well_formed(catalog: Catalog, path: str, errors: list[ContentError]) -> boo
 def _babel_tag(tag: str) -> str:
     locale = locale_of(tag)
     return str(locale) if locale is not None else ENGLISH
+
+
+SITE_TEXT = "site.yaml"
+"""The gettext context (msgctxt) of the texts of content/site.yaml in the catalogues."""
+
+# Where content/site.yaml holds text that pages show ('*': every item of a list).
+SITE_TEXT_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("title",),
+    ("organisation",),
+    ("default_contact", "office"),
+    ("kinds", "*", "name"),
+    ("topics", "*", "name"),
+    ("agencies", "*", "name"),
+    ("agencies", "*", "contact", "office"),
+    ("footer_links", "*", "label"),
+)
+
+Extracted = tuple[int, str, tuple[str, str], list[str]]
+
+
+def extract_site_yaml(
+    fileobj: IO[bytes], keywords: object, comment_tags: object, options: object
+) -> Iterator[Extracted]:
+    """pybabel's extractor for content/site.yaml (named in babel.cfg): each text of
+    SITE_TEXT_FIELDS as ``pgettext('site.yaml', text)``, with its line, so that translators
+    find the site's title, kinds, topics, agencies and footer labels in locales/messages.pot."""
+    try:
+        text = fileobj.read().decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    loaded = load_yaml(text, path="content/site.yaml")
+    if isinstance(loaded, ContentError):
+        return
+    for fields in SITE_TEXT_FIELDS:
+        for where, value in _values(loaded.data, fields, ()):
+            line = loaded.positions.of_value(where).line
+            yield line, "pgettext", (SITE_TEXT, value), []
+
+
+def _values(
+    data: object, fields: tuple[str, ...], where: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    if not fields:
+        if isinstance(data, str) and data.strip():
+            yield where, data.strip()
+        return
+    first, rest = fields[0], fields[1:]
+    if first == "*":
+        for index, item in enumerate(data if isinstance(data, list) else []):
+            yield from _values(item, rest, (*where, index))
+    elif isinstance(data, dict) and first in data:
+        yield from _values(data[first], rest, (*where, first))

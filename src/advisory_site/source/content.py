@@ -17,6 +17,7 @@ from advisory_site.core.budget import OverBudget, over_budget, time_budget
 from advisory_site.core.errors import ContentError, suggest
 from advisory_site.core.htmlscan import insecure_assets
 from advisory_site.core.models import (
+    N_,
     Agency,
     Contact,
     Kind,
@@ -48,7 +49,7 @@ from advisory_site.source.yamlload import Position
 
 RELEASES_DIR = "content/releases"
 PAGES_DIR = "content/pages"
-DEFAULT_DISTRIBUTION = "For Immediate Release"
+DEFAULT_DISTRIBUTION = N_("For Immediate Release")
 
 RELEASE_KEYS = (
     "title",
@@ -463,6 +464,14 @@ def _read_translation_of(reader: FieldReader, path: str) -> str | None:
         reader.error("translation_of", "a release cannot be a translation of itself")
         return None
     return value
+
+
+def original_file(site_dir: Path, value: str) -> str | None:
+    """The source of the release file a ``translation_of`` value names, if it exists."""
+    relative = _relative_original(value)
+    if relative is None:
+        return None
+    return next((path for path in _candidates(relative) if (site_dir / path).is_file()), None)
 
 
 def _relative_original(value: str) -> str | None:
