@@ -326,3 +326,21 @@ def test_the_catalogues_are_current_and_complete(tmp_path: Path) -> None:
     fuzzy = sorted(str(key) for key in wanted if spanish.get(key, ("", False))[1])
     assert missing == []
     assert fuzzy == []
+
+
+def test_values_are_translated_but_never_trusted_or_formatted(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    """``translate`` and ``site_text`` take values a press officer wrote (a breadcrumb's
+    release title, a distribution line): escaped like any value, and a '%' in them is text."""
+    site = load_site(make_site({}, site_yaml=BILINGUAL))
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "t.html").write_text("{{ value | translate }}|{{ value | site_text }}")
+    template = Templates(folder, site.config, site.catalogues).env.get_template("t.html")
+    value = "<script>alert(1)</script> 100% %(x)s"
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt; 100% %(x)s"
+    assert template.render(lang="es", value=value) == (
+        f'{escaped}|<span lang="en">{escaped}</span>'
+    )
+    assert template.render(lang="en", value=value) == f"{escaped}|{escaped}"

@@ -301,3 +301,16 @@ def test_new_starts_a_translation_named_after_its_own_title(
     missing = ["new", "X", "--lang", "es", "--translation-of", "2016/nope.md", "--site", str(site)]
     assert main(missing) == 2
     assert "no release file content/releases/2016/nope.md" in capsys.readouterr().err
+
+
+def test_listings_mark_a_release_in_another_language(make_site: MakeSite) -> None:
+    """Until listings show each release in the reader's language, an English listing that
+    shows the Spanish translation says which elements are Spanish."""
+    files = build_files(pair(make_site))
+    news = page(files, "news/")
+    (link,) = news.xpath(f'//a[@href="/{ES_URL}"]')
+    assert link.get("lang") == "es"
+    (summary,) = link.xpath("ancestor::div[1]/p[@class='usa-collection__description']")
+    assert summary.get("lang") == "es"
+    (english,) = news.xpath(f'//a[@href="/{EN_URL}"]')
+    assert english.get("lang") is None
