@@ -471,20 +471,43 @@ def test_every_interactive_element_is_reachable_by_tab(
     assert reached == {str(index) for index in range(total)}
 
 
+# The shared layout's text in each language of the sample site's pages.
+LAYOUT_NAV = {
+    "en": ("News", "Topics", "Agencies", "Search", "Subscribe"),
+    "es": ("Noticias", "Temas", "Agencias", "Buscar", "Suscribirse"),
+}
+LAYOUT_TEXT = {
+    "en": {
+        "banner": "An official website of the United States government",
+        "guidance": "Official websites use .gov",
+        "how": "Here’s how you know",
+        "accessibility": "Accessibility statement",
+    },
+    "es": {
+        "banner": "Un sitio oficial del Gobierno de Estados Unidos",
+        "guidance": "Los sitios web oficiales usan .gov",
+        "how": "Así es como usted puede verificarlo",
+        "accessibility": "Declaración de accesibilidad",
+    },
+}
+
+
 @pytest.mark.parametrize("name", sorted(PAGE_TYPES))
 def test_pages_work_without_javascript(browser: Browser, base_url: str, name: str) -> None:
     context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 800})
     page = context.new_page()
     page.goto(base_url + PAGE_TYPES[name])
+    lang = "es" if name == "release-es" else "en"
+    text = LAYOUT_TEXT[lang]
     assert page.locator("h1").first.is_visible()
-    for label in ("News", "Topics", "Agencies", "Search", "Subscribe"):
+    for label in LAYOUT_NAV[lang]:
         assert page.locator(".usa-nav").get_by_role("link", name=label, exact=True).is_visible()
-    assert page.get_by_text("An official website of the United States government").is_visible()
-    guidance = page.get_by_text("Official websites use .gov")
+    assert page.get_by_text(text["banner"]).is_visible()
+    guidance = page.get_by_text(text["guidance"])
     assert not guidance.is_visible()
-    page.get_by_text("Here’s how you know").click()
+    page.get_by_text(text["how"]).click()
     assert guidance.is_visible()
-    assert page.get_by_role("link", name="Accessibility statement", exact=True).is_visible()
+    assert page.get_by_role("link", name=text["accessibility"], exact=True).is_visible()
     if name == "search":  # the filters need script; the page says so
         assert not page.locator(".search-filters").is_visible()
         assert page.get_by_text("Search needs JavaScript").is_visible()

@@ -42,7 +42,10 @@ def pair(
         translation_of="2016/grants.md",
         last_published=last_published,
         contact="{office: Oficina de Prensa, phone: 202-555-0100}",
-    ).replace("Body of Se anuncian subvenciones.", "Cuerpo del comunicado, 12.345 personas.")
+    ).replace(
+        "Body of Se anuncian subvenciones.",
+        "Cuerpo del comunicado, 12.345 personas.[^1]\n\n[^1]: La nota.",
+    )
     return make_site({ORIGINAL: original, SPANISH: spanish, **(extra or {})}, site_yaml=BILINGUAL)
 
 
@@ -77,6 +80,8 @@ def test_the_spanish_page_is_spanish_throughout(make_site: MakeSite) -> None:
     assert texts(es, '//span[@class="usa-banner__header-text"]') == [
         "Un sitio oficial del Gobierno de Estados Unidos"
     ]
+    # even the words the Markdown renderer adds
+    assert es.xpath('//a[@class="footnote-backref"]/@title') == ["Volver a la nota 1 en el texto"]
     # the release's JSON-LD says its language
     assert '"inLanguage":"es"' in text(files, ES_URL + "index.html")
     # the English original is untouched

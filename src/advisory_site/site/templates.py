@@ -6,14 +6,17 @@ import functools
 import gettext
 import os
 import posixpath
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from html import escape
 from pathlib import Path
 
 import jinja2
 from babel.numbers import format_decimal
 from jinja2.loaders import split_template_path
+from markdown.extensions.footnotes import FootnoteExtension
 from markupsafe import Markup
 
 from advisory_site.core.csp import with_frames
@@ -326,6 +329,14 @@ class SiteView:
 READ_IN = N_("Read in %(language)s")
 """The language switcher's link, in the language it leads to ('Leer en español')."""
 
+FOOTNOTE_BACK = N_("Jump back to footnote %(number)s in the text")
+"""The title of a footnote's link back to the text, which Python-Markdown writes in English."""
+_BACKLINK_TITLE = re.compile(
+    'title="'
+    + re.escape(FootnoteExtension().getConfig("BACKLINK_TITLE")).replace(r"\{\}", r"(\d+)")
+    + '"'
+)
+
 MAX_TEMPLATE_BYTES = 1024 * 1024
 """Largest template read: the site's largest is a few kilobytes."""
 
@@ -404,6 +415,7 @@ class Templates:
         self.env.filters["site_text"] = self.site_text
         self.env.filters["lang_attr"] = self.lang_attr
         self.env.filters["read_in"] = self.read_in
+        self.env.filters["body"] = self.body
         # the contacts site.yaml declares, whose office names are the site's text (site_text)
         self.env.globals["site_contacts"] = (
             config.default_contact,
@@ -487,6 +499,22 @@ class Templates:
         if lang == self.page_lang(context):
             return Markup("")
         return Markup(' lang="{}"').format(lang)
+
+    @jinja2.pass_context
+    def body(self, context: jinja2.runtime.Context, html: str) -> Markup:
+        """A body's sanitised HTML, with the words the Markdown renderer adds (the title of a
+        footnote's link back to the text) in the page's language."""
+        translated = self.translations(self.page_lang(context)).gettext(FOOTNOTE_BACK)
+        if translated == FOOTNOTE_BACK or "footnote-backref" not in html:
+            return Markup(html)  # noqa: S704 - sanitised by the renderer
+        return Markup(  # noqa: S704 - sanitised by the renderer; the title is escaped
+            _BACKLINK_TITLE.sub(
+                lambda found: 'title="{}"'.format(
+                    escape(translated % {"number": found.group(1)}, quote=True)
+                ),
+                html,
+            )
+        )
 
     def read_in(self, release: Release) -> str:
         """The switcher's link to ``release``, in its own language: 'Leer en español'."""
