@@ -21,7 +21,7 @@ import jinja2
 
 from advisory_site.commands.cicommands import CI_COMMANDS, add_ci_commands, run_ci_command
 from advisory_site.core.errors import BuildError, ContentError, OutputError, UsageError, suggest
-from advisory_site.core.models import Site
+from advisory_site.core.models import Release, Site, SiteConfig
 from advisory_site.core.report import annotation, template_problem
 from advisory_site.core.urls import make_slug, release_url, url_problem
 from advisory_site.engine.build import BuildOptions
@@ -41,7 +41,13 @@ from advisory_site.site.ledger import (
     public_pem,
 )
 from advisory_site.source.config import load_config, validate_base_url
-from advisory_site.source.content import Lookups, load_release
+from advisory_site.source.content import (
+    RELEASES_DIR,
+    Lookups,
+    load_release,
+    original_file,
+    read_bytes,
+)
 from advisory_site.source.fields import year_problem
 from advisory_site.source.lint import LintWarning
 
@@ -183,6 +189,12 @@ def make_parser() -> argparse.ArgumentParser:
     new_cmd.add_argument("--kind", help="a kind declared in site.yaml")
     new_cmd.add_argument("--topic", action="append", default=[], help="a topic (repeatable)")
     new_cmd.add_argument("--agency", action="append", default=[], help="an agency (repeatable)")
+    new_cmd.add_argument(
+        "--translation-of",
+        metavar="FILE",
+        help="the original this release translates, under content/releases/ (with --lang)",
+    )
+    new_cmd.add_argument("--lang", help="the release's language, one of site.yaml's languages")
     new_cmd.add_argument(
         "--now",
         type=parse_now,
@@ -498,6 +510,11 @@ def run_new(args: argparse.Namespace) -> int:
         )
     topics = [_declared(value, lookups.topics, "topic") for value in args.topic]
     agencies = [_declared(value, lookups.agencies, "agency") for value in args.agency]
+    translation = _translated(args, config, lookups)
+    if translation is not None:  # a translation has its original's kind, topics and agencies
+        kind = translation.kind
+        topics = topics or list(translation.topics)
+        agencies = agencies or list(translation.agencies)
     slug = make_slug(args.title)
     if not slug:
         raise UsageError("the title has no letters or digits to make a URL from")
@@ -513,6 +530,12 @@ def run_new(args: argparse.Namespace) -> int:
         f"kind: {kind.id}",
         f"agencies: [{', '.join(json.dumps(a.id) for a in agencies)}]",
         f"topics: [{', '.join(json.dumps(t.id) for t in topics)}]",
+        *([f"lang: {args.lang}"] if args.lang else []),
+        *(
+            [f"translation_of: {translation.source.removeprefix(RELEASES_DIR + '/')}"]
+            if translation is not None
+            else []
+        ),
         "# contact: its agency's press office (content/site.yaml); 'contact: none' for none",
         "draft: true  # set to false when the release is approved for publication",
         "---",
@@ -529,6 +552,34 @@ def run_new(args: argparse.Namespace) -> int:
     print(f"Created {relative}")
     print(f"It will be published at {config.absolute(release_url(today, slug))}")
     return EXIT_OK
+
+
+def _translated(args: argparse.Namespace, config: SiteConfig, lookups: Lookups) -> Release | None:
+    """The original named by ``new --translation-of``, or None without it."""
+    if args.translation_of is None:
+        return None
+    if not args.lang:
+        raise UsageError("--translation-of needs --lang, the translation's language")
+    source = original_file(args.site, args.translation_of)
+    if source is None:
+        raise UsageError(
+            f"no release file {RELEASES_DIR}/{args.translation_of}; name the original's file "
+            "under content/releases/, such as 2016/its-name.md"
+        )
+    loaded = load_release(
+        read_bytes(str(args.site / source), source),
+        source,
+        config=config,
+        lookups=lookups,
+        renderer=Renderer(),
+    )
+    if loaded.release is None:
+        raise UsageError(f"the original is not valid: {loaded.errors[0]}")
+    if loaded.release.translation_of is not None:
+        raise UsageError(
+            f"{source} is itself a translation; name its original, {loaded.release.translation_of}"
+        )
+    return loaded.release
 
 
 def write_inside(site_dir: Path, relative: str, text: str) -> None:
