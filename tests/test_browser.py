@@ -69,9 +69,20 @@ PAGE_TYPES = {
     "search": "/search/",
     "verify": "/verify/",
     "changes": SEED + "changes/",
+    # the Spanish section (/es/): its home, news listing, search and pages
+    "es-home": "/es/",
+    "es-news": "/es/news/",
+    "es-news-page-2": "/es/news/page/2/",
+    "es-search": "/es/search/",
+    "es-page": "/es/about/",
 }
 # Which page type each generated HTML file is; a new kind of page must be added to PAGE_TYPES.
 _TYPE_PATTERNS = (
+    ("es-home", r"es/index\.html"),
+    ("es-news", r"es/news/index\.html"),
+    ("es-news-page-2", r"es/news/page/\d+/index\.html"),
+    ("es-search", r"es/search/index\.html"),
+    ("es-page", r"es/[^/]+/index\.html"),
     ("home", r"index\.html"),
     ("news", r"news/index\.html"),
     ("news-page-2", r"news/page/\d+/index\.html"),
@@ -479,6 +490,7 @@ LAYOUT_NAV = {
     "en": ("News", "Topics", "Agencies", "Search", "Subscribe"),
     "es": ("Noticias", "Temas", "Agencias", "Buscar", "Suscribirse"),
 }
+NO_SCRIPT_SEARCH = {"en": "Search needs JavaScript", "es": "La búsqueda necesita JavaScript"}
 LAYOUT_TEXT = {
     "en": {
         "banner": "An official website of the United States government",
@@ -500,7 +512,7 @@ def test_pages_work_without_javascript(browser: Browser, base_url: str, name: st
     context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 800})
     page = context.new_page()
     page.goto(base_url + PAGE_TYPES[name])
-    lang = "es" if name == "release-es" else "en"
+    lang = "es" if name.startswith("es-") or name.endswith("-es") else "en"
     text = LAYOUT_TEXT[lang]
     assert page.locator("h1").first.is_visible()
     for label in LAYOUT_NAV[lang]:
@@ -511,9 +523,9 @@ def test_pages_work_without_javascript(browser: Browser, base_url: str, name: st
     page.get_by_text(text["how"]).click()
     assert guidance.is_visible()
     assert page.get_by_role("link", name=text["accessibility"], exact=True).is_visible()
-    if name == "search":  # the filters need script; the page says so
+    if name.endswith("search"):  # the filters need script; the page says so
         assert not page.locator(".search-filters").is_visible()
-        assert page.get_by_text("Search needs JavaScript").is_visible()
+        assert page.get_by_text(NO_SCRIPT_SEARCH[lang]).is_visible()
     context.close()
 
 
@@ -669,7 +681,7 @@ def test_verify_results_have_no_axe_violations(browser: Browser, base_url: str) 
 LIGHTHOUSE_TYPES = (
     "home", "release", "release-photo", "release-lead", "release-video", "release-document",
     "release-es", "news", "year", "topic", "agency", "search", "page", "subscribe", "not-found",
-    "verify", "changes",
+    "verify", "changes", "es-home", "es-news", "es-search",
 )  # fmt: skip
 
 

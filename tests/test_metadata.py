@@ -6,6 +6,7 @@ import json
 
 from lxml import html
 
+from advisory_site.engine.build import load_site
 from tests.conftest import REPO, MakeSite, release
 from tests.test_build import SEED_URL, build_files, text
 
@@ -57,9 +58,14 @@ def test_every_page_has_language_description_and_a_canonical_or_noindex() -> Non
     files = build_files(REPO)
     pages = [path for path in files if path.endswith(".html")]
     assert len(pages) > 30
+    # the shipped Spanish releases (and their pages below them) and the Spanish section, /es/
+    spanish_releases = tuple(
+        release.url.lstrip("/") for release in load_site(REPO).releases if release.lang == "es"
+    )
+    assert spanish_releases
     for path in pages:
         tree = html.fromstring(files[path])
-        spanish = path.startswith("news/2023/04/18/fema-centros-")  # the shipped translation
+        spanish = path.startswith(("es/", *spanish_releases))
         assert tree.get("lang") == ("es" if spanish else "en"), path
         if tree.xpath('//meta[@http-equiv="refresh"]'):
             continue  # a redirect left at an old address

@@ -186,7 +186,10 @@ def test_the_link_scan_finds_what_os_walk_finds_in_its_order(tmp_path: Path) -> 
     [
         (
             "content/pages/team/about.md",
-            "pages must sit directly in content/pages/, not in a sub-folder",
+            (
+                "pages must sit directly in content/pages/, or in the folder of one of the "
+                "site's other languages, not in another sub-folder"
+            ),
         ),
         ("content/pages/News Room.md", "'News Room' cannot be a page name"),
         ("content/pages/news.md", "'news' cannot be a page name"),

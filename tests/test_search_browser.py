@@ -66,7 +66,7 @@ def open_search(browser: Browser, url: str, *, bypass_csp: bool = False) -> tupl
     # Pagefind loads when the reader turns to the form, or at once for a search's address
     if "?" not in url:
         expect(page.locator("#search-form")).not_to_have_attribute("data-ready", "true")
-        page.get_by_label("Search press releases").focus()
+        page.locator("#search-query").focus()
     expect(page.locator("#search-form")).to_have_attribute("data-ready", "true")
     return page, requests
 
@@ -198,6 +198,72 @@ def test_excerpts_show_markup_in_the_text_as_text(browser: Browser, press_site: 
     assert excerpt.locator("img, b").count() == 0
     # Pagefind marks the whole token the word is in
     expect(excerpt.locator("mark")).to_have_text(["onerror=alert(1)>"])
+    page.close()
+
+
+SPANISH_CISA = (
+    "CISA amplía su servicio gratuito de escaneo de vulnerabilidades a los gobiernos locales"
+)
+SPANISH_FACT_SHEET = (
+    "Hoja informativa: Apoyo federal a las comunidades durante la temporada de huracanes de 2017"
+)
+
+
+def test_the_spanish_search_page_finds_only_spanish_releases(
+    browser: Browser, sample_site: str
+) -> None:
+    """/es/search/ loads Pagefind's Spanish index (from <html lang="es">): a Spanish query
+    finds the Spanish release, and a word of both versions finds only the Spanish ones."""
+    page, requests = open_search(browser, sample_site + "/es/search/")
+    field = page.get_by_label("Buscar comunicados de prensa")
+    field.fill("vulnerabilidades condados")
+    field.press("Enter")
+    expect(page.locator("#search-status")).to_have_text(
+        "1 comunicado encontrado para «vulnerabilidades condados»."
+    )
+    assert result_titles(page) == [SPANISH_CISA]
+    first = page.locator("#search-results > li").first
+    expect(first.locator(".search-result-date")).to_have_text("4 de diciembre de 2018")
+    expect(first.get_by_role("list", name="Más información")).to_be_visible()
+    # "CISA" and "FEMA" are in the English and the Spanish versions alike: only the Spanish
+    # versions are found here
+    field.fill("CISA")
+    field.press("Enter")
+    expect(page.locator("#search-status")).to_have_text("1 comunicado encontrado para «CISA».")
+    assert result_titles(page) == [SPANISH_CISA]
+    field.fill("FEMA")
+    field.press("Enter")
+    expect(page.locator("#search-status")).to_have_text(
+        re.compile(r"^\d+ comunicados? encontrados? para «FEMA»\.$")
+    )
+    spanish = result_titles(page)
+    assert SPANISH_FACT_SHEET in spanish
+    # an English word of the English original finds nothing in Spanish
+    field.fill("scanning")
+    field.press("Enter")
+    expect(page.locator("#search-status")).to_have_text(
+        "No se encontró ningún comunicado para «scanning»."
+    )
+    tick(page, "Tema", "^Ciberseguridad")
+    expect(page.locator("#search-status")).to_have_text(
+        "No se encontró ningún comunicado para «scanning» filtrado por Ciberseguridad."
+    )
+    assert any("/pagefind/wasm.es.pagefind" in url for url in requests), requests
+    assert not any("wasm.en.pagefind" in url for url in requests), requests
+    page.close()
+    # and the English page finds the English versions, not the Spanish
+    page, _ = open_search(browser, sample_site + "/search/")
+    search_for(page, "scanning")
+    english = result_titles(page)
+    assert "CISA Expands No-Cost Vulnerability Scanning to Local Governments" in english
+    assert not set(english) & {SPANISH_CISA, SPANISH_FACT_SHEET, *spanish}
+    page.close()
+
+
+def test_spanish_search_page_has_no_axe_violations(browser: Browser, sample_site: str) -> None:
+    page, _ = open_search(browser, sample_site + "/es/search/?query=CISA", bypass_csp=True)
+    expect(page.locator("#search-results > li").first).to_be_visible()
+    assert axe_violations(page) == []
     page.close()
 
 

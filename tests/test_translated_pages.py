@@ -204,11 +204,18 @@ def test_the_sitemap_lists_every_version_and_is_valid(make_site: MakeSite) -> No
         links = entry.xpath("x:link", namespaces=ns)
         assert {link.get("hreflang"): link.get("href") for link in links} == expected
         assert {link.get("rel") for link in links} == {"alternate"}
-    # a sitemap without translations declares no xhtml namespace and stays valid
+    # without translations, only the pages of each language's section (home, news, search)
+    # have versions, and the sitemap stays valid
     (make_site(site_yaml=BILINGUAL) / SPANISH).unlink()
-    alone = build_files(make_site(site_yaml=BILINGUAL))
-    assert b"xhtml" not in alone["sitemap.xml"]
-    assert schema.validate(etree.fromstring(alone["sitemap.xml"]))
+    alone = etree.fromstring(build_files(make_site(site_yaml=BILINGUAL))["sitemap.xml"])
+    assert schema.validate(alone)
+    linked = alone.xpath("//s:url[x:link]/s:loc/text()", namespaces=ns)
+    assert sorted(linked) == sorted(
+        BASE + path for path in ("", "es/", "news/", "es/news/", "search/", "es/search/")
+    )
+    # a site in one language declares no xhtml namespace
+    english = build_files(make_site(site_yaml=BILINGUAL.replace("[en, es]", "[en]")))
+    assert b"xhtml" not in english["sitemap.xml"]
 
 
 def test_the_schema_refuses_a_relative_alternate() -> None:
@@ -308,14 +315,16 @@ def test_new_starts_a_translation_named_after_its_own_title(
     assert "no release file content/releases/2016/nope.md" in capsys.readouterr().err
 
 
-def test_listings_mark_a_release_in_another_language(make_site: MakeSite) -> None:
-    """Until listings show each release in the reader's language, an English listing that
-    shows the Spanish translation says which elements are Spanish."""
+def test_listings_show_each_release_once_in_the_readers_language(make_site: MakeSite) -> None:
+    """The English news lists the English version, the Spanish news (/es/news/) the Spanish
+    one; neither lists both (tests/test_language_sections.py: the marking of a release shown
+    in another language than its listing's)."""
     files = build_files(pair(make_site))
     news = page(files, "news/")
-    (link,) = news.xpath(f'//a[@href="/{ES_URL}"]')
-    assert link.get("lang") == "es"
-    (summary,) = link.xpath("ancestor::div[1]/p[@class='usa-collection__description']")
-    assert summary.get("lang") == "es"
+    assert not news.xpath(f'//a[@href="/{ES_URL}"]')
     (english,) = news.xpath(f'//a[@href="/{EN_URL}"]')
     assert english.get("lang") is None
+    spanish_news = page(files, "es/news/")
+    (spanish,) = spanish_news.xpath(f'//a[@href="/{ES_URL}"]')
+    assert spanish.get("lang") is None
+    assert not spanish_news.xpath(f'//a[@href="/{EN_URL}"]')

@@ -4,6 +4,21 @@
 
 const PAGE_SIZE = 10;
 
+// The page's words, in its language (data-text-* attributes of the form, from the site's
+// gettext catalogue): {count}, {term} and {filters} are filled in here.
+function text(name, values = {}) {
+  const template = form.dataset[name] ?? "";
+  return template.replace(/\{(count|term|filters)\}/g, (_, key) => String(values[key] ?? ""));
+}
+
+const plurals = new Intl.PluralRules(document.documentElement.lang || "en");
+
+function counted(name, count, values) {
+  const category = plurals.select(count);
+  const key = name + category[0].toUpperCase() + category.slice(1);
+  return text(key in form.dataset ? key : `${name}Other`, { ...values, count });
+}
+
 const form = document.getElementById("search-form");
 const input = document.getElementById("search-query");
 const statusLine = document.getElementById("search-status");
@@ -74,7 +89,7 @@ function resultItem(data) {
   if (data.meta.date) {
     const meta = document.createElement("ul");
     meta.className = "usa-collection__meta";
-    meta.setAttribute("aria-label", "More information");
+    meta.setAttribute("aria-label", text("textMeta"));
     const date = document.createElement("li");
     date.className = "usa-collection__meta-item search-result-date";
     date.textContent = data.meta.date;
@@ -94,12 +109,14 @@ async function showMore(current) {
 }
 
 function describe(count, term, filters) {
-  const noun = count === 1 ? "release" : "releases";
   const chosen = Object.values(filters).flatMap((filter) => filter.any);
-  let text = `${count === 0 ? "No" : count} ${noun}`;
-  if (term) text += ` found for “${term}”`;
-  if (chosen.length) text += ` filtered by ${chosen.join(", ")}`;
-  return `${text}.`;
+  const values = { term, filters: chosen.join(", ") };
+  if (count === 0) {
+    if (!term) return text("textNoneFilters", values);
+    return text(chosen.length ? "textNoneFiltered" : "textNone", values);
+  }
+  if (!term) return counted("textFilters", count, values);
+  return counted(chosen.length ? "textFiltered" : "textFound", count, values);
 }
 
 // -- running a search ---------------------------------------------------------------------------
@@ -126,7 +143,7 @@ async function run() {
     statusLine.textContent = "";
     return;
   }
-  statusLine.textContent = "Searching…";
+  statusLine.textContent = text("textSearching");
   const options = { filters };
   if (!term) options.sort = { date: "desc" }; // filters alone list the newest first
   const search = await pagefind.search(term || null, options);
@@ -144,7 +161,7 @@ async function start() {
   try {
     pagefind = await loadPagefind();
   } catch (error) {
-    statusLine.textContent = "Search is not available on this copy of the site.";
+    statusLine.textContent = text("textUnavailable");
     if (filterBox) filterBox.hidden = true;
     console.error("search: cannot load the index", error);
     return false;
@@ -152,7 +169,7 @@ async function start() {
   moreButton = document.createElement("button");
   moreButton.type = "button";
   moreButton.className = "usa-button usa-button--outline search-more";
-  moreButton.textContent = "Show more results";
+  moreButton.textContent = text("textMore");
   moreButton.hidden = true;
   moreButton.addEventListener("click", () => showMore(generation));
   list.after(moreButton);

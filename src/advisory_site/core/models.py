@@ -38,6 +38,12 @@ class Topic:
     id: str
     name: str
     description: str = ""
+    lang: str = ""  # the language of name and description; '' for the site's own
+    translations: tuple[Topic, ...] = ()  # the same topic named in other languages (site.yaml)
+
+    def in_language(self, lang: str) -> Topic:
+        """The topic as readers of ``lang`` see it: translated, else as declared."""
+        return next((other for other in self.translations if other.lang == lang), self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,22 +61,51 @@ class Agency:
     short_name: str = ""
     url: str = ""
     contact: Contact | None = None  # its own press office, for releases that name no contact
+    lang: str = ""  # the language of name and short_name; '' for the site's own
+    translations: tuple[Agency, ...] = ()  # the same agency named in other languages
 
     @property
     def label(self) -> str:
         return self.short_name or self.name
+
+    def in_language(self, lang: str) -> Agency:
+        """The agency as readers of ``lang`` see it: translated, else as declared."""
+        return next((other for other in self.translations if other.lang == lang), self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Kind:
     id: str
     name: str
+    lang: str = ""  # the language of name; '' for the site's own
+    translations: tuple[Kind, ...] = ()  # the same kind named in other languages
+
+    def in_language(self, lang: str) -> Kind:
+        """The kind as readers of ``lang`` see it: translated, else as declared."""
+        return next((other for other in self.translations if other.lang == lang), self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Link:
     label: str
     url: str
+    lang: str = ""  # the language of label (and of the page at url); '' for the site's own
+    translations: tuple[Link, ...] = ()  # the same link for readers of other languages
+
+    def in_language(self, lang: str) -> Link:
+        """The link as readers of ``lang`` see it: translated, else as declared."""
+        return next((other for other in self.translations if other.lang == lang), self)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteText:
+    """The site's title, description and organisation in one language (site.yaml's
+    ``translations``)."""
+
+    lang: str
+    title: str
+    description: str = ""
+    organisation: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,10 +179,17 @@ class SiteConfig:
     card_image_alt: str = ""
     # where readers ask for a document in an accessible format: 'mailto:...' or 'https://...'
     accessible_formats: str = ""
+    # the title, description and organisation in the other languages of ``languages``
+    translations: tuple[SiteText, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.languages:
             object.__setattr__(self, "languages", (self.language,))
+
+    def section(self, lang: str) -> str:
+        """The path of the section of the site in ``lang``: '' for the site's own language
+        (served at the root), '/es' for Spanish."""
+        return "" if lang == self.language or not lang else f"/{lang.lower()}"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -314,6 +356,7 @@ class Page:
     url: str
     references: tuple[Reference, ...] = ()
     end_mark: str = ""
+    lang: str = ""  # the page's language: '' for the site's own, else its folder's ('es')
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,8 +5,9 @@ the marked release bodies), the build writes each searchable release's record, a
 document holding only what is searched (title, summary, body) and what results and filters need
 (date, topic, agency, kind, year), into a temporary folder, and runs Pagefind over that folder with
 the chunked index written into the staging folder's ``pagefind/``. Drafts, embargoed and withdrawn
-releases have no record, so they are never indexed. Records take a language from the site's
-settings (Pagefind keeps one index per language of ``<html lang>``).
+releases have no record, so they are never indexed. Each record is in its release's language
+(``<html lang>``), from which Pagefind makes one index per language: the search page of a
+language (``/search/``, ``/es/search/``) loads only its own, so it finds only its releases.
 
 An index is a function of its records and of the indexer, so it is kept in ``.cache/search/``
 under the hash of both: when no record changed, the build copies that index instead of running
@@ -33,6 +34,7 @@ from pathlib import Path
 
 from advisory_site.core.errors import OutputError
 from advisory_site.core.models import Release, Site, long_date
+from advisory_site.site.sections import site_text_in
 
 INDEX_FOLDER = "pagefind"  # where the index goes in the output folder, served as /pagefind/
 BINARY_VARIABLE = "PAGEFIND_BINARY_PATH"  # Pagefind's own override of its bundled binary
@@ -79,17 +81,18 @@ def record(release: Release, site: Site) -> str:
     Only the title, the body and a hand-written summary (one that is not the first paragraph)
     are searched; the date is the result's metadata and its sort key; topics, agencies, kind
     and the local year are filters, with the values the search page's boxes offer
-    (``build.search_filters``).
+    (``site.contexts.search_filters``).
     """
     config = site.config
+    lang = release.lang or config.language
     local = release.release_date.astimezone(config.tz)
     title = escape(release.title)
     filters = "".join(
         f'<span data-pagefind-filter="{name}">{escape(value)}</span>'
         for name, values in (
-            ("topic", (topic.name for topic in release.topics)),
-            ("agency", (agency.name for agency in release.agencies)),
-            ("kind", (release.kind.name,)),
+            ("topic", (site_text_in(site, topic.name, lang) for topic in release.topics)),
+            ("agency", (site_text_in(site, agency.name, lang) for agency in release.agencies)),
+            ("kind", (site_text_in(site, release.kind.name, lang),)),
         )
         for value in values
     )
@@ -99,10 +102,10 @@ def record(release: Release, site: Site) -> str:
         else f' data-pagefind-index-attrs="data-summary" data-summary="{escape(release.summary)}"'
     )
     return (
-        f'<!DOCTYPE html>\n<html lang="{escape(config.language)}"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{escape(lang)}"><head><meta charset="utf-8">'
         f"<title>{title}</title></head><body>\n"
         f'<article data-pagefind-body data-pagefind-filter="year:{local.year:04d}">\n'
-        f'<div data-pagefind-ignore data-pagefind-meta="date:{long_date(local.date())}" '
+        f'<div data-pagefind-ignore data-pagefind-meta="date:{long_date(local.date(), lang)}" '
         f'data-pagefind-sort="date:{local.isoformat()}">{filters}</div>\n'
         f"<h1>{title}</h1>\n<div{summary}>\n{release.body_html}\n</div>\n</article>\n</body></html>\n"
     )

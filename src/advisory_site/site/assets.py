@@ -30,6 +30,12 @@ from advisory_site.site import styles as page_styles
 
 ENTRY = "assets/site.scss"
 STYLESHEET = "site.css"  # the logical name templates ask for: site.assets["site.css"]
+# The font of the headings (Merriweather bold), which a page may preload: a heading that wraps
+# otherwise in the fallback font shown until it arrives (a long one in Spanish) moves the page.
+HEADING_FONT = "heading-font"
+HEADING_FONT_FILE = re.compile(
+    r"static/fonts/merriweather/Latin-Merriweather-Bold\.[0-9a-f]+\.woff2"
+)
 USWDS = Path("node_modules/@uswds/uswds")
 SASS = Path("node_modules/sass-embedded")
 CACHE = Path(".cache/assets")
@@ -96,9 +102,11 @@ def build_assets(
         inline = style.critical.replace('url("../', f'url("{path_prefix}/static/')
         inline = inline.replace("</", "<\\/")  # never ends the <style> element early
         page_css[template] = PageCss(inline=inline, href=href, media=style.media if href else "")
-    return Assets(
-        files=tuple(sorted(dict(files).items())), urls={STYLESHEET: "/" + name}, page_css=page_css
-    )
+    urls = {STYLESHEET: "/" + name}
+    heading = [path for path, _ in referenced if HEADING_FONT_FILE.fullmatch(path)]
+    if heading:
+        urls[HEADING_FONT] = "/" + heading[0]
+    return Assets(files=tuple(sorted(dict(files).items())), urls=urls, page_css=page_css)
 
 
 def _page_styles(

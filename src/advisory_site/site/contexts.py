@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +22,7 @@ from advisory_site.site.ledger import (
     PUBLIC_KEY_URL,
     SIGNATURE_URL,
 )
+from advisory_site.site.sections import plural_samples, shown_in, site_text_in, translator
 from advisory_site.site.templates import (
     ChangesContext,
     Context,
@@ -43,6 +44,7 @@ from advisory_site.site.templates import (
     Subscription,
     VerifyContext,
 )
+from advisory_site.source.languages import language_name
 
 RELATED_COUNT = 3
 OPML_URL = "/feeds.opml"
@@ -167,18 +169,24 @@ def html_contexts(
     """
     config = site.config
     histories = histories or {}
-    releases = tuple(r for r in site.releases if not r.withdrawn)
+    versions = tuple(r for r in site.releases if not r.withdrawn)  # in every language
+    releases = shown_in(site, versions, config.language)  # each once, in English if it can be
     feeds_of = {feed.folder: feed_links(feed) for feed in feeds}
     feed_at = {feed.folder: feed for feed in feeds}
     yield HomeContext(
-        meta=Meta(title=config.title, url="/", description=config.description),
+        meta=Meta(
+            title=config.title,
+            url="/",
+            description=config.description,
+            alternates=section_alternates(config, "/"),
+        ),
         latest=releases[: config.home_size],
         topics=config.topics,
     )
     # newer, older and related releases are in the page's language: a reader of a Spanish
     # release is offered Spanish ones (its other versions are in its language switcher)
     for lang in config.languages:
-        in_lang = tuple(release for release in releases if release.lang == lang)
+        in_lang = tuple(release for release in versions if release.lang == lang)
         yield from release_contexts(site, in_lang, preview_now, histories)
     yield from release_contexts(
         site, tuple(r for r in site.releases if r.withdrawn), preview_now, histories
@@ -197,6 +205,7 @@ def html_contexts(
         crumbs=(HOME,),
         intro=f"Every release of {config.organisation}, newest first.",
         years=years,
+        alternates=section_alternates(config, "/news/"),
     )
     for year in years:
         yield from listing_contexts(
@@ -243,17 +252,37 @@ def html_contexts(
         # Indexed, so that people find where to search the releases; its results for a query
         # (/search/?query=...) name /search/ as their canonical address, which keeps them out
         # of search engines' indexes.
-        meta=top_meta("Search", SEARCH_URL, f"Search the releases of {config.organisation}."),
+        meta=Meta(
+            title="Search",
+            url=SEARCH_URL,
+            description=f"Search the releases of {config.organisation}.",
+            breadcrumbs=(HOME,),
+            alternates=section_alternates(config, SEARCH_URL),
+        ),
         index_url=SEARCH_INDEX_URL,
         searchgov_url=f"{SEARCHGOV_ORIGIN}/search" if config.searchgov_affiliate else "",
         searchgov_affiliate=config.searchgov_affiliate,
-        filters=search_filters(site),
+        filters=search_filters(site, config.language),
     )
+    homes = {lang: home_crumb(site, lang) for lang in config.languages}
+    by_name: dict[str, list[tuple[str, str]]] = {}
     for page in site.pages:
+        by_name.setdefault(page.name, []).append((page.lang or config.language, page.url))
+    for page in site.pages:
+        lang = page.lang or config.language
         yield PageContext(
-            meta=top_meta(page.title, page.url, page.summary),
+            meta=Meta(
+                title=page.title,
+                url=page.url,
+                description=page.summary,
+                breadcrumbs=(homes[lang],),
+                lang="" if lang == config.language else lang,
+                alternates=page_alternates(config, by_name[page.name]),
+            ),
             page=page,
         )
+    for lang in config.languages[1:]:
+        yield from language_section(site, lang, versions, feeds_of)
     if feeds:
         yield subscribe_context(config, feeds)
     yield VerifyContext(
@@ -269,6 +298,95 @@ def html_contexts(
     )
 
 
+def section_alternates(config: SiteConfig, url: str) -> tuple[tuple[str, str], ...]:
+    """hreflang links of a page every language's section has (home, news, search): ``url``
+    under each section, the site's own language as x-default; () for a site in one language."""
+    if len(config.languages) < 2:
+        return ()
+    return (
+        *((lang, config.section(lang) + url) for lang in config.languages),
+        ("x-default", url),
+    )
+
+
+def page_alternates(
+    config: SiteConfig, versions: list[tuple[str, str]]
+) -> tuple[tuple[str, str], ...]:
+    """hreflang links of a page of content/pages/ that exists in several languages (the same
+    name in a language's folder: about.md, es/about.md), in the order of ``languages``."""
+    if len(versions) < 2:
+        return ()
+    order = {lang: index for index, lang in enumerate(config.languages)}
+    ordered = sorted(versions, key=lambda version: order.get(version[0], len(order)))
+    own = dict(ordered).get(config.language, ordered[0][1])
+    return (*ordered, ("x-default", own))
+
+
+def home_crumb(site: Site, lang: str) -> Crumb:
+    """The first crumb of a page in ``lang``: the home page of its language's section."""
+    if lang == site.config.language:
+        return HOME
+    return Crumb(label=translator(site, lang)("Home"), url=site.config.section(lang) + "/")
+
+
+def language_section(
+    site: Site, lang: str, versions: tuple[Release, ...], feeds_of: dict[str, tuple[FeedLink, ...]]
+) -> Iterator[Context]:
+    """The section of the site in another language than its own (/es/): its home page, its
+    news listing and its search page, each release shown in ``lang`` where it has a version
+    in it, else in its original; the section's feeds are advertised on its home and listing."""
+    config = site.config
+    _ = translator(site, lang)
+    title, organisation = (
+        site_text_in(site, text, lang) for text in (config.title, config.organisation)
+    )
+    description = site_text_in(site, config.description, lang)
+    root = config.section(lang) + "/"
+    home = home_crumb(site, lang)
+    shown = shown_in(site, versions, lang)
+    feeds = feeds_of.get(root, ())
+    yield HomeContext(
+        meta=Meta(
+            title=title,
+            url=root,
+            description=description,
+            lang=lang,
+            alternates=section_alternates(config, "/"),
+        ),
+        latest=shown[: config.home_size],
+        topics=config.topics,
+    )
+    yield from listing_contexts(
+        config,
+        shown,
+        heading=_("News"),
+        url=root + "news/",
+        crumbs=(home,),
+        intro=_("Every release of %(organisation)s, newest first.")
+        % {"organisation": organisation},
+        feeds=feeds,
+        lang=lang,
+        gettext=_,
+        alternates=section_alternates(config, "/news/"),
+    )
+    yield SearchContext(
+        meta=Meta(
+            title=_("Search"),
+            url=config.section(lang) + SEARCH_URL,
+            description=_("Search the releases of %(organisation)s.")
+            % {"organisation": organisation},
+            breadcrumbs=(home,),
+            lang=lang,
+            alternates=section_alternates(config, SEARCH_URL),
+        ),
+        index_url=SEARCH_INDEX_URL,
+        searchgov_url=f"{SEARCHGOV_ORIGIN}/search" if config.searchgov_affiliate else "",
+        searchgov_affiliate=config.searchgov_affiliate,
+        filters=search_filters(site, lang),
+        plural_samples=plural_samples(lang),
+    )
+
+
 def subscribe_context(config: SiteConfig, feeds: tuple[Feed, ...]) -> SubscribeContext:
     """/subscribe/: every feed, what it follows and its formats, and e-mail sign-up."""
     subscriptions = [
@@ -278,9 +396,16 @@ def subscribe_context(config: SiteConfig, feeds: tuple[Feed, ...]) -> SubscribeC
             url=feed.folder,
             count=feed.total,
             links=feed_links(feed, short=True),
-            label="every release" if number == 0 else feed.name,
+            label=(
+                "every release"
+                if number == 0
+                else f"every release in {language_name(feed.language)}"
+                if feed.language != config.language
+                else feed.name
+            ),
             email=email_signup(config, feed.folder)[0],
             email_own=email_signup(config, feed.folder)[1],
+            lang="" if feed.language == config.language else feed.language,
         )
         for number, feed in enumerate(feeds)
     ]
@@ -293,6 +418,7 @@ def subscribe_context(config: SiteConfig, feeds: tuple[Feed, ...]) -> SubscribeC
         everything=subscriptions[0],
         topics=tuple(s for s in subscriptions if s.url.startswith("/topics/")),
         agencies=tuple(s for s in subscriptions if s.url.startswith("/agencies/")),
+        languages=tuple(s for s in subscriptions if s.lang),
         feed_size=config.feed_size,
         opml_url=OPML_URL,
         email=config.email_updates,
@@ -449,15 +575,25 @@ def listing_contexts(
     years: tuple[int, ...] = (),
     feeds: tuple[FeedLink, ...] = (),
     follow: Follow | None = None,
+    lang: str = "",
+    gettext: Callable[[str], str] = str,
+    alternates: tuple[tuple[str, str], ...] = (),
 ) -> Iterator[ListingContext]:
     """The pages of one listing, ``config.page_size`` releases each; at least one page.
 
-    ``feeds`` are advertised on the first page, the one subscribers land on.
+    ``feeds`` are advertised on the first page, the one subscribers land on, which alone has
+    ``alternates`` (its versions in other languages). ``lang`` is the listing's language ('' for
+    the site's own), whose ``gettext`` titles its further pages.
     """
     size = config.page_size
     count = max(1, -(-len(releases) // size))
     for number in range(1, count + 1):
-        title = heading if number == 1 else f"{heading} (page {number} of {count})"
+        title = (
+            heading
+            if number == 1
+            else gettext("%(heading)s (page %(number)s of %(count)s)")
+            % {"heading": heading, "number": number, "count": count}
+        )
         yield ListingContext(
             meta=Meta(
                 title=title,
@@ -465,6 +601,8 @@ def listing_contexts(
                 description=intro or heading,
                 breadcrumbs=crumbs,
                 feeds=feeds if number == 1 else (),
+                lang=lang,
+                alternates=alternates if number == 1 else (),
             ),
             heading=heading,
             intro=intro,
@@ -475,10 +613,12 @@ def listing_contexts(
         )
 
 
-def search_filters(site: Site) -> tuple[SearchFilter, ...]:
-    """The search page's filters, with the values the releases' search records give Pagefind."""
+def search_filters(site: Site, lang: str) -> tuple[SearchFilter, ...]:
+    """The filters of the search page in ``lang``, with the values the search records of the
+    releases in ``lang`` give Pagefind (which searches only them there)."""
     config = site.config
-    releases = tuple(r for r in site.releases if not r.withdrawn)  # not indexed
+    _ = translator(site, lang)
+    releases = tuple(r for r in site.releases if not r.withdrawn and r.lang == lang)
 
     def options(counts: dict[str, int]) -> tuple[FilterOption, ...]:
         return tuple(FilterOption(value=v, count=n) for v, n in counts.items() if n)
@@ -494,21 +634,27 @@ def search_filters(site: Site) -> tuple[SearchFilter, ...]:
     filters = (
         SearchFilter(
             name="topic",
-            label="Topic",
-            options=options({t.name: topics[t.id] for t in config.topics}),
+            label=_("Topic"),
+            options=options(
+                {site_text_in(site, t.name, lang): topics[t.id] for t in config.topics}
+            ),
         ),
         SearchFilter(
             name="agency",
-            label="Agency",
-            options=options({a.name: agencies[a.id] for a in config.agencies}),
+            label=_("Agency"),
+            options=options(
+                {site_text_in(site, a.name, lang): agencies[a.id] for a in config.agencies}
+            ),
         ),
         SearchFilter(
             name="kind",
-            label="Type",
-            options=options({k.name: kinds[k.id] for k in config.kinds}),
+            label=_("Type"),
+            options=options({site_text_in(site, k.name, lang): kinds[k.id] for k in config.kinds}),
         ),
         SearchFilter(
-            name="year", label="Year", options=options(dict(sorted(years.items(), reverse=True)))
+            name="year",
+            label=_("Year"),
+            options=options(dict(sorted(years.items(), reverse=True))),
         ),
     )
     return tuple(f for f in filters if f.options)

@@ -6,9 +6,11 @@ unchanged site gives byte-identical feeds.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,12 +23,15 @@ from feedgen.feed import FeedGenerator
 from advisory_site.core.models import Release, Site, SiteConfig, grouped, long_date
 from advisory_site.core.urls import agency_url, topic_url
 from advisory_site.markdown.render import END_MARK_CLASS, sanitise
+from advisory_site.site.sections import shown_in, site_text_in, translator, written_in
 
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 """The updated date of a feed without items: fixed, so an empty feed never changes either."""
 
 GENERATOR = "advisory-site"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+# What a JSON Feed item's "_translations" object is: Atom's link relation it mirrors
+TRANSLATIONS_ABOUT = "https://www.rfc-editor.org/rfc/rfc4287#section-4.2.7"
 _ATOM_NS = "http://www.w3.org/2005/Atom"
 _DATED_PATH = re.compile(r"^/news/(\d{4})/(\d{2})/(\d{2})/[^/]")
 # Characters XML 1.0 cannot carry at all; a stray one in content would make the feed unreadable.
@@ -68,6 +73,9 @@ class FeedItem:
     author_email: str
     categories: tuple[Category, ...]  # topics, then agencies
     image: FeedImage | None = None  # the lead image
+    language: str = ""  # the release's BCP 47 language ('' where unknown: the feed's)
+    # the release's other versions (its original and translations): (language, absolute URL)
+    alternates: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,15 +117,35 @@ class Feed:
 
 
 def site_feeds(site: Site) -> tuple[Feed, ...]:
-    """The site's feed, then one per declared topic and per declared agency (even empty ones)."""
+    """The site's feed, then one per declared topic and per declared agency (even empty ones),
+    then the site's feed in each of its other languages (under /es/ for Spanish).
+
+    The feeds of the site's own language hold each release once, in that language where it
+    has a version in it (so no subscriber is told twice); another language's feed holds the
+    releases written in that language.
+    """
     config = site.config
     items: dict[str, FeedItem] = {}  # one FeedItem per release, shared by every feed showing it
 
-    def feed(folder: str, name: str, title: str, description: str, releases: list[Release]) -> Feed:
+    def feed(
+        folder: str,
+        name: str,
+        title: str,
+        description: str,
+        releases: list[Release],
+        *,
+        language: str = config.language,
+    ) -> Feed:
         newest = releases[: config.feed_size]
         for release in newest:
             if release.url not in items:
-                items[release.url] = feed_item(release, config)
+                items[release.url] = feed_item(
+                    release,
+                    config,
+                    others=site.translations(release),
+                    gettext=translator(site, release.lang),
+                    name=functools.partial(site_text_in, site, lang=release.lang),
+                )
         chosen = tuple(items[release.url] for release in newest)
         return Feed(
             folder=folder,
@@ -126,7 +154,7 @@ def site_feeds(site: Site) -> tuple[Feed, ...]:
             title=_xml_text(title),
             description=_xml_text(description),
             home_url=config.absolute(folder),
-            language=config.language,
+            language=language,
             author=_xml_text(config.organisation),
             hub=config.websub_hub,
             updated=max((item.updated for item in chosen), default=EMPTY_FEED_UPDATED),
@@ -134,7 +162,7 @@ def site_feeds(site: Site) -> tuple[Feed, ...]:
             total=sum(not release.withdrawn for release in releases),
         )
 
-    releases = list(site.releases)
+    releases = list(shown_in(site, site.releases, config.language))
     by_topic = grouped(releases, lambda release: release.topics)
     by_agency = grouped(releases, lambda release: release.agencies)
     feeds = [
@@ -166,6 +194,23 @@ def site_feeds(site: Site) -> tuple[Feed, ...]:
                 by_agency.get(agency.id, []),
             )
         )
+    for lang in config.languages[1:]:
+        _ = translator(site, lang)
+        title, description, organisation = (
+            site_text_in(site, text, lang)
+            for text in (config.title, config.description, config.organisation)
+        )
+        feeds.append(
+            feed(
+                config.section(lang) + "/",
+                _("All releases"),
+                title,
+                description
+                or _("Every release of %(organisation)s.") % {"organisation": organisation},
+                list(written_in(site.releases, lang)),
+                language=lang,
+            )
+        )
     return tuple(feeds)
 
 
@@ -174,14 +219,28 @@ def site_feeds(site: Site) -> tuple[Feed, ...]:
 _END_MARKS = re.compile(rf'<p class="{END_MARK_CLASS}">[^<]*</p>\n?')
 
 
-def feed_item(release: Release, config: SiteConfig) -> FeedItem:
+def feed_item(
+    release: Release,
+    config: SiteConfig,
+    *,
+    others: tuple[Release, ...] = (),
+    gettext: Callable[[str], str] = str,
+    name: Callable[[str], str] = str,
+) -> FeedItem:
+    """``release`` as a feed item; ``others`` are its other versions (linked from it),
+    ``gettext`` translates the feed's own words and ``name`` the names of site.yaml (its topics
+    and agencies) into the release's language."""
+    _ = gettext
     url = config.absolute(release.url)
     topics = config.absolute("/topics/")
     agencies = config.absolute("/agencies/")
+    lang = release.lang
     title, summary, notice = release.title, release.summary, ""
     if release.withdrawal is not None:  # readers are told again, at withdrawn_date
-        title = f"Withdrawn: {release.title}"
-        summary = f"This release has been withdrawn. {release.withdrawal.reason}"
+        title = _("Withdrawn: %(title)s") % {"title": release.title}
+        summary = _("This release has been withdrawn. %(reason)s") % {
+            "reason": release.withdrawal.reason
+        }
         notice = f"<p><strong>{html.escape(summary)}</strong></p>\n"
     image = release.image
     return FeedItem(
@@ -201,7 +260,7 @@ def feed_item(release: Release, config: SiteConfig) -> FeedItem:
         content_html=_xml_text(
             notice
             + _END_MARKS.sub("", sanitise(release.body_html, base_url=url))
-            + _major_updates(release, config)
+            + _major_updates(release, config, _, lang)
         ),
         published=release.release_date.astimezone(config.tz),
         updated=release.updated.astimezone(config.tz),
@@ -213,16 +272,23 @@ def feed_item(release: Release, config: SiteConfig) -> FeedItem:
         ),
         author_email=release.contact.email if release.contact else "",
         categories=(
-            *(Category(term=t.id, label=_xml_text(t.name), scheme=topics) for t in release.topics),
             *(
-                Category(term=a.id, label=_xml_text(a.name), scheme=agencies)
+                Category(term=t.id, label=_xml_text(name(t.name)), scheme=topics)
+                for t in release.topics
+            ),
+            *(
+                Category(term=a.id, label=_xml_text(name(a.name)), scheme=agencies)
                 for a in release.agencies
             ),
         ),
+        language=lang,
+        alternates=tuple((other.lang, config.absolute(other.url)) for other in others),
     )
 
 
-def _major_updates(release: Release, config: SiteConfig) -> str:
+def _major_updates(
+    release: Release, config: SiteConfig, gettext: Callable[[str], str] = str, lang: str = ""
+) -> str:
     """The major updates as HTML, so a re-notified reader sees what changed.
 
     Minor updates are left out: they must not change a feed by a single byte.
@@ -232,10 +298,12 @@ def _major_updates(release: Release, config: SiteConfig) -> str:
         return ""
     lines = "".join(
         f'<li><time datetime="{config.local_iso(update.date)}">'
-        f"{long_date(config.local_date(update.date))}</time>: {html.escape(update.note)}</li>\n"
+        f"{long_date(config.local_date(update.date), lang or config.language)}</time>: "
+        f"{html.escape(update.note)}</li>\n"
         for update in major
     )
-    return f"\n<h2>Updates</h2>\n<ul>\n{lines}</ul>"
+    heading = html.escape(gettext("Updates"))
+    return f"\n<h2>{heading}</h2>\n<ul>\n{lines}</ul>"
 
 
 def item_id(release: Release, config: SiteConfig) -> str:
@@ -306,11 +374,43 @@ class _AtomEnclosure(BaseEntryExtension):  # type: ignore[misc]  # feedgen is un
         return entry
 
 
+class _Versions(BaseExtension):  # type: ignore[misc]  # feedgen is untyped
+    """Links an item to its versions in other languages: Atom's <link rel="alternate"
+    hreflang>, one per language (the item's own link gets its hreflang: feedgen writes only its
+    href), and the same atom:link elements in an RSS item, whose <link> stays its own page (RSS
+    2.0 has no element for them)."""
+
+    def __init__(self) -> None:
+        self.own = ""  # the item's language, when it has other versions (Atom)
+        self.versions: tuple[tuple[str, str], ...] = ()
+
+    @staticmethod
+    def _link(parent: Any, lang: str, url: str, tag: str = f"{{{_ATOM_NS}}}link") -> Any:
+        return parent.makeelement(tag, rel="alternate", type="text/html", hreflang=lang, href=url)
+
+    def extend_rss(self, item: Any) -> Any:
+        for lang, url in self.versions:
+            item.append(self._link(item, lang, url))
+        return item
+
+    def extend_atom(self, entry: Any) -> Any:
+        if not self.own:
+            return entry
+        tag = entry.tag[: -len("entry")] + "link"  # in the Atom namespace, as the entry
+        links = [link for link in entry.findall(tag) if link.get("rel") in (None, "alternate")]
+        links[0].attrib.update({"rel": "alternate", "type": "text/html", "hreflang": self.own})
+        at = list(entry).index(links[-1]) + 1
+        for offset, (lang, url) in enumerate(self.versions):
+            entry.insert(at + offset, self._link(entry, lang, url, tag))
+        return entry
+
+
 def _generator(feed: Feed, feed_format: FeedFormat) -> Any:
     """A feedgen FeedGenerator holding ``feed``, every date and default pinned."""
     generator = FeedGenerator()
     generator.load_extension("dc", atom=False, rss=True)  # dc:creator: an office without e-mail
     generator.register_extension("websub", _RssHub, atom=False, rss=True)
+    generator.register_extension("versions", BaseExtension, _Versions, atom=True, rss=True)
     generator.websub.href = feed.hub
     if feed_format is ATOM:
         generator.register_extension(
@@ -332,7 +432,7 @@ def _generator(feed: Feed, feed_format: FeedFormat) -> Any:
         entry = generator.add_entry(order="append")
         entry.id(item.id)  # also RSS <guid isPermaLink="false">
         entry.title(item.title)
-        entry.link(href=item.url, rel="alternate", type="text/html")
+        _item_links(entry, item, feed, feed_format)
         # RSS readers render an item's <description> as HTML, so the plain-text summary is
         # escaped (or "<script>..." in a summary would run in them). Set first: feedgen's
         # description() also sets Atom's content, which content() then replaces.
@@ -349,6 +449,22 @@ def _generator(feed: Feed, feed_format: FeedFormat) -> Any:
         elif item.image is not None and feed_format is ATOM:
             entry.lead_image.image = item.image
     return generator
+
+
+def _item_links(entry: Any, item: FeedItem, feed: Feed, feed_format: FeedFormat) -> None:
+    """The item's page and, for a release with other versions, theirs: in Atom, one
+    rel="alternate" link per language (hreflang); in RSS, <link> and <atom:link> elements. An
+    item in another language than its feed says so (RSS: dc:language)."""
+    own = item.language or feed.language
+    entry.link(href=item.url, rel="alternate", type="text/html")
+    if feed_format is RSS:
+        if item.alternates:
+            entry.versions.versions = ((own, item.url), *item.alternates)
+        if own != feed.language:
+            entry.dc.dc_language(own)
+    elif item.alternates or own != feed.language:
+        entry.versions.own = own
+        entry.versions.versions = item.alternates
 
 
 def _item_author(entry: Any, item: FeedItem, feed_format: FeedFormat) -> None:
@@ -390,11 +506,11 @@ def json_feed(feed: Feed) -> bytes:
     }
     if feed.hub:
         document["hubs"] = [{"type": "WebSub", "url": feed.hub}]
-    document["items"] = [_json_item(item) for item in feed.items]
+    document["items"] = [_json_item(item, feed.language) for item in feed.items]
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _json_item(item: FeedItem) -> dict[str, Any]:
+def _json_item(item: FeedItem, feed_language: str) -> dict[str, Any]:
     author: dict[str, str] = {"name": item.author}
     if item.author_email:
         author["url"] = f"mailto:{item.author_email}"
@@ -407,12 +523,22 @@ def _json_item(item: FeedItem) -> dict[str, Any]:
     }
     if item.image is not None:
         found["image"] = item.image.url
-    return found | {
+    document = found | {
         "date_published": item.published.isoformat(),
         "date_modified": item.updated.isoformat(),
         "authors": [author],
         "tags": [category.label for category in item.categories],
     }
+    if item.language and (item.language != feed_language or item.alternates):
+        document["language"] = item.language
+    if item.alternates:
+        # JSON Feed has no field for an item's versions in other languages: an extension
+        # object (its name starts with "_"), which readers that do not know it ignore
+        document["_translations"] = {
+            "about": TRANSLATIONS_ABOUT,
+            "versions": [{"language": lang, "url": url} for lang, url in item.alternates],
+        }
+    return document
 
 
 # -- every file ---------------------------------------------------------------------------------
@@ -450,8 +576,13 @@ def opml(config: SiteConfig, feeds: tuple[Feed, ...]) -> bytes:
     body = ElementTree.SubElement(root, "body")
     site, *others = feeds
     _outline(body, site)
-    for label, prefix in (("Topics", "/topics/"), ("Agencies", "/agencies/")):
-        group = [feed for feed in others if feed.folder.startswith(prefix)]
+    languages = {feed.folder for feed in others if feed.language != site.language}
+    for label, prefix in (("Topics", "/topics/"), ("Agencies", "/agencies/"), ("Languages", "")):
+        group = [
+            feed
+            for feed in others
+            if (feed.folder in languages if not prefix else feed.folder.startswith(prefix))
+        ]
         if group:
             folder = ElementTree.SubElement(body, "outline", text=label)
             for feed in group:

@@ -141,7 +141,7 @@ def sitemap_entry(context: Context) -> SitemapEntry | None:
     if context.meta.noindex:
         return None
     if not isinstance(context, ReleaseContext):
-        return (context.meta.url, None, ())
+        return (context.meta.url, None, context.meta.alternates)
     if context.release.withdrawn:
         return None
     return (context.meta.url, context.release.last_published, context.alternates)
@@ -171,6 +171,12 @@ def plan_site(
         config=site.config,
         csp=site_csp(site.config, inline_styles=assets.inline_styles),
         feeds=feed_links(feeds[0]),
+        language_feeds={
+            lang: feed_links(feed)
+            for lang in site.config.languages
+            for feed in feeds
+            if feed.folder == site.config.section(lang) + "/"
+        },
         assets=dict(assets.urls),
         page_css=dict(assets.page_css),
         icons=identity.icons,

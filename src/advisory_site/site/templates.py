@@ -38,6 +38,7 @@ from advisory_site.site.assets import PageCss
 from advisory_site.site.changes import RevisionChange
 from advisory_site.site.identity import Icon, Logo
 from advisory_site.site.metadata import news_article, script_safe_json
+from advisory_site.site.sections import declared_texts
 from advisory_site.source.catalogues import SITE_TEXT
 from advisory_site.source.languages import language_name, locale_name
 from advisory_site.source.media import SIZES
@@ -102,6 +103,10 @@ class Meta:
     preview_notices: tuple[str, ...] = ()  # only `advisory-site serve` fills these
     lang: str = ""  # the page's BCP 47 language; '' for the site's (SiteConfig.language)
     image: Picture | None = None  # its card (og:image): a release's lead image; else the site's
+    # the same page in every language, as (hreflang, site path), 'x-default' last: the home,
+    # news and search pages of each language's section, a page of content/pages/ and its
+    # translations (a release page's come from its versions: ReleaseContext.alternates)
+    alternates: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -244,6 +249,7 @@ class Subscription:
     label: str  # in link text: "every release", or the topic's or agency's name
     email: str = ""  # its e-mail sign-up page, when site.yaml names a provider
     email_own: bool = False  # a list for this one alone (else: the one for every release)
+    lang: str = ""  # the language of its name and description, when not the page's
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -252,6 +258,7 @@ class SubscribeContext:
     everything: Subscription
     topics: tuple[Subscription, ...]
     agencies: tuple[Subscription, ...]
+    languages: tuple[Subscription, ...] = ()  # the site's feed in each of its other languages
     feed_size: int
     opml_url: str
     email: EmailUpdates | None = None
@@ -289,6 +296,8 @@ class SearchContext:
     # Rendered into the page so that readers download Pagefind's filter tables only when
     # they filter (about 100 KiB for 10,000 releases).
     filters: tuple[SearchFilter, ...] = ()
+    # a number of each plural category of the page's language, for its counted messages
+    plural_samples: tuple[tuple[str, int], ...] = (("one", 1), ("other", 0))
     template: str = "search.html"
 
 
@@ -314,6 +323,8 @@ class SiteView:
     config: SiteConfig
     csp: str  # the Content-Security-Policy of every page (security.content_security_policy)
     feeds: tuple[FeedLink, ...] = ()
+    # the site's feed in each of its languages (the section's, /es/), by language
+    language_feeds: dict[str, tuple[FeedLink, ...]] = field(default_factory=dict)
     assets: dict[str, str] = field(default_factory=dict)  # logical name -> served URL
     page_css: dict[str, PageCss] = field(default_factory=dict)  # template name -> its CSS
     icons: tuple[Icon, ...] = ()  # the site's icon in its formats (identity.build_identity)
@@ -479,14 +490,17 @@ class Templates:
         self, context: jinja2.runtime.Context, text: str, *, markup: bool = True, mark: bool = True
     ) -> str | Markup:
         """A text of content/site.yaml (its title, a kind, topic or agency name, a footer
-        label) in the page's language: its catalogue entry in the context 'site.yaml'. Left
+        label) in the page's language: its translation in site.yaml (``translations:``), else
+        its catalogue entry in the context 'site.yaml' (sections.site_text_in). Left
         in the site's language where the catalogue has none, inside ``<span lang>`` so that
         screen readers pronounce it right (``markup=False`` for an attribute; ``mark=False``
         for a text that may be in either language, such as a release's own contact)."""
         lang = self.page_lang(context)
         if not text or lang == self.config.language:
             return text
-        translated = self.translations(lang).pgettext(SITE_TEXT, text)
+        translated = declared_texts(self.config).get((lang, text)) or self.translations(
+            lang
+        ).pgettext(SITE_TEXT, text)
         if translated != text or not markup or not mark:
             return translated
         return Markup('<span lang="{}">{}</span>').format(self.config.language, text)

@@ -29,6 +29,7 @@ from advisory_site.core.urls import rebuilt_url, url_problem
 from advisory_site.source.fields import FieldReader, describe
 from advisory_site.source.frontmatter import MAX_FILE_BYTES, decode
 from advisory_site.source.languages import canonical_tag, language_problem
+from advisory_site.source.translations import addressed, described, site_texts, translated
 from advisory_site.source.yamlload import load_yaml
 
 CONFIG_PATH = "content/site.yaml"
@@ -65,6 +66,7 @@ _SITE_KEYS = (
     "logo_alt",
     "card_image",
     "card_image_alt",
+    "translations",
 )
 DEFAULT_ICON = "assets/favicon.svg"
 # site.yaml's images: (key, the file types it may be, they in words, what it is for, the key
@@ -201,12 +203,23 @@ def _read_config(reader: FieldReader) -> SiteConfig:
             f"'{default_kind}' is not one of the declared kinds",
             "declare it under kinds, or set default_kind to one of them",
         )
-    topics = tuple(_read_topics(reader))
-    agencies = tuple(_read_agencies(reader))
     languages = _read_languages(reader)
+    kinds = translated(reader, "kinds", kinds, languages, ("name",))
+    topics = translated(
+        reader,
+        "topics",
+        tuple(_read_topics(reader)),
+        languages,
+        ("name", "description"),
+        check=described,
+    )
+    agencies = translated(
+        reader, "agencies", tuple(_read_agencies(reader)), languages, ("name", "short_name")
+    )
+    description = reader.text("description")
     return SiteConfig(
         title=reader.text("title", required=True),
-        description=reader.text("description"),
+        description=description,
         base_url=_read_base_url(reader),
         language=languages[0],
         languages=languages,
@@ -218,7 +231,14 @@ def _read_config(reader: FieldReader) -> SiteConfig:
         agencies=agencies,
         kinds=kinds,
         default_kind=default_kind,
-        footer_links=tuple(_read_links(reader)),
+        footer_links=translated(
+            reader,
+            "footer_links",
+            tuple(_read_links(reader)),
+            languages,
+            ("label", "url"),
+            check=addressed,
+        ),
         page_size=reader.integer("page_size", default=10, maximum=500),
         home_size=reader.integer("home_size", default=5, maximum=100),
         feed_size=reader.integer("feed_size", default=50, maximum=10_000),
@@ -231,6 +251,7 @@ def _read_config(reader: FieldReader) -> SiteConfig:
         time_limit=reader.integer("time_limit", default=DEFAULT_SECONDS, maximum=MAX_SECONDS),
         image_hosts=tuple(_read_image_hosts(reader)),
         accessible_formats=_read_accessible_formats(reader),
+        translations=site_texts(reader, languages, description=bool(description)),
     )
 
 
@@ -499,7 +520,7 @@ def _read_topics(reader: FieldReader) -> list[Topic]:
     items = reader.mappings("topics")
     topics = []
     for item in items:
-        item.check_keys(("id", "name", "description"))
+        item.check_keys(("id", "name", "description", "translations"))
         topics.append(
             Topic(
                 id=_read_id(item),
@@ -515,7 +536,7 @@ def _read_agencies(reader: FieldReader) -> list[Agency]:
     items = reader.mappings("agencies")
     agencies = []
     for item in items:
-        item.check_keys(("id", "name", "short_name", "url", "contact"))
+        item.check_keys(("id", "name", "short_name", "url", "contact", "translations"))
         url = item.text("url")
         if url and rebuilt_url(url) is None:
             problem = url_problem(url) if url.startswith("https://") else ""
@@ -542,7 +563,7 @@ def _read_kinds(reader: FieldReader) -> list[Kind]:
         reader.missing("kinds")
     kinds = []
     for item in items:
-        item.check_keys(("id", "name"))
+        item.check_keys(("id", "name", "translations"))
         kinds.append(Kind(id=_read_id(item), name=item.text("name", required=True)))
     _unique("kind", items, [kind.id for kind in kinds])
     return kinds
@@ -551,7 +572,7 @@ def _read_kinds(reader: FieldReader) -> list[Kind]:
 def _read_links(reader: FieldReader) -> list[Link]:
     links = []
     for item in reader.mappings("footer_links"):
-        item.check_keys(("label", "url"))
+        item.check_keys(("label", "url", "translations"))
         url = item.text("url", required=True)
         site_path = url.startswith("/") and not url.startswith("//") and "\\" not in url
         absolute = rebuilt_url(url) if url.startswith("https://") else None

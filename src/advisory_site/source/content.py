@@ -830,26 +830,33 @@ def load_pages(
     site_dir: Path, config: SiteConfig, renderer: Renderer, errors: list[ContentError]
 ) -> list[Page]:
     pages = []
+    others = {config.section(lang).lstrip("/"): lang for lang in config.languages[1:]}
+    reserved = RESERVED_PAGE_NAMES | set(others)
     for file, path in content_files(site_dir, PAGES_DIR):
         name = PurePosixPath(path).stem
-        if path.count("/") != PAGES_DIR.count("/") + 1:
+        folders = path[len(PAGES_DIR) + 1 :].split("/")[:-1]
+        if folders and (len(folders) > 1 or folders[0] not in others):
             errors.append(
                 ContentError(
                     path=path,
-                    message=f"pages must sit directly in {PAGES_DIR}/, not in a sub-folder",
+                    message=f"pages must sit directly in {PAGES_DIR}/, or in the folder of one "
+                    "of the site's other languages, not in another sub-folder",
+                    hint=f"move it to {PAGES_DIR}/"
+                    + "".join(f" or {PAGES_DIR}/{folder}/" for folder in sorted(others)),
                 )
             )
             continue
-        if slug_problem(name) or name in RESERVED_PAGE_NAMES:
+        if slug_problem(name) or name in reserved:
             errors.append(
                 ContentError(
                     path=path,
                     message=f"'{name}' cannot be a page name",
                     hint="use lowercase letters, digits and hyphens, and not one of "
-                    + ", ".join(sorted(RESERVED_PAGE_NAMES)),
+                    + ", ".join(sorted(reserved)),
                 )
             )
             continue
+        lang = others[folders[0]] if folders else config.language
         document = read_document(file, path, errors)
         if document is None:
             continue
@@ -875,9 +882,10 @@ def load_pages(
                 title=title,
                 summary=summary or body.first_paragraph,
                 body_html=prefix_links(body.html, config.path_prefix),
-                url=page_url(name),
+                url=config.section(lang) + page_url(name),
                 references=references(body.html, document.body, document.body_line),
                 end_mark=body.end_mark,
+                lang=lang,
             )
         )
     return pages
