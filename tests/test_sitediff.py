@@ -244,10 +244,11 @@ def test_the_pull_request_workflow_sequence_on_real_builds(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     summary = result.stdout
     new_page = "/news/2026/11/20/department-announces-continuous-publishing/"
-    # the eleventh published release opens a second page of the news listing (ten a page)
+    # the eleventh published release opens a second page of the news listing (ten a page), in
+    # English and in Spanish (which lists every release, in English where it has no translation)
     assert (
-        f"<summary>3 pages added</summary>\n\n- `/news/2026/`\n- `{new_page}`\n"
-        "- `/news/page/2/`\n\n"
+        "<summary>4 pages added</summary>\n\n- `/es/news/page/2/`\n- `/news/2026/`\n"
+        f"- `{new_page}`\n- `/news/page/2/`\n\n"
     ) in summary
     changed = summary.split("pages changed</summary>", 1)[1].split("</details>", 1)[0]
     for listing in ("/", "/news/", "/topics/", "/topics/cybersecurity/", "/agencies/dhs/"):
