@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from advisory_site.core.errors import ContentError, suggest
-from advisory_site.source.yamlload import Path, Positions
+from advisory_site.source.yamlload import Path, Position, Positions
 
 T = TypeVar("T")
 
@@ -52,6 +52,9 @@ class FieldReader:
     def error(self, key: str | int, message: str, hint: str = "", *, at_key: bool = False) -> None:
         where = (*self.prefix, key)
         position = self.positions.of_key(where) if at_key else self.positions.of_value(where)
+        self._report(position, key, message, hint)
+
+    def _report(self, position: Position, key: str | int, message: str, hint: str) -> None:
         self.errors.append(
             ContentError(
                 path=self.path,
@@ -99,16 +102,7 @@ class FieldReader:
 
     def missing(self, key: str) -> None:
         position = self.positions.of_value(self.prefix)
-        self.errors.append(
-            ContentError(
-                path=self.path,
-                line=position.line,
-                column=position.column,
-                field=self.name(key),
-                message="is required but missing",
-                hint=f"add a line '{key}: ...'",
-            )
-        )
+        self._report(position, key, "is required but missing", f"add a line '{key}: ...'")
 
     def boolean(self, key: str, *, default: bool) -> bool:
         value = self.data.get(key)
