@@ -3,7 +3,9 @@
 Python cannot stop a computation from outside, so a watchdog thread (one per process, started
 on first use) watches the processor time of each thread inside ``time_budget`` and, once one is
 over, raises ``OverBudget`` in that thread (CPython's ``PyThreadState_SetAsyncExc``), which
-takes effect at its next Python instruction. Processor time, not wall time: a build sharing a
+takes effect at its next Python instruction. One raised while the thread runs a ``__del__`` or
+a GC callback is printed and lost there, so it is raised again each time the thread has used
+another ``_AGAIN`` seconds inside the block. Processor time, not wall time: a build sharing a
 busy machine is not cut short for the time it waited. It works in the main thread, in the
 preview's watcher thread and in forked workers alike, and costs a lock and a dictionary entry
 per file.
@@ -23,6 +25,7 @@ DEFAULT_SECONDS = 5
 """Processor seconds per file: far more than the longest ordinary release needs, far less
 than a hostile file could take."""
 MAX_SECONDS = 600
+_AGAIN = 0.5  # processor seconds after which a stop that did not end the block is raised again
 _POLL = 0.1  # how often the watchdog looks at the threads it watches (seconds)
 _LINGER = 2.0  # how long it keeps looking once none is watched, before it waits to be woken
 
@@ -38,7 +41,7 @@ class _Watched:
     def __init__(self, thread: int, clock: int, deadline: float) -> None:
         self.thread = thread
         self.clock = clock
-        self.deadline = deadline
+        self.deadline = deadline  # the thread's processor time at which to raise (again)
         self.fired = False
 
 
@@ -53,6 +56,9 @@ class _Watchdog:
         clock = time.pthread_getcpuclockid(thread)
         entry = _Watched(thread, clock, time.clock_gettime(clock) + seconds)
         with self.changed:
+            # a block of this thread still watched ended without unwatching (its stop came
+            # inside __exit__): the thread has moved on, and so does the watchdog
+            self.watched -= {other for other in self.watched if other.thread == thread}
             self.watched.add(entry)
             if not self.running:  # (a running one looks every _POLL seconds: no need to wake it)
                 self.running = True
@@ -80,10 +86,11 @@ class _Watchdog:
                         return
                 else:
                     idle_since = None
-                for entry in list(self.watched):
-                    if time.clock_gettime(entry.clock) >= entry.deadline:
+                for entry in self.watched:
+                    used = time.clock_gettime(entry.clock)
+                    if used >= entry.deadline:
                         entry.fired = True
-                        self.watched.discard(entry)
+                        entry.deadline = used + _AGAIN
                         _raise_in(entry.thread, OverBudget)
                 self.changed.wait(_POLL)
 
