@@ -75,6 +75,7 @@ PAGE_TYPES = {
     "es-news-page-2": "/es/news/page/2/",
     "es-search": "/es/search/",
     "es-page": "/es/about/",
+    "es-verify": "/es/verify/",
 }
 # Which page type each generated HTML file is; a new kind of page must be added to PAGE_TYPES.
 _TYPE_PATTERNS = (
@@ -82,6 +83,7 @@ _TYPE_PATTERNS = (
     ("es-news", r"es/news/index\.html"),
     ("es-news-page-2", r"es/news/page/\d+/index\.html"),
     ("es-search", r"es/search/index\.html"),
+    ("es-verify", r"es/verify/index\.html"),
     ("es-page", r"es/[^/]+/index\.html"),
     ("home", r"index\.html"),
     ("news", r"news/index\.html"),
@@ -577,13 +579,21 @@ vulnerability assessments, information sharing about cyber incidents, and best p
 securing voter registration databases and addressing potential cyber threats."""
 
 
-def verify_passage(page: Page, base_url: str, text: str) -> str:
+def verify_passage(
+    page: Page,
+    base_url: str,
+    text: str,
+    *,
+    where: str = "verify",
+    label: str = "The passage to check",
+    button: str = "Verify",
+) -> str:
     messages: list[str] = []
     page.on("console", lambda message: messages.append(message.text))
-    page.goto(base_url + PAGE_TYPES["verify"])
+    page.goto(base_url + PAGE_TYPES[where])
     assert not page.locator("[data-verify-fallback]").is_visible()
-    page.get_by_label("The passage to check").fill(text)
-    page.get_by_role("button", name="Verify").click()
+    page.get_by_label(label).fill(text)
+    page.get_by_role("button", name=button, exact=True).click()
     heading = page.locator("#verify-result h2")
     heading.wait_for()
     assert [m for m in messages if "Content Security Policy" in m] == []
@@ -629,6 +639,48 @@ def test_verify_page_rejects_an_invented_statement(page: Page, base_url: str) ->
     assert "Not a statement of this office" in result
     assert "No release of this office contains this text" in result
     assert result.count("Not found in any release of this office.") == 2
+
+
+def test_spanish_verify_page_answers_in_spanish(page: Page, base_url: str) -> None:
+    """/es/verify/, reached from the footer of a Spanish page: the text of the Spanish release
+    is recognised, in Spanish words and dates; a changed text is rejected, in Spanish too."""
+    page.goto(base_url + SPANISH)
+    title = page.locator("h1").inner_text()
+    paragraphs = [page.locator(".release-body p").nth(n).inner_text() for n in (0, 1)]
+    page.get_by_role("contentinfo").get_by_role("link", name="Verificar una declaración").click()
+    page.wait_for_url(base_url + "/es/verify/")
+    assert page.evaluate("document.documentElement.lang") == "es"
+    spanish = {
+        "where": "es-verify",
+        "label": "El pasaje que desea comprobar",
+        "button": "Verificar",
+    }
+    result = verify_passage(page, base_url, "\n\n".join([title, *paragraphs]), **spanish)
+    page.screenshot(path=ARTIFACTS / "es-verify-found-1280.png", full_page=True)
+    assert "Verificado: los 3 párrafos están en un comunicado de esta oficina" in result
+    assert re.search(
+        re.escape(title) + r", versión \d, publicada el \d\d? de [a-z]+ de 20\d\d", result
+    )
+    assert page.locator("#verify-result a").first.get_attribute("lang") is None  # Spanish too
+    assert "Se encuentra en:" in result
+    changed = paragraphs[0].replace("FEMA", "La FEMA y el Ejército", 1)
+    assert changed != paragraphs[0]
+    result = verify_passage(page, base_url, f"{title}\n\n{changed}", **spanish)
+    assert "No es una declaración de esta oficina" in result
+    assert "1 de 2 párrafos no aparece en ningún comunicado de esta oficina" in result
+    assert "No se encuentra en ningún comunicado de esta oficina." in result
+    # an English release found from the Spanish page is named in English, and marked so
+    english = page.context.new_page()
+    english.goto(base_url + SEED)
+    seed_title = english.locator("h1").inner_text()
+    english.close()
+    result = verify_passage(page, base_url, seed_title, **spanish)
+    assert "Verificado: el párrafo está en un comunicado de esta oficina" in result
+    link = page.locator("#verify-result a", has_text=seed_title).first
+    assert link.get_attribute("lang") == "en" and link.get_attribute("hreflang") == "en"
+    assert "publicada el 8 de octubre de 2016" in result
+    for english_word in ("Verified", "version", "published", "Found in", "Not a statement"):
+        assert english_word not in result.replace(seed_title, ""), english_word
 
 
 def test_browser_and_python_normalise_alike(page: Page, base_url: str) -> None:
@@ -678,7 +730,7 @@ def test_verify_results_have_no_axe_violations(browser: Browser, base_url: str) 
 LIGHTHOUSE_TYPES = (
     "home", "release", "release-photo", "release-lead", "release-video", "release-document",
     "release-es", "news", "year", "topic", "agency", "search", "page", "subscribe", "not-found",
-    "verify", "changes", "es-home", "es-news", "es-search",
+    "verify", "changes", "es-home", "es-news", "es-search", "es-verify",
 )  # fmt: skip
 
 

@@ -204,14 +204,24 @@ def test_the_sitemap_lists_every_version_and_is_valid(make_site: MakeSite) -> No
         links = entry.xpath("x:link", namespaces=ns)
         assert {link.get("hreflang"): link.get("href") for link in links} == expected
         assert {link.get("rel") for link in links} == {"alternate"}
-    # without translations, only the pages of each language's section (home, news, search)
-    # have versions, and the sitemap stays valid
+    # without translations, only the pages of each language's section (home, news, search,
+    # verify) have versions, and the sitemap stays valid
     (make_site(site_yaml=BILINGUAL) / SPANISH).unlink()
     alone = etree.fromstring(build_files(make_site(site_yaml=BILINGUAL))["sitemap.xml"])
     assert schema.validate(alone)
     linked = alone.xpath("//s:url[x:link]/s:loc/text()", namespaces=ns)
     assert sorted(linked) == sorted(
-        BASE + path for path in ("", "es/", "news/", "es/news/", "search/", "es/search/")
+        BASE + path
+        for path in (
+            "",
+            "es/",
+            "news/",
+            "es/news/",
+            "search/",
+            "es/search/",
+            "verify/",
+            "es/verify/",
+        )
     )
     # a site in one language declares no xhtml namespace
     english = build_files(make_site(site_yaml=BILINGUAL.replace("[en, es]", "[en]")))

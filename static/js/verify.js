@@ -78,29 +78,64 @@ export async function lookUp(text, places) {
 const form = document.getElementById("verify-form");
 const result = document.getElementById("verify-result");
 const fallback = document.querySelector("[data-verify-fallback]");
+const pageLang = document.documentElement.lang || "en";
 let placesPromise = null;
 
-function element(name, text, attributes = {}) {
+// The page's words, in its language (data-text-* attributes of the form, from the site's
+// gettext catalogue): {count}, {missing}, {version}, {date}, {status} and {reason} are filled in.
+function text(name, values = {}) {
+  const template = form.dataset[`text${name[0].toUpperCase()}${name.slice(1)}`] ?? "";
+  return template.replace(/\{(count|missing|version|date|status|reason)\}/g, (_, key) =>
+    String(values[key] ?? ""),
+  );
+}
+
+const plurals = new Intl.PluralRules(pageLang);
+
+function counted(name, count, values) {
+  const category = plurals.select(count);
+  const key = name + category[0].toUpperCase() + category.slice(1);
+  const known = `text${key[0].toUpperCase()}${key.slice(1)}` in form.dataset;
+  return text(known ? key : `${name}Other`, values);
+}
+
+// A failure to report in the page's words (the message names a data-text-* attribute).
+class CheckError extends Error {
+  constructor(name, values = {}) {
+    super(name);
+    this.values = values;
+  }
+}
+
+function element(name, content, attributes = {}) {
   const node = document.createElement(name);
-  if (text) node.textContent = text;
+  if (content) node.textContent = content;
   for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
   return node;
 }
 
+/** A date of the ledger (ISO 8601, the site's local time) in the page's language. */
 function longDate(iso) {
   const [year, month, day] = iso.slice(0, 10).split("-").map(Number);
-  const months = ["January", "February", "March", "April", "May", "June", "July", "August",
-    "September", "October", "November", "December"];
-  return `${months[month - 1]} ${day}, ${year}`;
+  const moment = new Date(Date.UTC(year, month - 1, day));
+  return new Intl.DateTimeFormat(pageLang, { dateStyle: "long", timeZone: "UTC" }).format(moment);
 }
 
 function place(found) {
   const item = element("li");
   const link = element("a", found.release.title, { href: found.release.url });
+  const lang = found.release.lang;
+  if (lang && lang.toLowerCase() !== pageLang.toLowerCase()) {
+    link.setAttribute("lang", lang); // a screen reader pronounces the title in its language
+    link.setAttribute("hreflang", lang);
+  }
   item.append(link);
-  let where = `, version ${found.version.version}, published ${longDate(found.version.published)}`;
-  if (found.release.status === "withdrawn") where += " (the release has since been withdrawn)";
-  else if (!found.latest) where += " (an earlier version: the release has since been changed)";
+  let where = text("version", {
+    version: found.version.version,
+    date: longDate(found.version.published),
+  });
+  if (found.release.status === "withdrawn") where += text("withdrawn");
+  else if (!found.latest) where += text("earlier");
   item.append(document.createTextNode(where));
   return item;
 }
@@ -108,29 +143,30 @@ function place(found) {
 function show(results) {
   result.replaceChildren();
   if (!results.length) {
-    result.append(element("p", "Paste the passage to check in the box above first."));
+    result.append(element("p", text("empty")));
     return;
   }
   const missing = results.filter((found) => !found.places.length);
   const box = element("div", "", { class: `usa-alert usa-alert--${missing.length ? "error" : "success"}` });
   const body = element("div", "", { class: "usa-alert__body" });
-  const count = results.length === 1 ? "the paragraph" : `all ${results.length} paragraphs`;
-  body.append(
-    element(
-      "h2",
-      missing.length
-        ? "Not a statement of this office"
-        : `Verified: ${count} ${results.length === 1 ? "is" : "are"} in a release of this office`,
-      { class: "usa-alert__heading" },
-    ),
-  );
+  let heading = text("rejected");
+  if (!missing.length) {
+    heading =
+      results.length === 1
+        ? text("verified")
+        : counted("verified", results.length, { count: results.length });
+  }
+  body.append(element("h2", heading, { class: "usa-alert__heading" }));
   if (missing.length) {
     body.append(
       element(
         "p",
         missing.length === results.length
-          ? "No release of this office contains this text, word for word. It may be invented, or altered from a release."
-          : `${missing.length} of ${results.length} paragraphs appear in no release of this office: the text has been altered or added to.`,
+          ? text("invented")
+          : counted("altered", missing.length, {
+              missing: missing.length,
+              count: results.length,
+            }),
         { class: "usa-alert__text" },
       ),
     );
@@ -143,12 +179,12 @@ function show(results) {
     const excerpt = found.paragraph.length > 160 ? `${found.paragraph.slice(0, 157)}...` : found.paragraph;
     item.append(element("q", excerpt));
     if (found.places.length) {
-      item.append(element("p", "Found in:"));
+      item.append(element("p", text("foundIn")));
       const where = element("ul");
       for (const each of found.places) where.append(place(each));
       item.append(where);
     } else {
-      item.append(element("p", "Not found in any release of this office.", { class: "verify-missing" }));
+      item.append(element("p", text("missing"), { class: "verify-missing" }));
     }
     list.append(item);
   }
@@ -156,10 +192,20 @@ function show(results) {
 }
 
 async function loadPlaces() {
-  const response = await fetch(form.dataset.ledger, { credentials: "same-origin" });
-  if (!response.ok) throw new Error(`the ledger could not be loaded (${response.status})`);
-  const ledger = await response.json();
-  if (ledger.normalisation !== NORMALISATION) throw new Error("the ledger is of another version");
+  let response;
+  try {
+    response = await fetch(form.dataset.ledger, { credentials: "same-origin" });
+  } catch {
+    throw new CheckError("unreachable");
+  }
+  if (!response.ok) throw new CheckError("unloadable", { status: response.status });
+  let ledger;
+  try {
+    ledger = await response.json();
+  } catch {
+    throw new CheckError("unreachable");
+  }
+  if (ledger.normalisation !== NORMALISATION) throw new CheckError("otherVersion");
   return index(ledger);
 }
 
@@ -168,13 +214,15 @@ if (form && window.crypto && crypto.subtle) {
   fallback.hidden = true;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    result.replaceChildren(element("p", "Checking..."));
+    result.replaceChildren(element("p", text("checking")));
     try {
       placesPromise ||= loadPlaces();
       show(await lookUp(form.elements.text.value, await placesPromise));
     } catch (error) {
       placesPromise = null;
-      result.replaceChildren(element("p", `The check could not be made: ${error.message}.`));
+      const reason =
+        error instanceof CheckError ? text(error.message, error.values) : text("unreachable");
+      result.replaceChildren(element("p", text("failed", { reason })));
     }
   });
 }

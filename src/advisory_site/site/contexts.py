@@ -285,16 +285,32 @@ def html_contexts(
         yield from language_section(site, lang, versions, feeds_of)
     if feeds:
         yield subscribe_context(config, feeds)
-    yield VerifyContext(
-        meta=top_meta(
-            "Verify a statement",
-            VERIFY_URL,
-            f"Check whether a text is a release of {config.organisation}.",
+    for lang in config.languages:
+        yield verify_context(site, lang, signer)
+
+
+def verify_context(site: Site, lang: str, signer: str) -> VerifyContext:
+    """The verify page of ``lang``'s section (/verify/, /es/verify/): one ledger, every
+    release in every language; its labels and the script's answers in ``lang``."""
+    config = site.config
+    _ = translator(site, lang)
+    organisation = site_text_in(site, config.organisation, lang)
+    own = lang == config.language
+    return VerifyContext(
+        meta=Meta(
+            title=_("Verify a statement"),
+            url=config.section(lang) + VERIFY_URL,
+            description=_("Check whether a text is a release of %(organisation)s.")
+            % {"organisation": organisation},
+            breadcrumbs=(home_crumb(site, lang),),
+            lang="" if own else lang,
+            alternates=section_alternates(config, VERIFY_URL),
         ),
         ledger_url=LEDGER_URL,
         signature_url=SIGNATURE_URL if signer else "",
         public_key_url=PUBLIC_KEY_URL if signer else "",
         key_id=signer,
+        plural_samples=plural_samples(lang),
     )
 
 

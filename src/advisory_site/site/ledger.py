@@ -1,11 +1,11 @@
 """/ledger.json: every published version of every release, hashed, so that anyone can check that
 a text is (or is not) a release of this office; signed with Ed25519 when a key is configured.
 
-The ledger lists, for each published release, its permanent feed id, address, title, kind and
-dates, and for each version that was live (``changes.Revision``) the SHA-256 of its canonical
-text and of each of its paragraphs in normal form (``textnorm``); the current version also has
-the SHA-256 of its page exactly as published. ``docs``: ``ledger.schema.json`` beside this file
-(published at /ledger.schema.json) describes every field.
+The ledger lists, for each published release, its permanent feed id, address, title, language,
+kind and dates, and for each version that was live (``changes.Revision``) the SHA-256 of its
+canonical text and of each of its paragraphs in normal form (``textnorm``); the current version
+also has the SHA-256 of its page exactly as published. ``docs``: ``ledger.schema.json`` beside
+this file (published at /ledger.schema.json) describes every field.
 
 The signature is detached: /ledger.json.sig holds the Ed25519 signature of the bytes of
 /ledger.json, in base64; the public key is /ledger-key.pem. The private key is never in the
@@ -113,6 +113,7 @@ def _release(entry: LedgerEntry, config: SiteConfig, pages: Mapping[str, str]) -
         "id": entry.feed_id,
         "url": config.absolute(release.url),
         "title": release.title,
+        "lang": release.lang,
         "kind": release.kind.name,
         "release_date": config.local_iso(release.release_date),
         "last_published": config.local_iso(release.last_published),

@@ -183,6 +183,8 @@ class VerifyContext:
     signature_url: str = ""  # '' when the ledger is not signed
     public_key_url: str = ""
     key_id: str = ""
+    # a number of each plural category of the page's language, for the script's counted answers
+    plural_samples: tuple[tuple[str, int], ...] = (("one", 1), ("other", 0))
     template: str = "verify.html"
 
 
