@@ -782,3 +782,30 @@ def test_language_switcher_leads_to_the_other_version(page: Page, base_url: str)
     page.get_by_role("link", name="Read in English").click()
     page.wait_for_url(base_url + original)
     assert page.evaluate("document.documentElement.lang") == "en"
+
+
+def test_a_missing_spanish_address_offers_the_spanish_section(
+    browser: Browser, static_host: str
+) -> None:
+    """A static host (GitHub Pages, an S3 bucket) answers every missing address with the one
+    /404.html: a reader of a broken /es/ link finds the message in Spanish, marked as such,
+    leading to the Spanish home, news and search (and the English part to the English ones)."""
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    response = page.goto(static_host + "/es/news/2099/01/01/no-existe/")
+    assert response is not None and response.status == 404
+    spanish = page.locator(
+        '[lang="es"]', has=page.get_by_role("heading", name="Página no encontrada")
+    )
+    assert spanish.get_by_text("No pudimos encontrar la página que buscaba.").is_visible()
+    links = {
+        spanish.get_by_role("link", name=name).get_attribute("href")
+        for name in ("Ir a la página de inicio", "Ver todos los comunicados de prensa")
+    }
+    assert links == {"/es/", "/es/news/"}
+    assert page.get_by_role("heading", name="Page not found", level=1).is_visible()
+    assert page.title().startswith("Page not found · Página no encontrada |")
+    spanish.get_by_role("link", name="Buscar en la sala de prensa").click()
+    page.wait_for_url(static_host + "/es/search/")
+    assert page.evaluate("document.documentElement.lang") == "es"
+    context.close()

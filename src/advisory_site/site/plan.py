@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from advisory_site.core.csp import content_security_policy
 from advisory_site.core.errors import BuildError, ContentError
 from advisory_site.core.htmlscan import page_problems
-from advisory_site.core.models import Release, Site, SiteConfig
+from advisory_site.core.models import N_, Release, Site, SiteConfig
 from advisory_site.core.reading import SIZE_HINT, ReadError, read_regular
 from advisory_site.core.urls import (
     output_path,
@@ -45,6 +45,7 @@ from advisory_site.site.ledger import (
     public_pem,
     schema,
 )
+from advisory_site.site.sections import translator
 from advisory_site.site.securitytxt import SECURITY_TXT, security_txt
 from advisory_site.site.sitemap import SitemapEntry, robots_txt, sitemap_xml
 from advisory_site.site.templates import (
@@ -239,7 +240,9 @@ def plan_site(
                 target=site.config.absolute(release.url),
             )
             add(output_path(alias), context, owner=release.source)
-    not_found = NotFoundContext(meta=Meta(title="Page not found", url="/404.html", noindex=True))
+    not_found = NotFoundContext(
+        meta=Meta(title=not_found_title(site), url="/404.html", noindex=True)
+    )
     add("404.html", not_found)
     add("sitemap.xml", sitemap_xml(site.config, sitemap))
     add("robots.txt", robots_txt(site.config))
@@ -262,6 +265,16 @@ def plan_site(
     if errors:
         raise BuildError(errors)
     return SitePlan(files=tuple(files[path] for path in sorted(files)), view=view)
+
+
+NOT_FOUND = N_("Page not found")
+
+
+def not_found_title(site: Site) -> str:
+    """The title of /404.html, which a static host serves for a missing address in any
+    language's section: "Page not found" in each of the site's languages."""
+    titles = (translator(site, lang)(NOT_FOUND) for lang in site.config.languages)
+    return " · ".join(dict.fromkeys(titles))
 
 
 def published_media(site: Site) -> Iterator[tuple[str, bytes, str]]:
