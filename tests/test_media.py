@@ -9,6 +9,7 @@ import io
 import json
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
 import pikepdf
@@ -462,12 +463,13 @@ def test_a_document_link_shows_its_type_and_size_and_offers_an_accessible_format
     files = {file.path: file.data for file in plan.files}
     page = lxml.html.fromstring(files[f"{URL.lstrip('/')}index.html"])
     links = page.xpath("//div[contains(@class, 'release-body')]//a[span[@class='file-label']]")
-    # the type and size are part of each link's name, as a screen reader lists links
+    # the type and size are part of each link's name, as a screen reader lists links; the size
+    # as CLDR writes it in English (Babel)
     assert [" ".join(link.text_content().split()) for link in links] == [
-        f"the fact sheet (PDF, {round(len(pdf) / 1024)} KB)"
+        f"the fact sheet (PDF, {round(len(pdf) / 1024)} kB)"
         if len(pdf) >= 1024
         else f"the fact sheet (PDF, {len(pdf)} bytes)",
-        "the data (CSV, 3 KB)",
+        "the data (CSV, 3 kB)",
         "the form (Word, 5 bytes)",
         "the budget (Excel, 3.4 MB)",
     ]
@@ -491,6 +493,91 @@ def test_a_document_link_shows_its_type_and_size_and_offers_an_accessible_format
         "Format%20needed%3A%20"
     )
     assert "https%3A//www.example.gov/static/budget.xlsx" in requests[3].get("href")
+
+
+SPANISH_DOCS = """\
+---
+title: El Secretario visita el puerto de entrada
+lang: es
+release_date: 2016-10-07
+kind: statement
+agencies: [DHS]
+topics: [Cybersecurity]
+---
+Lea [la hoja informativa](fact-sheet.pdf), [los datos](data/ports.csv), [el formulario](form.docx)
+y [el presupuesto](/static/budget.xlsx).
+
+![Un oficial de la CBP](port.jpg "El Secretario con los oficiales. Foto: DHS/Jane Doe")
+"""
+
+
+def test_a_spanish_release_labels_its_documents_and_requests_in_spanish(
+    make_site: MakeSite,
+) -> None:
+    """Every word written around a document (and a photo's credit) is in the release's language,
+    sizes formatted by Babel for it; the English release of the same site is as before."""
+    pdf = make_pdf()
+    english = "Read [the data](data/ports.csv) and [the budget](/static/budget.xlsx).\n"
+    site = bundle_site(
+        make_site,
+        english,
+        {"fact-sheet.pdf": pdf, "data/ports.csv": b"port,lanes\n" * 300, "form.docx": b"x" * 5},
+        site_yaml=FORMATS + "languages: [en, es]\n",
+    )
+    folder = site / "content/releases/2016/visita"
+    folder.mkdir()
+    (folder / "index.md").write_text(SPANISH_DOCS, encoding="utf-8")
+    for name in ("fact-sheet.pdf", "data/ports.csv", "form.docx"):
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_bytes((site / "content/releases/2016/port-visit" / name).read_bytes())
+    (folder / "port.jpg").write_bytes(phone_photo())
+    (site / "static").mkdir()
+    (site / "static/budget.xlsx").write_bytes(b"\0" * (3 * 1024 * 1024 + 400_000))
+    files = built(site)
+    spanish = lxml.html.fromstring(files["news/2016/10/07/visita/index.html"])
+    body = spanish.xpath("//div[contains(@class, 'release-body')]")[0]
+    links = body.xpath(".//a[span[@class='file-label']]")
+    kilobytes = round(len(pdf) / 1024)
+    assert [" ".join(link.text_content().split()) for link in links] == [
+        f"la hoja informativa (PDF, {kilobytes} kB)"
+        if len(pdf) >= 1024
+        else f"la hoja informativa (PDF, {len(pdf)} bytes)",
+        "los datos (CSV, 3 kB)",
+        "el formulario (Word, 5 bytes)",
+        "el presupuesto (Excel, 3,4 MB)",  # CLDR's decimal comma for Spanish
+    ]
+    requests = body.xpath(".//span[@class='file-request']/a")
+    assert [" ".join(a.text_content().split()) for a in requests] == [
+        f"solicitar un formato accesible de {name}"
+        for name in ("fact-sheet.pdf", "ports.csv", "form.docx", "budget.xlsx")
+    ]
+    # the e-mail a reader's mail program opens is in Spanish too
+    query = parse_qs(urlsplit(requests[0].get("href")).query)
+    assert query == {
+        "subject": ["Solicitud de formato accesible: fact-sheet.pdf"],
+        "body": [
+            (
+                "Por favor, envíenme un formato accesible de fact-sheet.pdf (https://www.example"
+                ".gov/news/2016/10/07/visita/fact-sheet.pdf).\n\nFormato que necesito: "
+            )
+        ],
+    }
+    # the photo's credit is told from its caption by the Spanish word
+    (caption,) = body.xpath(".//figure/figcaption")
+    assert caption.find("small").text == "Foto: DHS/Jane Doe"
+    assert caption.text.strip() == "El Secretario con los oficiales."
+    text = " ".join(body.text_content().split())
+    for english_word in ("request", "accessible format", " of ", "KB", "3.4"):
+        assert english_word not in text, english_word
+    # the English release of the same build speaks English, as it did
+    page = lxml.html.fromstring(files[f"{URL.lstrip('/')}index.html"])
+    body = page.xpath("//div[contains(@class, 'release-body')]")[0]
+    assert " ".join(body.text_content().split()) == (
+        "Read the data (CSV, 3 kB) (request an accessible format of ports.csv) and the budget "
+        "(Excel, 3.4 MB) (request an accessible format of budget.xlsx)."
+    )
+    query = parse_qs(urlsplit(body.xpath(".//span[@class='file-request']/a/@href")[0]).query)
+    assert query["subject"] == ["Accessible format request: ports.csv"]
 
 
 def test_without_the_setting_documents_are_labelled_but_no_request_is_offered(

@@ -19,6 +19,10 @@ from playwright.sync_api import Browser, Page, Route, expect
 
 from advisory_site.commands.cli import main
 from advisory_site.engine.build import BuildOptions
+from advisory_site.engine.cache import CacheStore
+from advisory_site.engine.executors import Serial
+from advisory_site.engine.pipeline import run
+from advisory_site.engine.writers import Folder
 from advisory_site.markdown.render import sanitise
 from advisory_site.source.video import players, video
 from tests.conftest import NOW, NOW_ISO, REPO, SITE_YAML, MakeSite, build
@@ -124,13 +128,57 @@ def test_other_addresses_stay_links(url: str) -> None:
     assert players(paragraph) == (paragraph, ())
 
 
+SPANISH_FRONT = """\
+---
+title: El Secretario visita el puerto de entrada
+lang: es
+translation_of: 2016/port-visit.md
+release_date: 2016-10-07
+kind: statement
+agencies: [DHS]
+topics: [Cybersecurity]
+---
+"""
+SPANISH_URL = "/news/2016/10/07/visita-al-puerto/"
+SPANISH_BODY = f"""\
+El Secretario habló en el puerto de entrada.
+
+[Palabras en el puerto de entrada](https://youtu.be/{YOUTUBE_ID}?t=1m5s)
+
+Transcripción: [lea las palabras pronunciadas](#palabras)
+
+<https://www.dvidshub.net/video/817066/hurricane-ida-blue-roof>
+
+[Otro video](https://www.youtube.com/watch?v={YOUTUBE_ID})
+
+Transcript: an English label is taken too.
+"""
+BILINGUAL = SITE_YAML + "languages: [en, es]\n"
+
+
 def _site(make_site: MakeSite, body: str = BODY) -> Path:
     return make_site(
         {
             "content/releases/2016/port-visit.md": FRONT + body,
             "content/releases/2016/other.md": FRONT.replace("Visits", "Thanks") + "No video.\n",
-        }
+            "content/releases/2016/visita-al-puerto.md": SPANISH_FRONT + SPANISH_BODY,
+        },
+        site_yaml=BILINGUAL,
     )
+
+
+def _figures(page: bytes) -> list[tuple[str, str, str, str, str]]:
+    """Each video figure's link and host text, and the words it gives the script."""
+    return [
+        (
+            " ".join(figure.find("p").text_content().split()),
+            figure.get("data-play"),
+            figure.get("data-note"),
+            figure.get("data-player"),
+            " ".join(figure.xpath("string(figcaption)").split()),
+        )
+        for figure in lxml.html.fromstring(page).xpath("//figure[@class='video']")
+    ]
 
 
 def _policy(page: bytes) -> str:
@@ -175,6 +223,23 @@ def test_a_video_link_alone_on_its_line_becomes_a_player_figure(make_site: MakeS
     policy = _policy(page)
     assert policy.endswith("; frame-src https://www.dvidshub.net https://www.youtube-nocookie.com")
     assert policy.count("frame-src") == 1
+    # the words the script shows come from the page
+    assert _figures(page) == [
+        (
+            "Remarks at the port of entry (video on YouTube)",
+            "Play video: Remarks at the port of entry",
+            "Loads the player from YouTube",
+            "Remarks at the port of entry (YouTube video player)",
+            "Transcript: read the remarks as delivered",
+        ),
+        (
+            "Blue roof installation (video on DVIDS)",
+            "Play video: Blue roof installation",
+            "Loads the player from DVIDS",
+            "Blue roof installation (DVIDS video player)",
+            "",
+        ),
+    ]
     # a page without a video has no frame host, nor the script
     other = files["news/2016/10/07/other/index.html"]
     assert "frame-src" not in _policy(other) and b"video.js" not in other
@@ -185,6 +250,100 @@ def test_a_video_link_alone_on_its_line_becomes_a_player_figure(make_site: MakeS
     (item,) = [i for i in json.loads(files["feed.json"])["items"] if i["url"].endswith(URL)]
     assert "<iframe" not in item["content_html"]
     assert f'href="https://www.youtube.com/watch?v={YOUTUBE_ID}&amp;t=65s"' in item["content_html"]
+
+
+def test_a_spanish_release_has_its_video_words_in_spanish(make_site: MakeSite) -> None:
+    """The link's host, the play button, its description and the player's title are in the
+    release's language; "Transcripción:" (and the English label) makes the caption."""
+    plan = build(BuildOptions(site_dir=_site(make_site), now=NOW))
+    files = {file.path: file.data for file in plan.files}
+    page = files[f"{SPANISH_URL.lstrip('/')}index.html"]
+    assert _figures(page) == [
+        (
+            "Palabras en el puerto de entrada (video en YouTube)",
+            "Reproducir video: Palabras en el puerto de entrada",
+            "Carga el reproductor desde YouTube",
+            "Palabras en el puerto de entrada (reproductor de video de YouTube)",
+            "Transcripción: lea las palabras pronunciadas",
+        ),
+        (
+            # a bare address: the link's text names the video in Spanish
+            "Video de DVIDS (video en DVIDS)",
+            "Reproducir video: Video de DVIDS",
+            "Carga el reproductor desde DVIDS",
+            "Video de DVIDS (reproductor de video de DVIDS)",
+            "",
+        ),
+        (
+            "Otro video (video en YouTube)",
+            "Reproducir video: Otro video",
+            "Carga el reproductor desde YouTube",
+            "Otro video (reproductor de video de YouTube)",
+            "Transcript: an English label is taken too.",
+        ),
+    ]
+    body = page.decode().split('<div class="release-body', 1)[1].split("</article>", 1)[0]
+    for word in ("video on", "Play video", "Loads the player", "video player", "DVIDS video<"):
+        assert word not in body, word
+    # the English version of the same build is as it was
+    english = files[f"{URL.lstrip('/')}index.html"]
+    assert _figures(english)[0][:4] == (
+        "Remarks at the port of entry (video on YouTube)",
+        "Play video: Remarks at the port of entry",
+        "Loads the player from YouTube",
+        "Remarks at the port of entry (YouTube video player)",
+    )
+
+
+def test_an_incremental_build_follows_the_catalogue_and_the_language(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    """A page kept from the last build is never kept when its words would differ: the
+    catalogue edited, or the release's language changed."""
+    site = _site(make_site)
+    output = tmp_path / "out"
+    page = output / SPANISH_URL.lstrip("/") / "index.html"
+
+    def again() -> list[tuple[str, str, str, str, str]]:
+        run(BuildOptions(site_dir=site, now=NOW), Serial(), CacheStore(), Folder(output))
+        return _figures(page.read_bytes())
+
+    assert again()[0][1] == "Reproducir video: Palabras en el puerto de entrada"
+    catalogue = site / "locales/es/LC_MESSAGES/messages.po"
+    text = catalogue.read_text(encoding="utf-8")
+    assert text.count('msgstr "Reproducir video: %(title)s"') == 1
+    catalogue.write_text(text.replace("Reproducir video:", "Ver el video:"), encoding="utf-8")
+    assert again()[0][1] == "Ver el video: Palabras en el puerto de entrada"
+    # the same text declared English (a mistake a press officer may make, and correct)
+    source = site / "content/releases/2016/visita-al-puerto.md"
+    source.write_text(
+        source.read_text(encoding="utf-8").replace(
+            "lang: es\ntranslation_of: 2016/port-visit.md\n", ""
+        ),
+        encoding="utf-8",
+    )
+    assert again()[0][1:4] == (
+        "Play video: Palabras en el puerto de entrada",
+        "Loads the player from YouTube",
+        "Palabras en el puerto de entrada (YouTube video player)",
+    )
+
+
+def test_players_take_their_words_from_the_catalogue() -> None:
+    """Without a catalogue (an English release) the words are English; a label other than the
+    release language's or English's leaves the paragraph after the video a paragraph."""
+    body = (
+        f'<p><a href="https://youtu.be/{YOUTUBE_ID}">https://youtu.be/{YOUTUBE_ID}</a></p>\n'
+        "<p>Transcripción: abajo.</p>"
+    )
+    made, origins = players(body)
+    assert origins == ("https://www.youtube-nocookie.com",)
+    assert '">YouTube video</a>' in made and 'data-play="Play video: YouTube video"' in made
+    assert "<figcaption>" not in made and "<p>Transcripción: abajo.</p>" in made
+    spanish = {"Transcript:": "Transcripción:", "%(host)s video": "Video de %(host)s"}
+    made, _ = players(body, lambda text: spanish.get(text, text))
+    assert '">Video de YouTube</a>' in made
+    assert "<figcaption>Transcripción: abajo.</figcaption>" in made
 
 
 def test_the_player_markup_survives_the_sanitiser_and_authors_cannot_add_hosts(
@@ -211,15 +370,19 @@ def test_the_player_markup_survives_the_sanitiser_and_authors_cannot_add_hosts(
 
 @pytest.fixture(scope="module")
 def video_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A site with one release holding a YouTube and a DVIDS video, built with the repository's
-    templates, styles and scripts, served on a free local port."""
+    """A site with one release holding a YouTube and a DVIDS video, and its Spanish
+    translation, built with the repository's templates, catalogues, styles and scripts, served
+    on a free local port."""
     site = tmp_path_factory.mktemp("video") / "site"
-    for folder in ("templates", "assets", "static"):
+    for folder in ("templates", "locales", "assets", "static"):
         shutil.copytree(REPO / folder, site / folder)
     (site / "node_modules").symlink_to(REPO / "node_modules")
     (site / "content/releases/2016").mkdir(parents=True)
-    (site / "content/site.yaml").write_text(SITE_YAML, encoding="utf-8")
+    (site / "content/site.yaml").write_text(BILINGUAL, encoding="utf-8")
     (site / "content/releases/2016/port-visit.md").write_text(FRONT + BODY, encoding="utf-8")
+    (site / "content/releases/2016/visita-al-puerto.md").write_text(
+        SPANISH_FRONT + SPANISH_BODY, encoding="utf-8"
+    )
     assert main(["build", "--site", str(site), "--now", NOW_ISO]) == 0
     with serve_folder(site / "_site") as origin:
         yield origin
@@ -280,6 +443,35 @@ def test_no_request_leaves_the_site_until_the_reader_clicks_play(
     context.close()
 
 
+def test_on_a_spanish_page_the_player_speaks_spanish(browser: Browser, video_site: str) -> None:
+    """The button's name and description and the player's title are the page's words (in
+    Spanish), and pressing the button still makes one request, to the privacy-enhanced host."""
+    context = browser.new_context()
+    page = context.new_page()
+    others = _watched(page, video_site)
+    page.goto(video_site + SPANISH_URL, wait_until="networkidle")
+    assert page.evaluate("document.documentElement.lang") == "es"
+    assert page.get_by_role("button", name=re.compile("Play video")).count() == 0
+    buttons = page.get_by_role("button", name=re.compile("^Reproducir video: "))
+    assert buttons.count() == 3
+    play = page.get_by_role(
+        "button", name="Reproducir video: Palabras en el puerto de entrada", exact=True
+    )
+    expect(play).to_have_accessible_description("Carga el reproductor desde YouTube")
+    assert others == []
+    play.click()
+    frame = page.locator("figure.video iframe")
+    frame.wait_for(state="attached")
+    assert frame.get_attribute("title") == (
+        "Palabras en el puerto de entrada (reproductor de video de YouTube)"
+    )
+    page.wait_for_timeout(500)
+    youtube = f"https://www.youtube-nocookie.com/embed/{YOUTUBE_ID}?autoplay=1&start=65"
+    assert others == [youtube]  # exactly one request: the privacy-enhanced player's
+    assert page.locator("iframe").count() == 1
+    context.close()
+
+
 def test_by_keyboard_the_play_button_is_reached_and_pressed(
     browser: Browser, video_site: str
 ) -> None:
@@ -312,17 +504,18 @@ def test_without_javascript_the_video_is_a_plain_link(browser: Browser, video_si
     context.close()
 
 
+@pytest.mark.parametrize(("url", "videos"), [(URL, 2), (SPANISH_URL, 3)], ids=["en", "es"])
 def test_the_player_placeholder_passes_axe_and_the_html_checker(
-    browser: Browser, video_site: str, tmp_path: Path
+    browser: Browser, video_site: str, tmp_path: Path, url: str, videos: int
 ) -> None:
     context = browser.new_context(bypass_csp=True)  # axe is injected as an inline script
     page = context.new_page()
     _watched(page, video_site)
-    page.goto(video_site + URL, wait_until="networkidle")
-    assert page.locator(".video-play").count() == 2
+    page.goto(video_site + url, wait_until="networkidle")
+    assert page.locator(".video-play").count() == videos
     # the page as the script leaves it, placeholder and then player, is valid HTML
     placeholder = "<!DOCTYPE html>\n" + page.evaluate("document.documentElement.outerHTML")
-    page.get_by_role("button", name="Play video: Blue roof installation").click()
+    page.locator(".video-play").nth(1).click()  # the DVIDS video's
     page.locator("iframe").wait_for(state="attached")
     playing = "<!DOCTYPE html>\n" + page.evaluate("document.documentElement.outerHTML")
     page.reload(wait_until="networkidle")

@@ -126,6 +126,8 @@ def load_site(
         sources=(release.source for release in releases),
         base_url=config.base_url,
         accessible_formats=config.accessible_formats,
+        catalogues=catalogues,
+        language=config.language,
     )
     releases = [media.release(release) for release in releases]
     pages = [media.page(page) for page in pages]

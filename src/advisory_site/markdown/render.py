@@ -44,8 +44,9 @@ _ATTRIBUTES: dict[str, set[str]] = {
     # what media.picture writes: the variants of a photo, its size, lazy loading
     "img": {"src", "alt", "width", "height", "title", "loading", "decoding"},
     "source": {"type", "srcset", "sizes"},
-    # a video's player address (source.video), which static/js/video.js loads on a click
-    "figure": {"data-embed"},
+    # a video's player address (source.video), which static/js/video.js loads on a click, and
+    # the play button's name and description and the player's title, in the page's language
+    "figure": {"data-embed", "data-play", "data-note", "data-player"},
     "td": {"colspan", "rowspan", "headers", "style"},
     "th": {"colspan", "rowspan", "headers", "scope", "style"},
     "ol": {"start", "reversed"},

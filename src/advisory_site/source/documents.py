@@ -10,12 +10,23 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import quote
 
-from advisory_site.source.images import ImageError
+from babel import Locale
+from babel.units import format_unit
 
-# the types a link to a file is labelled with, by extension
+from advisory_site.core.models import N_
+from advisory_site.source.images import ImageError
+from advisory_site.source.languages import ENGLISH, locale_of
+
+Gettext = Callable[[str], str]
+"""A catalogue's gettext: the text of a release in its language (``str`` itself for English)."""
+
+# the types a link to a file is labelled with, by extension: names of formats, the same in
+# every language
 DOCUMENT_TYPES = {
     ".pdf": "PDF",
     ".doc": "Word",
@@ -41,18 +52,29 @@ class Document:
     size: int
     missing: tuple[str, ...] = ()
 
-    @property
-    def label(self) -> str:
-        return f"{self.kind}, {file_size(self.size)}"
+    def label(self, lang: str = ENGLISH, gettext: Gettext = str) -> str:
+        """'PDF, 245 kB' in ``lang`` ('PDF, 1,2 MB' in Spanish), ``gettext`` its catalogue's."""
+        return gettext(LABEL) % {"kind": self.kind, "size": file_size(self.size, lang)}
 
 
-def file_size(size: int) -> str:
-    """A size as GOV.UK writes it: '812 bytes', '245 KB', '3.4 MB' (1 KB = 1,024 bytes)."""
+LABEL = N_("%(kind)s, %(size)s")
+"""A document's label: its type ('PDF') and size ('245 kB')."""
+
+
+def file_size(size: int, lang: str = ENGLISH) -> str:
+    """A size as ``lang`` writes it, from CLDR through Babel: '812 bytes', '245 kB', '3.4 MB'
+    in English, '3,4 MB' in Spanish. As GOV.UK counts, 1 kB is 1,024 bytes; kilobytes are
+    whole, megabytes have one decimal."""
+    locale = locale_of(lang) or Locale(ENGLISH)  # never the machine's own locale
     if size < 1024:
-        return f"{size} byte" + ("" if size == 1 else "s")
+        return format_unit(size, "digital-byte", length="long", locale=locale)
     if size < 1024 * 1024:
-        return f"{round(size / 1024)} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
+        kilobytes = round(size / 1024)
+        return format_unit(kilobytes, "digital-kilobyte", length="short", locale=locale)
+    megabytes = (Decimal(size) / (1024 * 1024)).quantize(Decimal("0.1"))
+    return format_unit(
+        megabytes, "digital-megabyte", length="short", format="#,##0.0", locale=locale
+    )
 
 
 def document(suffix: str, data: bytes) -> Document | None:
@@ -130,11 +152,20 @@ def missing_message(name: str, missing: tuple[str, ...]) -> tuple[str, str]:
     return message, hint + "; or use Acrobat's Accessibility tool"
 
 
-def request_link(setting: str, what: str, address: str) -> str:
+REQUEST = N_("request an accessible format")
+REQUEST_OF = N_("of %(name)s")  # after REQUEST, read by screen readers only
+REQUEST_SUBJECT = N_("Accessible format request: %(name)s")
+REQUEST_BODY = N_("Please send me an accessible format of %(name)s (%(address)s).")
+REQUEST_FORMAT = N_("Format needed:")
+
+
+def request_link(setting: str, what: str, address: str, gettext: Gettext = str) -> str:
     """The href of "request an accessible format" for the document at ``address`` (absolute)
-    named ``what``: an e-mail with subject and text filled in, or the page ``setting`` names."""
+    named ``what``: an e-mail with subject and text filled in (in the language of ``gettext``,
+    the release's), or the page ``setting`` names."""
     if not setting.startswith("mailto:"):
         return setting
-    subject = quote(f"Accessible format request: {what}")
-    body = quote(f"Please send me an accessible format of {what} ({address}).\n\nFormat needed: ")
+    subject = quote(gettext(REQUEST_SUBJECT) % {"name": what})
+    text = gettext(REQUEST_BODY) % {"name": what, "address": address}
+    body = quote(f"{text}\n\n{gettext(REQUEST_FORMAT)} ")
     return f"{setting}?subject={subject}&body={body}"

@@ -8,15 +8,21 @@ files (``content/releases/2026/grants/index.md``). A relative reference in the b
 (``/news/2026/12/01/grants/port.jpg``). Shared files stay in ``static/`` and are referred to as
 ``/static/...``. Photos go through ``images`` (variants, metadata stripped); other files are
 published as they are.
+
+The words this writes into a body (a document's size, "request an accessible format", a photo's
+credit, a video's player) are in the release's (or page's) language, through its
+catalogue; Babel formats the numbers.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import gettext
 import html
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
@@ -25,12 +31,15 @@ from urllib.parse import unquote, urlsplit
 
 from advisory_site.core.csp import image_sources, source_allows
 from advisory_site.core.errors import ContentError
-from advisory_site.core.models import MediaFile, Page, Picture, Reference, Release
+from advisory_site.core.models import N_, MediaFile, Page, Picture, Reference, Release
 from advisory_site.core.reading import SIZE_HINT, ReadError, read_regular
 from advisory_site.markdown.render import sanitise
 from advisory_site.source.documents import (
     DOCUMENT_TYPES,
+    REQUEST,
+    REQUEST_OF,
     Document,
+    Gettext,
     document,
     missing_message,
     request_link,
@@ -43,6 +52,7 @@ from advisory_site.source.images import (
     dimensions,
     too_large,
 )
+from advisory_site.source.languages import ENGLISH
 from advisory_site.source.video import players
 
 MAX_FILE_BYTES = 50_000_000  # a document (PDF, spreadsheet) larger than this is refused
@@ -59,7 +69,11 @@ MEDIA_TYPES = {
 }
 SHARED = ""  # the owner of the variants of a photo of static/: published with static/
 SIZES = "(min-width: 64em) 40rem, 100vw"  # the width of a release's body column
-_CREDIT = re.compile(r"\s*\b(?=(?:Photo|Credit):\s)")
+# what starts the credit in a photo's caption ("Photo: FEMA"), in English and the release's
+# language ("Foto: FEMA")
+PHOTO = N_("Photo:")
+CREDIT = N_("Credit:")
+_UNTRANSLATED = gettext.NullTranslations()
 _IMG = re.compile(r"<img\s[^>]*>")
 _ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
 # a link that may be to a file: not to another site, an e-mail address, a telephone number, an
@@ -213,6 +227,8 @@ class _Body:
     lengths: dict[str, int] = field(default_factory=dict)  # final address -> bytes
     # document address in the body -> its label, and the absolute address it is published at
     documents: dict[str, tuple[Document, str]] = field(default_factory=dict)
+    lang: str = ENGLISH  # the body's language, and its catalogue's gettext
+    gettext: Gettext = str
 
 
 def ref_error(
@@ -235,12 +251,18 @@ class Media:
         *,
         base_url: str = "",
         accessible_formats: str = "",
+        catalogues: Mapping[str, gettext.NullTranslations] | None = None,
+        language: str = ENGLISH,
     ) -> None:
         """``sources`` are the site paths of every release: the folders of their files are
         found in one walk of the releases' folder, and any other file in it is reported.
         ``accessible_formats`` (site.yaml's: a mailto: or https:// address) is offered next to
-        every document; ``base_url`` makes the address a request names absolute."""
+        every document; ``base_url`` makes the address a request names absolute.
+        ``catalogues`` (by language tag) translate the words written into a body in the
+        language of its release or page (``language``, the site's, when it names none)."""
         self.site_dir = site_dir
+        self.catalogues = catalogues or {}
+        self.language = language
         self.base_url = base_url.rstrip("/")
         self.accessible_formats = accessible_formats
         self._bundles = _bundles(site_dir, sources)
@@ -265,20 +287,27 @@ class Media:
                 )
             )
 
+    def gettext(self, lang: str) -> Gettext:
+        """The gettext of the catalogue of ``lang`` ('' for the site's language)."""
+        return self.catalogues.get(lang or self.language, _UNTRANSLATED).gettext
+
     def release(self, release: Release) -> Release:
         """The release with its files checked and made, its body referring to them, its lead
         image (front matter's ``image:``, else the body's first photo), and its video links
-        made players (``video.players``)."""
+        made players (``video.players``), each in the release's language."""
         body, image = release.body_html, None
+        words = self.gettext(release.lang)
         if (
             release.references
             or release.lead is not None
             or bundle_folder(release.source) in self._bundles
         ):
             refs = release.references
-            body, state = self._resolve(release.source, body, refs, release.url, release.lead)
+            body, state = self._resolve(
+                release.source, body, refs, release.url, release.lead, lang=release.lang
+            )
             image = self._lead(state, release)
-        body, frame_hosts = players(body)
+        body, frame_hosts = players(body, words)
         changed = body is not release.body_html and body != release.body_html
         if not changed and image is None:
             return release  # most releases: nothing to check, publish or play
@@ -289,19 +318,30 @@ class Media:
         )
 
     def page(self, page: Page) -> Page:
-        """The page with the files of static/ it refers to checked, and its images sized."""
+        """The page with the files of static/ it refers to checked, and its images sized, in
+        the page's language."""
         if not page.references:
             return page
-        body = self.resolve(page.source, page.body_html, page.references, None)
+        lang = page.lang or self.language
+        body = self.resolve(page.source, page.body_html, page.references, None, lang=lang)
         return (
             page if body == page.body_html else dataclasses.replace(page, body_html=sanitise(body))
         )
 
-    def resolve(self, source: str, body: str, refs: tuple[Reference, ...], url: str | None) -> str:
+    def resolve(
+        self,
+        source: str,
+        body: str,
+        refs: tuple[Reference, ...],
+        url: str | None,
+        *,
+        lang: str = "",
+    ) -> str:
         """Check the references ``refs`` of the body ``body`` of ``source`` and return the body
         with its files' addresses and images made final. ``url`` is a release's address (its
-        folder's files are published under it); None for a page, which has no folder."""
-        return self._resolve(source, body, refs, url)[0]
+        folder's files are published under it); None for a page, which has no folder. What it
+        writes is in ``lang`` (the site's language by default)."""
+        return self._resolve(source, body, refs, url, lang=lang)[0]
 
     def _resolve(
         self,
@@ -310,9 +350,12 @@ class Media:
         refs: tuple[Reference, ...],
         url: str | None,
         lead: Reference | None = None,
+        *,
+        lang: str = "",
     ) -> tuple[str, _Body]:
         folder = bundle_folder(source) if url is not None else ""
-        state = _Body(source=source, url=url, folder=folder)
+        lang = lang or self.language
+        state = _Body(source=source, url=url, folder=folder, lang=lang, gettext=self.gettext(lang))
         in_folder = self._bundles.get(folder, set()) if folder else set()
         failed = False
         checks = [(ref, "body") for ref in refs]
@@ -334,7 +377,7 @@ class Media:
                 )
         if failed or not (state.targets or state.images or state.documents):
             return body, state
-        return self._rewrite(body, state.targets, state.images, state.documents), state
+        return self._rewrite(body, state), state
 
     def _lead(self, state: _Body, release: Release) -> Picture | None:
         """The lead image of ``release`` from its checked references: front matter's image,
@@ -544,13 +587,8 @@ class Media:
                 )
         return self._static[site_path]
 
-    def _rewrite(
-        self,
-        body: str,
-        targets: dict[str, str],
-        images: dict[str, tuple[str, Processed | tuple[int, int] | None]],
-        documents: dict[str, tuple[Document, str]],
-    ) -> str:
+    def _rewrite(self, body: str, state: _Body) -> str:
+        targets, images, documents = state.targets, state.images, state.documents
         first = [True]
 
         def image(match: re.Match[str]) -> str:
@@ -579,23 +617,25 @@ class Media:
             if found is None:
                 return f"{tag}{content}</a>"
             label, absolute = found
-            return f"{tag}{content}{document_label(label)}</a>" + self._request(absolute)
+            return f"{tag}{content}{document_label(label, state.lang, state.gettext)}</a>" + (
+                self._request(absolute, state.gettext)
+            )
 
         body = _IMG.sub(image, body)
         body = _LINK.sub(link, body)
-        return _figures(body)
+        return _figures(body, state.gettext)
 
-    def _request(self, address: str) -> str:
+    def _request(self, address: str, words: Gettext) -> str:
         """The "request an accessible format" link offered after a document, if site.yaml
-        names where to ask."""
+        names where to ask, in the language of ``words``."""
         if not self.accessible_formats:
             return ""
         name = PurePosixPath(urlsplit(address).path).name
-        href = request_link(self.accessible_formats, name, address)
+        href = request_link(self.accessible_formats, name, address, words)
         return (
-            f' <span class="{REQUEST_CLASS}">(<a href="{html.escape(href)}">request an '
-            f'accessible format<span class="{HIDDEN_CLASS}"> of {html.escape(name)}</span>'
-            "</a>)</span>"
+            f' <span class="{REQUEST_CLASS}">(<a href="{html.escape(href)}">'
+            f'{html.escape(words(REQUEST))}<span class="{HIDDEN_CLASS}"> '
+            f"{html.escape(words(REQUEST_OF) % {'name': name})}</span></a>)</span>"
         )
 
 
@@ -604,9 +644,10 @@ REQUEST_CLASS = "file-request"
 HIDDEN_CLASS = "file-request-name"  # read by screen readers, not shown
 
 
-def document_label(found: Document) -> str:
-    """The type and size shown in a document's link, read with its name: ' (PDF, 245 KB)'."""
-    return f'<span class="{LABEL_CLASS}"> ({html.escape(found.label)})</span>'
+def document_label(found: Document, lang: str = ENGLISH, words: Gettext = str) -> str:
+    """The type and size shown in a document's link, read with its name: ' (PDF, 245 kB)',
+    in ``lang`` (' (PDF, 1,2 MB)' in Spanish) through its catalogue's ``words``."""
+    return f'<span class="{LABEL_CLASS}"> ({html.escape(found.label(lang, words))})</span>'
 
 
 def picture(
@@ -653,13 +694,22 @@ _ALONE = re.compile(
 _CAPTION_MARK = re.compile(r' data-caption="[^"]*"')
 
 
-def _figures(body: str) -> str:
+@functools.lru_cache(maxsize=16)
+def _credit(labels: tuple[str, ...]) -> re.Pattern[str]:
+    """Where a caption's credit starts: before one of ``labels`` ('Photo:', 'Credit:')."""
+    return re.compile(r"\s*\b(?=(?:" + "|".join(map(re.escape, labels)) + r")\s)")
+
+
+def _figures(body: str, words: Gettext = str) -> str:
     """An image alone in its paragraph, with a title, becomes a figure: the title is its
-    caption, and the words from 'Photo:' or 'Credit:' on are its credit."""
+    caption, and the words from 'Photo:' or 'Credit:' on (in English or in the language of
+    ``words``: 'Foto:', 'Crédito:') are its credit."""
+    labels = tuple(dict.fromkeys((words(PHOTO), words(CREDIT), PHOTO, CREDIT)))
+    credit_starts = _credit(labels)
 
     def figure(match: re.Match[str]) -> str:
         image = _CAPTION_MARK.sub("", match.group(1))
-        parts = _CREDIT.split(html.unescape(match.group(2)), maxsplit=1)
+        parts = credit_starts.split(html.unescape(match.group(2)), maxsplit=1)
         text, credit = parts[0].strip(), (parts[1].strip() if len(parts) > 1 else "")
         inner = html.escape(text)
         if credit:
