@@ -515,7 +515,7 @@ def run_new(args: argparse.Namespace) -> int:
         kind = translation.kind
         topics = topics or list(translation.topics)
         agencies = agencies or list(translation.agencies)
-    slug = make_slug(args.title)
+    slug = make_slug(args.title, args.lang or config.language)  # in the title's language
     if not slug:
         raise UsageError("the title has no letters or digits to make a URL from")
     today = config.local_date(args.now or datetime.now(UTC))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Mapping
 from datetime import date
 from urllib.parse import urlsplit, urlunsplit
 
-from slugify import slugify
+from slugify import GERMAN, add_uppercase_char, slugify
 
 MAX_SLUG = 100
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -21,6 +23,21 @@ _SEGMENT = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$")
 # Apostrophes, straight or curly, are dropped, not made into hyphens: "FEMA's" and "FEMA\u2019s"
 # both give 'femas'.
 _APOSTROPHES = [[mark, ""] for mark in ("'", "\u2019", "\u2018", "\u02bc", "\u2032")]
+
+# A language's own way of writing its letters in ASCII, where it differs from the default
+# transliteration (Unidecode: ä -> a, ø -> o, å -> a), by the language of a BCP 47 tag:
+# German ä, ö, ü -> ae, oe, ue (python-slugify's own table; ß -> ss is the default already);
+# Danish and Norwegian æ, ø, å -> ae, oe, aa (å -> aa as before the 1948 and 1955 reforms,
+# and as Danish and Norwegian addresses write it). Spanish needs none: ñ -> n and accents
+# dropped is its convention too.
+_NORDIC = tuple(add_uppercase_char([("æ", "ae"), ("ø", "oe"), ("å", "aa")]))
+LANGUAGE_LETTERS: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "de": tuple(GERMAN),
+    "da": _NORDIC,
+    "nb": _NORDIC,
+    "nn": _NORDIC,
+    "no": _NORDIC,
+}
 
 
 # Characters no address in the site's settings may hold: controls, spaces (browsers drop a tab
@@ -71,16 +88,21 @@ def rebuilt_url(url: str, schemes: tuple[str, ...] = ("https",)) -> str | None:
     return urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, parts.fragment))
 
 
-def make_slug(title: str) -> str:
+def make_slug(title: str, lang: str = "") -> str:
     """The slug of a title or file name: ASCII, lowercase, hyphenated, at most MAX_SLUG
-    characters."""
+    characters. ``lang``, the BCP 47 tag of the title's language, writes its letters as that
+    language does (LANGUAGE_LETTERS): German "Grüße aus Köln" gives 'gruesse-aus-koeln',
+    'grusse-aus-koln' in any other language."""
+    letters = LANGUAGE_LETTERS.get(lang.split("-", maxsplit=1)[0].lower(), ())
+    if letters:  # "ü" typed or named as u + combining diaeresis (macOS file names) alike
+        title = unicodedata.normalize("NFC", title)
     return str(
         slugify(
             title,
             max_length=MAX_SLUG,
             word_boundary=True,
             save_order=True,
-            replacements=_APOSTROPHES,
+            replacements=[*_APOSTROPHES, *letters],
         )
     )
 

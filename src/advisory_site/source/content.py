@@ -311,7 +311,8 @@ def parse_release(
         for index, value in reader.text_list("topics")
         if (topic := reader.choice("topics", value, lookups.topics, index)) is not None
     )
-    slug = reader.text("slug") or folder_slug(path) or file_slug(path)
+    lang = _read_lang(reader, config)  # a file's name is made a slug in its language
+    slug = reader.text("slug") or folder_slug(path, lang) or file_slug(path, lang)
     if reader.has("slug") and (problem := slug_problem(slug)):
         reader.error("slug", problem)
     elif not slug:
@@ -330,7 +331,6 @@ def parse_release(
     summary = reader.text("summary")
     withdrawal = _read_withdrawal(reader, config, release_date)
     superseded_by = reader.text("superseded_by")
-    lang = _read_lang(reader, config)
     translation_of = _read_translation_of(reader, path)
     lead, lead_alt = read_lead_image(reader)
     if len(errors) > before or release_date is None:
@@ -494,22 +494,23 @@ def _candidates(relative: str) -> tuple[str, ...]:
     return (base, f"{base}.md", f"{base}/index.md")
 
 
-def folder_slug(path: str) -> str:
-    """The slug of a release kept as a folder (``.../port-visit/index.md``): its folder's name;
-    '' for a release kept as a file."""
+def folder_slug(path: str, lang: str = "") -> str:
+    """The slug of a release kept as a folder (``.../port-visit/index.md``): its folder's name
+    (in the release's ``lang``, make_slug); '' for a release kept as a file."""
     pure = PurePosixPath(path)
-    return make_slug(pure.parent.name) if pure.name == "index.md" else ""
+    return make_slug(pure.parent.name, lang) if pure.name == "index.md" else ""
 
 
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 
 
-def file_slug(path: str) -> str:
+def file_slug(path: str, lang: str = "") -> str:
     """The slug a release file's name gives: its name without '.md' and a leading date
     ('2026-12-01-grants-announced.md' and 'grants-announced.md' give 'grants-announced'), made
-    a slug. The title plays no part, so editing it never moves a published release."""
+    a slug in the release's ``lang`` (make_slug: 'grüße.md' in German gives 'gruesse'). The
+    title plays no part, so editing it never moves a published release."""
     stem = PurePosixPath(path).stem
-    return make_slug(_DATE_PREFIX.sub("", stem))
+    return make_slug(_DATE_PREFIX.sub("", stem), lang)
 
 
 _NOT_OWN = re.compile(r"^(?:the\s+|u\.\s?s\.\s+|us\s+|united\s+states\s+)+")
