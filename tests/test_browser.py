@@ -69,6 +69,7 @@ PAGE_TYPES = {
     "search": "/search/",
     "verify": "/verify/",
     "changes": SEED + "changes/",
+    "changes-es": SPANISH + "changes/",
     # the Spanish section (/es/): its home, news listing, search and pages
     "es-home": "/es/",
     "es-news": "/es/news/",
@@ -95,6 +96,7 @@ _TYPE_PATTERNS = (
     ("release-document", re.escape(DOCUMENT.lstrip("/")) + r"index\.html"),
     ("release-es", re.escape(SPANISH.lstrip("/")) + r"index\.html"),
     ("release", r"news/\d{4}/\d\d/\d\d/[^/]+/index\.html"),
+    ("changes-es", re.escape(SPANISH.lstrip("/")) + r"changes/index\.html"),
     ("changes", r"news/\d{4}/\d\d/\d\d/[^/]+/changes/index\.html"),
     ("topics", r"topics/index\.html"),
     ("topic", r"topics/[^/]+/(page/\d+/)?index\.html"),
@@ -130,8 +132,8 @@ def commit_all(site: Path, moment: str) -> None:
 
 
 def give_history(site: Path) -> None:
-    """A git history in which the seed release was corrected after publication (so that it
-    has a changes page), as the repository of a real site has."""
+    """A git history in which the seed release and the Spanish translation were corrected after
+    publication (so that they have a changes page), as the repository of a real site has."""
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=site, check=True)
     (site / ".gitignore").write_text("_site/\n.cache/\nnode_modules\n", encoding="utf-8")
     commit_all(site, "2016-10-06T18:00:00-04:00")
@@ -145,6 +147,15 @@ def give_history(site: Path) -> None:
     assert corrected.count("Many states") == 1 and "updates:" in corrected
     seed.write_text(corrected, encoding="utf-8")
     commit_all(site, "2016-10-08T12:00:00-04:00")
+    spanish = site / "content/releases/2023/fema-centros-recuperacion-inundaciones-primavera.md"
+    text = spanish.read_text(encoding="utf-8")
+    corrected = text.replace("de 8 a.m. a 7 p.m.", "de 8 a.m. a 8 p.m.").replace(
+        "de atención.\n---",
+        "de atención.\n  - {date: 2023-04-26, note: Se corrigió el horario.}\n---",
+    )
+    assert corrected.count("a 8 p.m.") == 1 and "2023-04-26" in corrected
+    spanish.write_text(corrected, encoding="utf-8")
+    commit_all(site, "2023-04-26T12:00:00-04:00")
 
 
 @pytest.fixture(scope="session")
@@ -730,7 +741,7 @@ def test_verify_results_have_no_axe_violations(browser: Browser, base_url: str) 
 LIGHTHOUSE_TYPES = (
     "home", "release", "release-photo", "release-lead", "release-video", "release-document",
     "release-es", "news", "year", "topic", "agency", "search", "page", "subscribe", "not-found",
-    "verify", "changes", "es-home", "es-news", "es-search", "es-verify",
+    "verify", "changes", "changes-es", "es-home", "es-news", "es-search", "es-verify",
 )  # fmt: skip
 
 

@@ -10,8 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from lxml import html
 
-from tests.conftest import NOW_ISO, MakeSite, run_cli
+from tests.conftest import NOW_ISO, SITE_YAML, MakeSite, run_cli
 
 RELEASE = """\
 ---
@@ -239,3 +240,87 @@ def test_a_commit_reaches_the_cached_build(edited: Path) -> None:
     assert "November 20, 2026" in text and "November 24, 2026" not in text
     ledger = json.loads((edited / "_site/ledger.json").read_text())
     assert ledger["releases"][0]["versions"][-1]["published"] == "2026-11-20T10:00:00-05:00"
+
+
+SPANISH_PATH = "content/releases/2026/declaracion-sobre-la-auditoria.md"
+SPANISH_URL = "news/2026/11/10/declaracion-sobre-la-auditoria/"
+SPANISH = """\
+---
+title: Declaración sobre la auditoría electoral
+lang: es
+release_date: 2026-11-10T09:00:00-05:00
+kind: statement
+agencies: [DHS]
+topics: [Election Security]
+{updates}---
+{body}
+"""
+
+
+def test_a_spanish_release_has_its_changes_page_in_spanish(make_site: MakeSite) -> None:
+    """The changes page of a release in Spanish is in Spanish throughout: its language, title,
+    description, labels, dates (CLDR's) and breadcrumbs, which lead to the Spanish section."""
+    site = make_site(site_yaml=SITE_YAML + "languages: [en, es]\n")
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=site, check=True)
+    path = site / SPANISH_PATH
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        SPANISH.format(updates="", body="El Departamento publicará la auditoría el lunes."),
+        encoding="utf-8",
+    )
+    commit(site, "2026-11-08T10:00:00-05:00", "el texto publicado el 10 de noviembre")
+    note = "  - {date: 2026-11-12, note: Se corrigió el día., type: minor}\n"
+    path.write_text(
+        SPANISH.format(
+            updates="updates:\n" + note, body="El Departamento publicará la auditoría el martes."
+        ),
+        encoding="utf-8",
+    )
+    commit(site, "2026-11-12T10:00:00-05:00", "corrección")
+    result = run_cli("build", "--site", str(site), "--now", NOW_ISO, "--no-search")
+    assert result.returncode == 0, result.stderr
+    raw = (site / "_site" / SPANISH_URL / "changes/index.html").read_text(encoding="utf-8")
+    page = html.fromstring(raw)
+
+    def texts(xpath: str) -> list[str]:
+        return [" ".join(node.text_content().split()) for node in page.xpath(xpath)]
+
+    assert page.get("lang") == "es"
+    assert texts("//title") == [
+        "Cambios en: Declaración sobre la auditoría electoral | Test Press Room"
+    ]
+    assert page.xpath("//meta[@name='description']/@content") == [
+        (
+            "Todos los cambios hechos a este comunicado después de su publicación el 10 de "
+            "noviembre de 2026."
+        )
+    ]
+    crumbs = page.xpath("//nav[@class='usa-breadcrumb']//a")
+    assert [(a.get("href"), a.text_content()) for a in crumbs] == [
+        ("/es/", "Inicio"),
+        ("/es/news/", "Noticias"),
+        ("/" + SPANISH_URL, "Declaración sobre la auditoría electoral"),
+    ]
+    assert texts("//main//h1") == ["Cambios en este comunicado"]
+    assert texts("//p[@class='usa-intro']") == [
+        (
+            "Declaración sobre la auditoría electoral se publicó por primera vez el 10 de "
+            "noviembre de 2026. Aquí se enumeran todos los cambios hechos a su texto desde "
+            "entonces, del más antiguo al más reciente, con la nota que los explicó."
+        )
+    ]
+    assert texts("//li[@class='revision']/h2") == [
+        "Versión 2, publicada el 12 de noviembre de 2026"
+    ]
+    assert texts("//p[@class='revision-note']") == [
+        "Nota de actualización: Se corrigió el día. (corrección menor)"
+    ]
+    assert texts("//div[contains(@class, 'diff')]/p") == [
+        "El Departamento publicará la auditoría el [eliminado: lunes.] [añadido: martes.]"
+    ]
+    assert page.xpath("//main//a[starts-with(@href, '/es/verify/')]/text()") == [
+        "Compruebe una cita con todas las versiones publicadas"
+    ]
+    main = " ".join(page.xpath("string(//main)").split())
+    for english in ("Changes", "Version", "published", "Update note", "added", "removed", "Home"):
+        assert english not in main, english

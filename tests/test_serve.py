@@ -74,7 +74,7 @@ def test_preview_serves_marks_reloads_shows_errors_and_recovers(
     assert "<strong>Draft — not published" in draft
     status, future = running.get(FUTURE_PATH)
     assert status == 200
-    assert "Scheduled for January 1, 2099 at 9:00 a.m. EST — not yet public" in future
+    assert "Scheduled for January 1, 2099 at 9:00\u202fAM EST — not yet public" in future
     assert running.get("/static/css/site.css") == (200, "body { color: #1b1b1b; }\n")
     status, missing = running.get("/no/such/page/")
     assert status == 404

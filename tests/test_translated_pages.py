@@ -75,6 +75,8 @@ def test_the_spanish_page_is_spanish_throughout(make_site: MakeSite) -> None:
         "Suscribirse",
     ]
     assert texts(es, '//nav[@class="usa-breadcrumb"]//a') == ["Inicio", "Noticias"]
+    # ... leading to the home and news of the Spanish section
+    assert es.xpath('//nav[@class="usa-breadcrumb"]//a/@href') == ["/es/", "/es/news/"]
     assert es.xpath('//nav[@class="usa-breadcrumb"]/@aria-label') == ["Ruta de navegación"]
     assert "Verificar una declaración" in texts(es, '//nav[@class="usa-footer__nav"]//a')
     assert texts(es, '//span[@class="usa-banner__header-text"]') == [
@@ -89,6 +91,39 @@ def test_the_spanish_page_is_spanish_throughout(make_site: MakeSite) -> None:
     assert en.xpath("/html/@lang") == ["en"]
     assert texts(en, '//p[@class="release-date"]') == ["Release Date: October 7, 2016"]
     assert texts(en, '//a[@class="usa-skipnav"]') == ["Skip to main content"]
+    assert en.xpath('//nav[@class="usa-breadcrumb"]//a/@href') == ["/", "/news/"]
+
+
+def test_preview_notices_speak_the_pages_language(make_site: MakeSite) -> None:
+    """`serve` marks a draft or embargoed release; on a Spanish page in Spanish, its moment
+    written by CLDR (Babel) as Spanish writes it, with the time zone's Spanish name."""
+    site = pair(make_site, last_published="2099-01-02")
+    for path, moment in (
+        (ORIGINAL, "2099-01-01T15:30:00-05:00"),
+        (SPANISH, "2099-01-01T09:00:00-05:00"),
+    ):
+        file = site / path
+        file.write_text(
+            file.read_text(encoding="utf-8").replace(
+                "release_date: 2016-10-07", f"release_date: {moment}\ndraft: true"
+            ),
+            encoding="utf-8",
+        )
+    files = build_files(site, preview=True, drafts=True, future=True)
+    es = page(files, "news/2099/01/01/subvenciones/")
+    assert texts(es, '//div[contains(@class, "notice-preview")]') == [
+        "Borrador — no publicado",
+        (
+            "Programado para el 1 de enero de 2099 a las 9:00, hora estándar oriental — aún no "
+            "es público"
+        ),
+    ]
+    assert es.xpath('//div[contains(@class, "notice-preview")]//strong/@lang') == []
+    en = page(files, "news/2099/01/01/grants/")
+    assert texts(en, '//div[contains(@class, "notice-preview")]') == [
+        "Draft — not published",
+        "Scheduled for January 1, 2099 at 3:30 PM EST — not yet public",  # split: U+202F
+    ]
 
 
 def test_text_of_site_yaml_without_a_translation_keeps_its_language(make_site: MakeSite) -> None:

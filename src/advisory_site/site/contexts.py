@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from babel.dates import format_time
+
 from advisory_site.core.models import N_, Release, Site, SiteConfig, grouped, long_date
 from advisory_site.core.urls import (
     agency_url,
@@ -345,6 +347,13 @@ def home_crumb(site: Site, lang: str) -> Crumb:
     return Crumb(label=translator(site, lang)("Home"), url=site.config.section(lang) + "/")
 
 
+def news_crumb(site: Site, lang: str) -> Crumb:
+    """The crumb of the news listing of the section of ``lang`` (/news/, /es/news/)."""
+    if lang == site.config.language:
+        return NEWS
+    return Crumb(label=translator(site, lang)("News"), url=site.config.section(lang) + "/news/")
+
+
 def language_section(
     site: Site, lang: str, versions: tuple[Release, ...], feeds_of: dict[str, tuple[FeedLink, ...]]
 ) -> Iterator[Context]:
@@ -455,15 +464,20 @@ def release_contexts(
         listed = not release.withdrawn
         revisions = histories.get(release.source, ())
         changes_url = release.url + CHANGES_FOLDER if len(revisions) > 1 else ""
+        crumbs = (home_crumb(site, release.lang), news_crumb(site, release.lang))
         yield ReleaseContext(
             meta=Meta(
                 title=release.title,
                 url=release.url,
                 description=release.summary,
-                breadcrumbs=(HOME, NEWS),
+                breadcrumbs=crumbs,
                 lang=release.lang,
                 preview_notices=(
-                    preview_notices(release, preview_now, site.config) if preview_now else ()
+                    preview_notices(
+                        release, preview_now, site.config, translator(site, release.lang)
+                    )
+                    if preview_now
+                    else ()
                 ),
                 image=release.image,
             ),
@@ -477,32 +491,56 @@ def release_contexts(
             outdated_by=site.outdated_by(release),
         )
         if changes_url:
-            yield ChangesContext(
-                meta=Meta(
-                    title=f"Changes to: {release.title}",
-                    url=changes_url,
-                    description=f"Every change made to this release after it was published "
-                    f"on {long_date(site.config.local_date(revisions[0].published))}.",
-                    breadcrumbs=(HOME, NEWS, Crumb(label=release.title, url=release.url)),
-                ),
-                release=release,
-                published=revisions[0].published,
-                changes=changes(revisions),
-            )
+            yield changes_context(site, release, revisions, crumbs)
 
 
-def preview_notices(release: Release, now: datetime, config: SiteConfig) -> tuple[str, ...]:
-    """What a press officer previewing the site must not mistake for the public page."""
+def changes_context(
+    site: Site, release: Release, revisions: tuple[Revision, ...], crumbs: tuple[Crumb, ...]
+) -> ChangesContext:
+    """A release's changes page, in the release's language, under its ``crumbs``."""
+    _ = translator(site, release.lang)
+    published = long_date(site.config.local_date(revisions[0].published), release.lang)
+    return ChangesContext(
+        meta=Meta(
+            title=_(CHANGES_TITLE) % {"title": release.title},
+            url=release.url + CHANGES_FOLDER,
+            description=_(CHANGES_DESCRIPTION) % {"date": published},
+            breadcrumbs=(*crumbs, Crumb(label=release.title, url=release.url)),
+            lang=release.lang,
+        ),
+        release=release,
+        published=revisions[0].published,
+        changes=changes(revisions),
+    )
+
+
+CHANGES_TITLE = N_("Changes to: %(title)s")
+CHANGES_DESCRIPTION = N_("Every change made to this release after it was published on %(date)s.")
+DRAFT = N_("Draft — not published")
+SCHEDULED = N_("Scheduled for %(date)s at %(time)s %(zone)s — not yet public")
+
+
+def preview_notices(
+    release: Release, now: datetime, config: SiteConfig, gettext: Callable[[str], str] = str
+) -> tuple[str, ...]:
+    """What a press officer previewing the site must not mistake for the public page, in the
+    release's language (``gettext``, its catalogue's): dates and times from CLDR (Babel)."""
     notices = []
     if release.draft:
-        notices.append("Draft — not published")
+        notices.append(gettext(DRAFT))
     if release.release_date > now:
         local = release.release_date.astimezone(config.tz)
-        hour = local.hour % 12 or 12
-        noon = "a.m." if local.hour < 12 else "p.m."
+        locale = release.lang.replace("-", "_")
+        zone = format_time(local, "zzz", tzinfo=config.tz, locale=locale)
+        if zone.startswith(("+", "-", "GMT")):  # no abbreviation in CLDR: the zone's full name
+            zone = format_time(local, "zzzz", tzinfo=config.tz, locale=locale)
         notices.append(
-            f"Scheduled for {long_date(local.date())} at {hour}:{local.minute:02d} {noon} "
-            f"{local.tzname()} — not yet public"
+            gettext(SCHEDULED)
+            % {
+                "date": long_date(local.date(), release.lang),
+                "time": format_time(local, "short", tzinfo=config.tz, locale=locale),
+                "zone": zone,
+            }
         )
     return tuple(notices)
 
