@@ -70,11 +70,15 @@ PAGE_TYPES = {
     "verify": "/verify/",
     "changes": SEED + "changes/",
     "changes-es": SPANISH + "changes/",
-    # the Spanish section (/es/): its home, news listing, search and pages
+    # the Spanish section (/es/): its home, listings, search, subscribe page and pages
     "es-home": "/es/",
     "es-news": "/es/news/",
     "es-news-page-2": "/es/news/page/2/",
+    "es-year": "/es/news/2016/",
+    "es-agencies": "/es/agencies/",
+    "es-topic": "/es/topics/election-security/",
     "es-search": "/es/search/",
+    "es-subscribe": "/es/subscribe/",
     "es-page": "/es/about/",
     "es-verify": "/es/verify/",
 }
@@ -83,8 +87,12 @@ _TYPE_PATTERNS = (
     ("es-home", r"es/index\.html"),
     ("es-news", r"es/news/index\.html"),
     ("es-news-page-2", r"es/news/page/\d+/index\.html"),
+    ("es-year", r"es/news/\d{4}/(page/\d+/)?index\.html"),
+    ("es-agencies", r"es/(topics|agencies)/index\.html"),  # one template: index.html
+    ("es-topic", r"es/(topics|agencies)/[^/]+/(page/\d+/)?index\.html"),  # listing.html
     ("es-search", r"es/search/index\.html"),
     ("es-verify", r"es/verify/index\.html"),
+    ("es-subscribe", r"es/subscribe/index\.html"),
     ("es-page", r"es/[^/]+/index\.html"),
     ("home", r"index\.html"),
     ("news", r"news/index\.html"),
@@ -741,7 +749,8 @@ def test_verify_results_have_no_axe_violations(browser: Browser, base_url: str) 
 LIGHTHOUSE_TYPES = (
     "home", "release", "release-photo", "release-lead", "release-video", "release-document",
     "release-es", "news", "year", "topic", "agency", "search", "page", "subscribe", "not-found",
-    "verify", "changes", "changes-es", "es-home", "es-news", "es-search", "es-verify",
+    "verify", "changes", "changes-es", "es-home", "es-news", "es-year", "es-agencies", "es-topic",
+    "es-search", "es-subscribe", "es-verify",
 )  # fmt: skip
 
 

@@ -244,16 +244,19 @@ def test_the_pull_request_workflow_sequence_on_real_builds(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     summary = result.stdout
     new_page = "/news/2026/11/20/department-announces-continuous-publishing/"
-    # the eleventh published release opens a second page of the news listing (ten a page), in
-    # English and in Spanish (which lists every release, in English where it has no translation)
+    # the eleventh published release opens a second page of the news listing (ten a page) and
+    # the news of 2026, in English and in Spanish (which lists every release, in English where
+    # it has no translation)
     assert (
-        "<summary>4 pages added</summary>\n\n- `/es/news/page/2/`\n- `/news/2026/`\n"
-        f"- `{new_page}`\n- `/news/page/2/`\n\n"
+        "<summary>5 pages added</summary>\n\n- `/es/news/2026/`\n- `/es/news/page/2/`\n"
+        f"- `/news/2026/`\n- `{new_page}`\n- `/news/page/2/`\n\n"
     ) in summary
     changed = summary.split("pages changed</summary>", 1)[1].split("</details>", 1)[0]
     for listing in ("/", "/news/", "/topics/", "/topics/cybersecurity/", "/agencies/dhs/"):
         assert f"- `{listing}`\n" in changed
+        assert f"- `/es{listing}`\n" in changed
     assert "- `/topics/election-security/`" not in changed
+    assert "- `/es/topics/election-security/`" not in changed
     assert "0 removed." in summary
     assert "**This merge will publish 1 new feed item and update 1.**" in summary
     assert (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,6 +61,11 @@ Histories = Mapping[str, tuple[Revision, ...]]  # the published revisions of rel
 
 HOME = Crumb(label=N_("Home"), url="/")
 NEWS = Crumb(label=N_("News"), url="/news/")
+TOPICS = Crumb(label=N_("Topics"), url="/topics/")
+AGENCIES = Crumb(label=N_("Agencies"), url="/agencies/")
+SUBSCRIBE_URL = "/subscribe/"
+SUBSCRIBE_IN = N_("Subscribe in %(language)s")
+"""The link from a subscribe page to another language's, in that language."""
 
 
 def top_meta(title: str, url: str, description: str) -> Meta:
@@ -90,6 +95,7 @@ class Group:
     intro: str
     releases: tuple[Release, ...]
     follow: Follow | None = None
+    alternates: tuple[tuple[str, str], ...] = ()
 
 
 def taxonomy_contexts(
@@ -97,11 +103,20 @@ def taxonomy_contexts(
     index: Crumb,
     groups: tuple[Group, ...],
     feeds_of: dict[str, tuple[FeedLink, ...]],
+    *,
+    home: Crumb = HOME,
+    lang: str = "",
+    gettext: Callable[[str], str] = str,
+    alternates: tuple[tuple[str, str], ...] = (),
 ) -> Iterator[Context]:
-    """The index page of topics (or agencies), then each one's paginated listing."""
+    """The index page of topics (or agencies), then each one's paginated listing, in ``lang``
+    ('' for the site's own; ``index.label`` is the English of its heading, for ``gettext``)."""
+    heading = gettext(index.label)
     yield IndexContext(
-        meta=Meta(title=index.label, url=index.url, breadcrumbs=(HOME,)),
-        heading=index.label,
+        meta=Meta(
+            title=heading, url=index.url, breadcrumbs=(home,), lang=lang, alternates=alternates
+        ),
+        heading=heading,
         entries=tuple(
             IndexEntry(
                 label=group.label,
@@ -118,10 +133,95 @@ def taxonomy_contexts(
             group.releases,
             heading=group.label,
             url=group.url,
-            crumbs=(HOME, index),
+            crumbs=(home, index),
             intro=group.intro,
             feeds=feeds_of.get(group.url, ()),
             follow=group.follow,
+            lang=lang,
+            gettext=gettext,
+            alternates=group.alternates,
+        )
+
+
+def language_listings(
+    site: Site,
+    lang: str,
+    shown: tuple[Release, ...],
+    feeds: tuple[Feed, ...],
+    years_of: Mapping[str, frozenset[int]],
+) -> Iterator[Context]:
+    """The year, topic and agency listings of ``lang``'s section (the site's own language at
+    the root, another under /es/), each release of ``shown`` (once per story, in ``lang``
+    where it can be) where it belongs; names from site.yaml and text from the catalogue.
+    ``years_of``: the years each language's news has, whose pages name each other."""
+    config = site.config
+    _ = translator(site, lang)
+    root = config.section(lang)
+    home = home_crumb(site, lang)
+    own = "" if lang == config.language else lang
+    feeds_of = {feed.folder: feed_links(feed) for feed in feeds}
+    feed_at = {feed.folder: feed for feed in feeds}
+
+    def name(text: str) -> str:
+        return site_text_in(site, text, lang)
+
+    by_year: dict[int, list[Release]] = {}
+    for release in shown:
+        by_year.setdefault(config.local_date(release.release_date).year, []).append(release)
+    for year in sorted(by_year, reverse=True):
+        yield from listing_contexts(
+            config,
+            tuple(by_year[year]),
+            heading=_("News from %(year)s") % {"year": year},
+            url=root + year_url(year),
+            crumbs=news_crumbs(site, lang),
+            intro="",
+            lang=own,
+            gettext=_,
+            alternates=section_alternates(
+                config, year_url(year), [other for other in years_of if year in years_of[other]]
+            ),
+        )
+    by_topic = grouped(shown, lambda release: release.topics)
+    by_agency = grouped(shown, lambda release: release.agencies)
+    topics = tuple(
+        Group(
+            label=name(topic.name),
+            url=root + topic_url(topic.id),
+            description=name(topic.description),
+            intro=name(topic.description),
+            releases=tuple(by_topic.get(topic.id, ())),
+            follow=follow_box(
+                config, "topic", name(topic.name), root + topic_url(topic.id), feed_at
+            ),
+            alternates=section_alternates(config, topic_url(topic.id)),
+        )
+        for topic in config.topics
+    )
+    agencies = tuple(
+        Group(
+            label=name(agency.name),
+            url=root + agency_url(agency.id),
+            description=name(agency.short_name),
+            intro=_("Releases from %(agency)s.") % {"agency": name(agency.name)},
+            releases=tuple(by_agency.get(agency.id, ())),
+            follow=follow_box(
+                config, "agency", name(agency.name), root + agency_url(agency.id), feed_at
+            ),
+            alternates=section_alternates(config, agency_url(agency.id)),
+        )
+        for agency in config.agencies
+    )
+    for index, groups in ((TOPICS, topics), (AGENCIES, agencies)):
+        yield from taxonomy_contexts(
+            config,
+            Crumb(label=index.label, url=root + index.url),
+            groups,
+            feeds_of,
+            home=home,
+            lang=own,
+            gettext=_,
+            alternates=section_alternates(config, index.url),
         )
 
 
@@ -173,8 +273,6 @@ def html_contexts(
     histories = histories or {}
     versions = tuple(r for r in site.releases if not r.withdrawn)  # in every language
     releases = shown_in(site, versions, config.language)  # each once, in English if it can be
-    feeds_of = {feed.folder: feed_links(feed) for feed in feeds}
-    feed_at = {feed.folder: feed for feed in feeds}
     yield HomeContext(
         meta=Meta(
             title=config.title,
@@ -193,12 +291,11 @@ def html_contexts(
     yield from release_contexts(
         site, tuple(r for r in site.releases if r.withdrawn), preview_now, histories
     )
-    by_year: dict[int, list[Release]] = {}
-    for release in releases:
-        by_year.setdefault(config.local_date(release.release_date).year, []).append(release)
-    years = tuple(sorted(by_year, reverse=True))
-    by_topic = grouped(releases, lambda release: release.topics)
-    by_agency = grouped(releases, lambda release: release.agencies)
+    shown = {lang: shown_in(site, versions, lang) for lang in config.languages}
+    years_of = {
+        lang: frozenset(config.local_date(r.release_date).year for r in shown[lang])
+        for lang in config.languages
+    }
     yield from listing_contexts(
         config,
         releases,
@@ -206,50 +303,10 @@ def html_contexts(
         url="/news/",
         crumbs=(HOME,),
         intro=f"Every release of {config.organisation}, newest first.",
-        years=years,
+        years=tuple(sorted(years_of[config.language], reverse=True)),
         alternates=section_alternates(config, "/news/"),
     )
-    for year in years:
-        yield from listing_contexts(
-            config,
-            tuple(by_year[year]),
-            heading=f"News from {year}",
-            url=year_url(year),
-            crumbs=(HOME, NEWS),
-            intro="",
-        )
-    yield from taxonomy_contexts(
-        config,
-        Crumb(label="Topics", url="/topics/"),
-        tuple(
-            Group(
-                label=topic.name,
-                url=topic_url(topic.id),
-                description=topic.description,
-                intro=topic.description,
-                releases=tuple(by_topic.get(topic.id, ())),
-                follow=follow_box(config, "topic", topic.name, topic_url(topic.id), feed_at),
-            )
-            for topic in config.topics
-        ),
-        feeds_of,
-    )
-    yield from taxonomy_contexts(
-        config,
-        Crumb(label="Agencies", url="/agencies/"),
-        tuple(
-            Group(
-                label=agency.name,
-                url=agency_url(agency.id),
-                description=agency.short_name,
-                intro=f"Releases from {agency.name}.",
-                releases=tuple(by_agency.get(agency.id, ())),
-                follow=follow_box(config, "agency", agency.name, agency_url(agency.id), feed_at),
-            )
-            for agency in config.agencies
-        ),
-        feeds_of,
-    )
+    yield from language_listings(site, config.language, releases, feeds, years_of)
     yield SearchContext(
         # Indexed, so that people find where to search the releases; its results for a query
         # (/search/?query=...) name /search/ as their canonical address, which keeps them out
@@ -284,9 +341,9 @@ def html_contexts(
             page=page,
         )
     for lang in config.languages[1:]:
-        yield from language_section(site, lang, versions, feeds_of)
+        yield from language_section(site, lang, shown[lang], feeds, years_of)
     if feeds:
-        yield subscribe_context(config, feeds)
+        yield from subscribe_contexts(site, feeds)
     for lang in config.languages:
         yield verify_context(site, lang, signer)
 
@@ -316,14 +373,18 @@ def verify_context(site: Site, lang: str, signer: str) -> VerifyContext:
     )
 
 
-def section_alternates(config: SiteConfig, url: str) -> tuple[tuple[str, str], ...]:
-    """hreflang links of a page every language's section has (home, news, search): ``url``
-    under each section, the site's own language as x-default; () for a site in one language."""
-    if len(config.languages) < 2:
+def section_alternates(
+    config: SiteConfig, url: str, langs: Iterable[str] | None = None
+) -> tuple[tuple[str, str], ...]:
+    """hreflang links of a page each language's section has (home, news, topics, search):
+    ``url`` under the section of each language of ``langs`` (by default all) that has it, the
+    site's own language (else the first) as x-default; () for a page in one language."""
+    present = [lang for lang in config.languages if langs is None or lang in langs]
+    if len(present) < 2:
         return ()
     return (
-        *((lang, config.section(lang) + url) for lang in config.languages),
-        ("x-default", url),
+        *((lang, config.section(lang) + url) for lang in present),
+        ("x-default", config.section(present[0]) + url),
     )
 
 
@@ -354,12 +415,22 @@ def news_crumb(site: Site, lang: str) -> Crumb:
     return Crumb(label=translator(site, lang)("News"), url=site.config.section(lang) + "/news/")
 
 
+def news_crumbs(site: Site, lang: str) -> tuple[Crumb, ...]:
+    """The trail of a page below the news of ``lang``'s section (a release, a year's news)."""
+    return (home_crumb(site, lang), news_crumb(site, lang))
+
+
 def language_section(
-    site: Site, lang: str, versions: tuple[Release, ...], feeds_of: dict[str, tuple[FeedLink, ...]]
+    site: Site,
+    lang: str,
+    shown: tuple[Release, ...],
+    feeds: tuple[Feed, ...],
+    years_of: Mapping[str, frozenset[int]],
 ) -> Iterator[Context]:
     """The section of the site in another language than its own (/es/): its home page, its
-    news listing and its search page, each release shown in ``lang`` where it has a version
-    in it, else in its original; the section's feeds are advertised on its home and listing."""
+    news, year, topic and agency listings and its search page, with ``shown``, each release
+    in ``lang`` where it has a version in it, else in its original; the section's feeds are
+    advertised on its home and listings."""
     config = site.config
     _ = translator(site, lang)
     title, organisation = (
@@ -368,8 +439,7 @@ def language_section(
     description = site_text_in(site, config.description, lang)
     root = config.section(lang) + "/"
     home = home_crumb(site, lang)
-    shown = shown_in(site, versions, lang)
-    feeds = feeds_of.get(root, ())
+    site_feed = next((feed for feed in feeds if feed.folder == root), None)
     yield HomeContext(
         meta=Meta(
             title=title,
@@ -389,11 +459,13 @@ def language_section(
         crumbs=(home,),
         intro=_("Every release of %(organisation)s, newest first.")
         % {"organisation": organisation},
-        feeds=feeds,
+        years=tuple(sorted(years_of[lang], reverse=True)),
+        feeds=feed_links(site_feed) if site_feed is not None else (),
         lang=lang,
         gettext=_,
         alternates=section_alternates(config, "/news/"),
     )
+    yield from language_listings(site, lang, shown, feeds, years_of)
     yield SearchContext(
         meta=Meta(
             title=_("Search"),
@@ -412,42 +484,83 @@ def language_section(
     )
 
 
-def subscribe_context(config: SiteConfig, feeds: tuple[Feed, ...]) -> SubscribeContext:
-    """/subscribe/: every feed, what it follows and its formats, and e-mail sign-up."""
-    subscriptions = [
-        Subscription(
-            name=feed.name,
-            description=feed.description,
-            url=feed.folder,
-            count=feed.total,
-            links=feed_links(feed, short=True),
-            label=(
-                "every release"
-                if number == 0
-                else f"every release in {language_name(feed.language)}"
-                if feed.language != config.language
-                else feed.name
+def subscribe_contexts(site: Site, feeds: tuple[Feed, ...]) -> Iterator[SubscribeContext]:
+    """/subscribe/ and its version in each other language (/es/subscribe/): the feeds of its
+    language (every release, each topic, each agency), what they follow and their formats,
+    e-mail sign-up, and the site's feed in every other language, with its subscribe page."""
+    config = site.config
+    for lang in config.languages:
+        _ = translator(site, lang)
+        root = config.section(lang)
+        own = "" if lang == config.language else lang
+
+        def subscription(feed: Feed, label: str, lang: str = lang) -> Subscription:
+            email, email_own = email_signup(config, feed.folder)
+            return Subscription(
+                name=feed.name,
+                description=feed.description,
+                url=feed.folder,
+                count=feed.total,
+                links=feed_links(feed, short=True),
+                label=label,
+                email=email,
+                email_own=email_own,
+                lang="" if feed.language == lang else feed.language,
+            )
+
+        mine = [feed for feed in feeds if feed.language == lang]
+        everything = next(feed for feed in mine if feed.folder == root + "/")
+        others = [
+            feed
+            for other in config.languages
+            if other != lang
+            for feed in feeds
+            if feed.folder == config.section(other) + "/"
+        ]
+        organisation = site_text_in(site, config.organisation, lang)
+        yield SubscribeContext(
+            meta=Meta(
+                title=_("Subscribe"),
+                url=root + SUBSCRIBE_URL,
+                description=_("Follow the releases of %(organisation)s in a feed reader.")
+                % {"organisation": organisation},
+                breadcrumbs=(home_crumb(site, lang),),
+                lang=own,
+                alternates=section_alternates(config, SUBSCRIBE_URL),
             ),
-            email=email_signup(config, feed.folder)[0],
-            email_own=email_signup(config, feed.folder)[1],
-            lang="" if feed.language == config.language else feed.language,
+            everything=subscription(everything, _("every release")),
+            topics=tuple(
+                subscription(feed, feed.name)
+                for feed in mine
+                if feed.folder.startswith(root + TOPICS.url)
+            ),
+            agencies=tuple(
+                subscription(feed, feed.name)
+                for feed in mine
+                if feed.folder.startswith(root + AGENCIES.url)
+            ),
+            languages=tuple(
+                subscription(
+                    feed,
+                    _("every release in %(language)s")
+                    % {"language": language_name(feed.language, lang)},
+                )
+                for feed in others
+            ),
+            subscribe_pages=tuple(
+                (
+                    other,
+                    config.section(other) + SUBSCRIBE_URL,
+                    translator(site, other)(SUBSCRIBE_IN)
+                    % {"language": language_name(other, other)},
+                )
+                for other in config.languages
+                if other != lang
+            ),
+            feed_size=config.feed_size,
+            opml_url=OPML_URL,
+            email=config.email_updates,
         )
-        for number, feed in enumerate(feeds)
-    ]
-    return SubscribeContext(
-        meta=top_meta(
-            "Subscribe",
-            "/subscribe/",
-            f"Follow the releases of {config.organisation} in a feed reader.",
-        ),
-        everything=subscriptions[0],
-        topics=tuple(s for s in subscriptions if s.url.startswith("/topics/")),
-        agencies=tuple(s for s in subscriptions if s.url.startswith("/agencies/")),
-        languages=tuple(s for s in subscriptions if s.lang),
-        feed_size=config.feed_size,
-        opml_url=OPML_URL,
-        email=config.email_updates,
-    )
 
 
 def release_contexts(
@@ -464,7 +577,7 @@ def release_contexts(
         listed = not release.withdrawn
         revisions = histories.get(release.source, ())
         changes_url = release.url + CHANGES_FOLDER if len(revisions) > 1 else ""
-        crumbs = (home_crumb(site, release.lang), news_crumb(site, release.lang))
+        crumbs = news_crumbs(site, release.lang)
         yield ReleaseContext(
             meta=Meta(
                 title=release.title,

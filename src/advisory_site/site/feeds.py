@@ -24,6 +24,7 @@ from advisory_site.core.models import Release, Site, SiteConfig, grouped, long_d
 from advisory_site.core.urls import agency_url, topic_url
 from advisory_site.markdown.render import END_MARK_CLASS, sanitise
 from advisory_site.site.sections import shown_in, site_text_in, translator, written_in
+from advisory_site.source.languages import language_name
 
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 """The updated date of a feed without items: fixed, so an empty feed never changes either."""
@@ -33,6 +34,8 @@ JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 # What a JSON Feed item's "_translations" object is: Atom's link relation it mirrors
 TRANSLATIONS_ABOUT = "https://www.rfc-editor.org/rfc/rfc4287#section-4.2.7"
 _ATOM_NS = "http://www.w3.org/2005/Atom"
+TOPICS = "/topics/"  # where a language's topic feeds live, within its section
+AGENCIES = "/agencies/"
 _DATED_PATH = re.compile(r"^/news/(\d{4})/(\d{2})/(\d{2})/[^/]")
 # Characters XML 1.0 cannot carry at all; a stray one in content would make the feed unreadable.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -117,8 +120,9 @@ class Feed:
 
 
 def site_feeds(site: Site) -> tuple[Feed, ...]:
-    """The site's feed, then one per declared topic and per declared agency (even empty ones),
-    then the site's feed in each of its other languages (under /es/ for Spanish).
+    """For each of the site's languages, its own first: the site's feed, then one per
+    declared topic and per declared agency (even empty ones), those of another language in
+    its section (/es/, /es/topics/<id>/), named in it (site.yaml, the catalogue).
 
     The feeds of the site's own language hold each release once, in that language where it
     has a version in it (so no subscriber is told twice); another language's feed holds the
@@ -162,55 +166,59 @@ def site_feeds(site: Site) -> tuple[Feed, ...]:
             total=sum(not release.withdrawn for release in releases),
         )
 
-    releases = list(shown_in(site, site.releases, config.language))
-    by_topic = grouped(releases, lambda release: release.topics)
-    by_agency = grouped(releases, lambda release: release.agencies)
-    feeds = [
-        feed(
-            "/",
-            "All releases",
-            config.title,
-            config.description or f"Every release of {config.organisation}.",
-            releases,
-        )
-    ]
-    for topic in config.topics:
-        feeds.append(
-            feed(
-                topic_url(topic.id),
-                topic.name,
-                f"{topic.name} | {config.title}",
-                topic.description or f"Releases about {topic.name}.",
-                by_topic.get(topic.id, []),
-            )
-        )
-    for agency in config.agencies:
-        feeds.append(
-            feed(
-                agency_url(agency.id),
-                agency.name,
-                f"{agency.name} | {config.title}",
-                f"Releases from {agency.name}.",
-                by_agency.get(agency.id, []),
-            )
-        )
-    for lang in config.languages[1:]:
+    feeds: list[Feed] = []
+    for lang in config.languages:
         _ = translator(site, lang)
+        root = config.section(lang)
+        # the site's own language: each story once, in it where it can be; another: the
+        # releases written in it, so that its subscribers get no release twice nor in English
+        releases = list(
+            shown_in(site, site.releases, lang)
+            if lang == config.language
+            else written_in(site.releases, lang)
+        )
         title, description, organisation = (
             site_text_in(site, text, lang)
             for text in (config.title, config.description, config.organisation)
         )
         feeds.append(
             feed(
-                config.section(lang) + "/",
+                root + "/",
                 _("All releases"),
                 title,
                 description
                 or _("Every release of %(organisation)s.") % {"organisation": organisation},
-                list(written_in(site.releases, lang)),
+                releases,
                 language=lang,
             )
         )
+        by_topic = grouped(releases, lambda release: release.topics)
+        by_agency = grouped(releases, lambda release: release.agencies)
+        for topic in config.topics:
+            name = site_text_in(site, topic.name, lang)
+            feeds.append(
+                feed(
+                    root + topic_url(topic.id),
+                    name,
+                    f"{name} | {title}",
+                    site_text_in(site, topic.description, lang)
+                    or _("Releases about %(topic)s.") % {"topic": name},
+                    by_topic.get(topic.id, []),
+                    language=lang,
+                )
+            )
+        for agency in config.agencies:
+            name = site_text_in(site, agency.name, lang)
+            feeds.append(
+                feed(
+                    root + agency_url(agency.id),
+                    name,
+                    f"{name} | {title}",
+                    _("Releases from %(agency)s.") % {"agency": name},
+                    by_agency.get(agency.id, []),
+                    language=lang,
+                )
+            )
     return tuple(feeds)
 
 
@@ -563,30 +571,40 @@ def feed_files(feed: Feed) -> tuple[tuple[str, FeedWriter], ...]:
     return tuple((feed.path(form).lstrip("/"), FeedWriter(form)) for form in FORMATS)
 
 
-def opml(config: SiteConfig, feeds: tuple[Feed, ...]) -> bytes:
-    """OPML 2.0 listing every feed once (its Atom form), topics and agencies in folders.
+def opml(site: Site, feeds: tuple[Feed, ...]) -> bytes:
+    """OPML 2.0 listing every feed once (its Atom form): the site's, its topics' and its
+    agencies' in folders, then the site's feed in each other language ("Languages") and that
+    language's topic and agency feeds, in folders named in it ("Temas (español)").
 
     One format per feed: importing all three would subscribe a reader to every release thrice.
     """
+    config = site.config
     root = ElementTree.Element("opml", version="2.0")
     head = ElementTree.SubElement(root, "head")
     ElementTree.SubElement(head, "title").text = f"Feeds of {config.title}"
     ElementTree.SubElement(head, "ownerName").text = config.organisation
     ElementTree.SubElement(head, "docs").text = "http://opml.org/spec2.opml"
     body = ElementTree.SubElement(root, "body")
-    site, *others = feeds
-    _outline(body, site)
-    languages = {feed.folder for feed in others if feed.language != site.language}
-    for label, prefix in (("Topics", "/topics/"), ("Agencies", "/agencies/"), ("Languages", "")):
-        group = [
-            feed
-            for feed in others
-            if (feed.folder in languages if not prefix else feed.folder.startswith(prefix))
-        ]
+    sections = [config.section(lang) + "/" for lang in config.languages]
+    _outline(body, feeds[0])
+
+    def folder(label: str, group: list[Feed], lang: str = "") -> None:
         if group:
-            folder = ElementTree.SubElement(body, "outline", text=label)
+            element = ElementTree.SubElement(body, "outline", text=label)
+            if lang:
+                element.set("language", lang)
             for feed in group:
-                _outline(folder, feed)
+                _outline(element, feed)
+
+    for lang in config.languages:
+        _ = translator(site, lang)
+        named = "" if lang == config.language else f" ({language_name(lang, lang)})"
+        for label, prefix in (("Topics", TOPICS), ("Agencies", AGENCIES)):
+            start = config.section(lang) + prefix
+            group = [feed for feed in feeds if feed.folder.startswith(start)]
+            folder(_(label) + named, group, "" if lang == config.language else lang)
+        if lang == config.language:
+            folder("Languages", [feed for feed in feeds[1:] if feed.folder in sections])
     ElementTree.indent(root)
     text = ElementTree.tostring(root, encoding="unicode", xml_declaration=False)
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{text}\n'.encode()

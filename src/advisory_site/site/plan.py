@@ -230,7 +230,7 @@ def plan_site(
     for feed in feeds:
         for path, writer in feed_files(feed):
             add(path, feed, maker=writer)
-    add(OPML_URL.lstrip("/"), opml(site.config, feeds))
+    add(OPML_URL.lstrip("/"), opml(site, feeds))
     for release in site.releases:
         for alias in release.aliases:
             context = RedirectContext(

@@ -261,6 +261,8 @@ class SubscribeContext:
     topics: tuple[Subscription, ...]
     agencies: tuple[Subscription, ...]
     languages: tuple[Subscription, ...] = ()  # the site's feed in each of its other languages
+    # the subscribe page of each other language: (language, site path, link text in it)
+    subscribe_pages: tuple[tuple[str, str, str], ...] = ()
     feed_size: int
     opml_url: str
     email: EmailUpdates | None = None
