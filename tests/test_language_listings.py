@@ -77,6 +77,7 @@ def test_spanish_topic_listing_shows_each_release_once_in_spanish_where_it_can(
     document = page(files, "es/topics/cybersecurity/index.html")
     assert document.get("lang") == "es"
     assert document.xpath("string(//h1)") == "Ciberseguridad"
+    assert document.xpath("//h1/@lang | //p[@class='usa-intro']/@lang") == []  # translated
     assert document.xpath("string(//p[@class='usa-intro'])").startswith("La defensa de las redes")
     crumbs = document.xpath("//nav[@class='usa-breadcrumb']//a")
     assert [(a.get("href"), a.text_content()) for a in crumbs] == [
@@ -394,6 +395,14 @@ def test_a_third_language_gets_the_same_section(make_site: MakeSite) -> None:
             "subscribe/index.html", "topics/cybersecurity/feed.json"} <= french  # fmt: skip
     topic = html.fromstring(built["fr/topics/cybersecurity/index.html"])
     assert topic.get("lang") == "fr"
+    # names site.yaml does not translate into French stay English, marked as such
+    assert topic.xpath("//h1/@lang") == ["en"]
+    assert topic.xpath("//li[@aria-current='page']/span/@lang") == ["en"]
+    assert topic.xpath("//section[contains(@class, 'follow')]//a/span[@lang='en']/text()") == [
+        "Cybersecurity"
+    ]
+    index = html.fromstring(built["fr/topics/index.html"])
+    assert index.xpath("//main//h2/a/@lang") == ["en", "en"]
     assert hreflang_links(topic) == {
         ("en", f"{BASE}/topics/cybersecurity/"),
         ("es", f"{BASE}/es/topics/cybersecurity/"),
@@ -403,6 +412,8 @@ def test_a_third_language_gets_the_same_section(make_site: MakeSite) -> None:
     assert json.loads(built["fr/agencies/dhs/feed.json"])["language"] == "fr"
     assert etree.fromstring(built["fr/topics/cybersecurity/atom.xml"]).get(XML_LANG) == "fr"
     subscribe = html.fromstring(built["fr/subscribe/index.html"])
+    (heading,) = subscribe.xpath("//h3[a/@href='/fr/topics/cybersecurity/']")
+    assert heading.get("lang") == "en" and heading.xpath("a/@hreflang") == []
     assert subscribe.xpath("//ul[contains(@class, 'site-languages')]//a/@href") == [
         "/subscribe/",
         "/es/subscribe/",

@@ -24,7 +24,13 @@ from advisory_site.site.ledger import (
     PUBLIC_KEY_URL,
     SIGNATURE_URL,
 )
-from advisory_site.site.sections import plural_samples, shown_in, site_text_in, translator
+from advisory_site.site.sections import (
+    plural_samples,
+    shown_in,
+    site_text_in,
+    translator,
+    untranslated_in,
+)
 from advisory_site.site.templates import (
     ChangesContext,
     Context,
@@ -96,6 +102,10 @@ class Group:
     releases: tuple[Release, ...]
     follow: Follow | None = None
     alternates: tuple[tuple[str, str], ...] = ()
+    # the language of each text when not the page's (a name site.yaml leaves untranslated)
+    label_lang: str = ""
+    description_lang: str = ""
+    intro_lang: str = ""
 
 
 def taxonomy_contexts(
@@ -123,6 +133,8 @@ def taxonomy_contexts(
                 url=group.url,
                 description=group.description,
                 count=len(group.releases),
+                lang=group.label_lang,
+                description_lang=group.description_lang,
             )
             for group in groups
         ),
@@ -140,6 +152,8 @@ def taxonomy_contexts(
             lang=lang,
             gettext=gettext,
             alternates=group.alternates,
+            title_lang=group.label_lang,
+            intro_lang=group.intro_lang,
         )
 
 
@@ -184,31 +198,53 @@ def language_listings(
         )
     by_topic = grouped(shown, lambda release: release.topics)
     by_agency = grouped(shown, lambda release: release.agencies)
-    topics = tuple(
-        Group(
-            label=name(topic.name),
-            url=root + topic_url(topic.id),
-            description=name(topic.description),
-            intro=name(topic.description),
-            releases=tuple(by_topic.get(topic.id, ())),
+
+    def group(
+        what: str,
+        path: str,
+        *,
+        label: str,
+        description: str,
+        intro: tuple[str, str],
+        releases: list[Release],
+    ) -> Group:
+        """A topic (or agency) at ``path`` (/topics/<id>/) in ``lang``'s section, named by
+        ``label`` and ``description`` of site.yaml; ``intro``: its text and language."""
+        label_lang = untranslated_in(site, label, lang)
+        return Group(
+            label=name(label),
+            url=root + path,
+            description=name(description),
+            intro=intro[0],
+            releases=tuple(releases),
             follow=follow_box(
-                config, "topic", name(topic.name), root + topic_url(topic.id), feed_at
+                config, what, name(label), root + path, feed_at, label_lang=label_lang
             ),
-            alternates=section_alternates(config, topic_url(topic.id)),
+            alternates=section_alternates(config, path),
+            label_lang=label_lang,
+            description_lang=untranslated_in(site, description, lang),
+            intro_lang=intro[1],
+        )
+
+    topics = tuple(
+        group(
+            "topic",
+            topic_url(topic.id),
+            label=topic.name,
+            description=topic.description,
+            intro=(name(topic.description), untranslated_in(site, topic.description, lang)),
+            releases=by_topic.get(topic.id, []),
         )
         for topic in config.topics
     )
     agencies = tuple(
-        Group(
-            label=name(agency.name),
-            url=root + agency_url(agency.id),
-            description=name(agency.short_name),
-            intro=_("Releases from %(agency)s.") % {"agency": name(agency.name)},
-            releases=tuple(by_agency.get(agency.id, ())),
-            follow=follow_box(
-                config, "agency", name(agency.name), root + agency_url(agency.id), feed_at
-            ),
-            alternates=section_alternates(config, agency_url(agency.id)),
+        group(
+            "agency",
+            agency_url(agency.id),
+            label=agency.name,
+            description=agency.short_name,
+            intro=(_("Releases from %(agency)s.") % {"agency": name(agency.name)}, ""),
+            releases=by_agency.get(agency.id, []),
         )
         for agency in config.agencies
     )
@@ -238,9 +274,16 @@ def email_signup(config: SiteConfig, url: str) -> tuple[str, bool]:
 
 
 def follow_box(
-    config: SiteConfig, what: str, label: str, url: str, feeds: dict[str, Feed]
+    config: SiteConfig,
+    what: str,
+    label: str,
+    url: str,
+    feeds: dict[str, Feed],
+    *,
+    label_lang: str = "",
 ) -> Follow | None:
-    """The "Follow this topic" (or agency) box of the listing at ``url``."""
+    """The "Follow this topic" (or agency) box of the listing at ``url``; ``label_lang``: the
+    language of ``label`` when not the page's."""
     feed = feeds.get(url)
     if feed is None:
         return None
@@ -252,6 +295,7 @@ def follow_box(
         email=email,
         email_own=own,
         provider=config.email_updates.provider if config.email_updates else "",
+        label_lang=label_lang,
     )
 
 
@@ -493,9 +537,22 @@ def subscribe_contexts(site: Site, feeds: tuple[Feed, ...]) -> Iterator[Subscrib
         _ = translator(site, lang)
         root = config.section(lang)
         own = "" if lang == config.language else lang
+        # the texts of site.yaml each feed of the language is named and described by
+        declared = {
+            root + "/": ("", config.description),
+            **{root + topic_url(t.id): (t.name, t.description) for t in config.topics},
+            **{root + agency_url(a.id): (a.name, "") for a in config.agencies},
+        }
 
-        def subscription(feed: Feed, label: str, lang: str = lang) -> Subscription:
+        def subscription(
+            feed: Feed,
+            label: str,
+            lang: str = lang,
+            declared: dict[str, tuple[str, str]] = declared,
+        ) -> Subscription:
             email, email_own = email_signup(config, feed.folder)
+            other = "" if feed.language == lang else feed.language
+            named, described = declared.get(feed.folder, ("", ""))
             return Subscription(
                 name=feed.name,
                 description=feed.description,
@@ -505,7 +562,9 @@ def subscribe_contexts(site: Site, feeds: tuple[Feed, ...]) -> Iterator[Subscrib
                 label=label,
                 email=email,
                 email_own=email_own,
-                lang="" if feed.language == lang else feed.language,
+                lang=other or untranslated_in(site, named, lang),
+                description_lang=other or untranslated_in(site, described, lang),
+                hreflang=other,
             )
 
         mine = [feed for feed in feeds if feed.language == lang]
@@ -745,12 +804,15 @@ def listing_contexts(
     lang: str = "",
     gettext: Callable[[str], str] = str,
     alternates: tuple[tuple[str, str], ...] = (),
+    title_lang: str = "",
+    intro_lang: str = "",
 ) -> Iterator[ListingContext]:
     """The pages of one listing, ``config.page_size`` releases each; at least one page.
 
     ``feeds`` are advertised on the first page, the one subscribers land on, which alone has
     ``alternates`` (its versions in other languages). ``lang`` is the listing's language ('' for
-    the site's own), whose ``gettext`` titles its further pages.
+    the site's own), whose ``gettext`` titles its further pages; ``title_lang`` (``intro_lang``)
+    that of ``heading`` (``intro``) when not the listing's.
     """
     size = config.page_size
     count = max(1, -(-len(releases) // size))
@@ -770,9 +832,11 @@ def listing_contexts(
                 feeds=feeds if number == 1 else (),
                 lang=lang,
                 alternates=alternates if number == 1 else (),
+                title_lang=title_lang if number == 1 else "",
             ),
             heading=heading,
             intro=intro,
+            intro_lang=intro_lang,
             releases=releases[(number - 1) * size : number * size],
             pagination=Pagination(number=number, count=count, first_url=url),
             years=years,

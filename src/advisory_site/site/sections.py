@@ -101,6 +101,15 @@ def site_text_in(site: Site, text: str, lang: str) -> str:
     return site.catalogues.get(lang, _UNTRANSLATED).pgettext(SITE_TEXT, text)
 
 
+def untranslated_in(site: Site, text: str, lang: str) -> str:
+    """The site's language when ``text`` of site.yaml is shown untranslated on a page in
+    ``lang`` (no translation in site.yaml nor the catalogue), for the ``lang`` of the element
+    holding it; '' when it is shown in ``lang``."""
+    if not text or lang == site.config.language or site_text_in(site, text, lang) != text:
+        return ""
+    return site.config.language
+
+
 def plural_samples(lang: str) -> tuple[tuple[str, int], ...]:
     """A number of each plural category (CLDR) of ``lang``: ('one', 1), ('other', 0) in
     English. A page renders a counted message once per category, through ngettext with that

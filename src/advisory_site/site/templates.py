@@ -107,6 +107,9 @@ class Meta:
     # news and search pages of each language's section, a page of content/pages/ and its
     # translations (a release page's come from its versions: ReleaseContext.alternates)
     alternates: tuple[tuple[str, str], ...] = ()
+    # the language of ``title`` when not the page's: a name site.yaml does not translate into
+    # it (its heading and last breadcrumb are marked with it)
+    title_lang: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,6 +164,7 @@ class Follow:
     email: str = ""  # the sign-up page, when site.yaml names a provider
     email_own: bool = False  # a list for this one alone (else: the one for every release)
     provider: str = ""
+    label_lang: str = ""  # the language of ``label`` when not the page's (untranslated)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -197,6 +201,7 @@ class ListingContext:
     pagination: Pagination
     years: tuple[int, ...] = ()
     follow: Follow | None = None
+    intro_lang: str = ""  # the language of ``intro`` when not the page's (untranslated)
     template: str = "listing.html"
 
 
@@ -206,6 +211,9 @@ class IndexEntry:
     url: str
     description: str
     count: int
+    # the language of ``label`` (``description``) when not the page's: an untranslated name
+    lang: str = ""
+    description_lang: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -251,7 +259,9 @@ class Subscription:
     label: str  # in link text: "every release", or the topic's or agency's name
     email: str = ""  # its e-mail sign-up page, when site.yaml names a provider
     email_own: bool = False  # a list for this one alone (else: the one for every release)
-    lang: str = ""  # the language of its name and description, when not the page's
+    lang: str = ""  # the language of its name, when not the page's
+    description_lang: str = ""  # that of its description, when not the page's
+    hreflang: str = ""  # the language of the listing it follows, when not the page's
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -430,6 +440,7 @@ class Templates:
         self.env.filters["site_text"] = self.site_text
         self.env.filters["lang_attr"] = self.lang_attr
         self.env.filters["read_in"] = self.read_in
+        self.env.filters["in_lang"] = self.in_lang
         self.env.filters["body"] = self.body
         # the contacts site.yaml declares, whose office names are the site's text (site_text)
         self.env.globals["site_contacts"] = (
@@ -533,6 +544,12 @@ class Templates:
                 html,
             )
         )
+
+    @staticmethod
+    def in_lang(text: str, lang: str) -> str | Markup:
+        """``text`` inside ``<span lang>`` when ``lang`` is given (a name left in another
+        language than the page's, inside a sentence); ``text`` alone otherwise."""
+        return Markup('<span lang="{}">{}</span>').format(lang, text) if lang else text
 
     def read_in(self, release: Release) -> str:
         """The switcher's link to ``release``, in its own language: 'Leer en español'."""
