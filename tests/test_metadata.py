@@ -75,3 +75,26 @@ def test_every_page_has_language_description_and_a_canonical_or_noindex() -> Non
         assert bool(noindex) != bool(canonical), path
         if canonical:
             assert tree.xpath('//meta[@property="og:title"]/@content'), path
+
+
+def test_a_spanish_release_describes_itself_in_spanish() -> None:
+    """Search engines and apps read the names of site.yaml in the release's language."""
+    url = "news/2023/04/18/fema-centros-recuperacion-inundaciones-primavera/"
+    page = text(build_files(REPO), url + "index.html")
+    article = json_ld(page)
+    assert article["inLanguage"] == "es"
+    assert article["articleSection"] == "Comunicado de prensa"
+    assert article["keywords"] == ["Respuesta a desastres"]
+    assert article["publisher"] == {
+        "@type": "GovernmentOrganization",
+        "name": "Departamento de Seguridad Nacional de EE. UU.",
+        "url": "https://www.example.gov/",
+    }
+    agencies = article["sourceOrganization"]
+    assert isinstance(agencies, list)
+    assert [agency["name"] for agency in agencies] == [
+        "Agencia Federal para el Manejo de Emergencias",
+        "Departamento de Seguridad Nacional",
+    ]
+    tree = html.fromstring(page)
+    assert tree.xpath('//meta[@property="article:tag"]/@content') == ["Respuesta a desastres"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from advisory_site.core.models import Picture, Release, SiteConfig
 
@@ -25,14 +26,18 @@ def script_safe_json(data: object) -> str:
 
 
 def news_article(
-    release: Release, config: SiteConfig, card: Picture | None = None
+    release: Release,
+    config: SiteConfig,
+    card: Picture | None = None,
+    site_text: Callable[[str], str] = str,
 ) -> dict[str, object]:
     """The schema.org NewsArticle describing ``release``, with its lead image (else ``card``,
-    the site's default image) as its ``image``."""
+    the site's default image) as its ``image``; ``site_text`` gives the names of site.yaml
+    (organisation, kind, topics, agencies) in the release's language."""
     url = config.absolute(release.url)
     organisation = {
         "@type": "GovernmentOrganization",
-        "name": config.organisation,
+        "name": site_text(config.organisation),
         "url": config.base_url,
     }
     article: dict[str, object] = {
@@ -45,7 +50,7 @@ def news_article(
         "datePublished": config.local_iso(release.release_date),
         "dateModified": config.local_iso(release.last_published),
         "inLanguage": release.lang,
-        "articleSection": release.kind.name,
+        "articleSection": site_text(release.kind.name),
         "author": organisation,
         "publisher": organisation,
     }
@@ -53,10 +58,10 @@ def news_article(
     if image is not None:
         article["image"] = image_object(image, config)
     if release.topics:
-        article["keywords"] = [topic.name for topic in release.topics]
+        article["keywords"] = [site_text(topic.name) for topic in release.topics]
     if release.agencies:
         article["sourceOrganization"] = [
-            {"@type": "GovernmentOrganization", "name": agency.name}
+            {"@type": "GovernmentOrganization", "name": site_text(agency.name)}
             | ({"url": agency.url} if agency.url else {})
             for agency in release.agencies
         ]

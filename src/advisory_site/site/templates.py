@@ -513,12 +513,19 @@ class Templates:
         lang = self.page_lang(context)
         if not text or lang == self.config.language:
             return text
-        translated = declared_texts(self.config).get((lang, text)) or self.translations(
-            lang
-        ).pgettext(SITE_TEXT, text)
+        translated = self.site_text_in(text, lang)
         if translated != text or not markup or not mark:
             return translated
         return Markup('<span lang="{}">{}</span>').format(self.config.language, text)
+
+    def site_text_in(self, text: str, lang: str) -> str:
+        """A text of content/site.yaml in ``lang``, as declared where it has no translation."""
+        if not text or lang == self.config.language:
+            return text
+        translations = self.translations(lang)
+        return declared_texts(self.config).get((lang, text)) or translations.pgettext(
+            SITE_TEXT, text
+        )
 
     @jinja2.pass_context
     def lang_attr(self, context: jinja2.runtime.Context, what: Release | str) -> Markup:
@@ -587,7 +594,9 @@ class Templates:
     def json_ld(self, release: Release, card: Picture | None = None) -> Markup:
         """The release's schema.org NewsArticle, ready for <script type="application/ld+json">;
         ``card``: the site's default image, for a release without a lead image."""
-        article = news_article(release, self.config, card)
+        article = news_article(
+            release, self.config, card, lambda text: self.site_text_in(text, release.lang)
+        )
         return Markup(script_safe_json(article))  # noqa: S704 - escaped JSON
 
     @jinja2.pass_context
