@@ -27,6 +27,7 @@ from advisory_site.site.ledger import (
 from advisory_site.site.sections import (
     plural_samples,
     shown_in,
+    single_stop,
     site_text_in,
     translator,
     untranslated_in,
@@ -403,8 +404,10 @@ def verify_context(site: Site, lang: str, signer: str) -> VerifyContext:
         meta=Meta(
             title=_("Verify a statement"),
             url=config.section(lang) + VERIFY_URL,
-            description=_("Check whether a text is a release of %(organisation)s.")
-            % {"organisation": organisation},
+            description=single_stop(
+                _("Check whether a text is a release of %(organisation)s.")
+                % {"organisation": organisation}
+            ),
             breadcrumbs=(home_crumb(site, lang),),
             lang="" if own else lang,
             alternates=section_alternates(config, VERIFY_URL),
@@ -514,8 +517,9 @@ def language_section(
         meta=Meta(
             title=_("Search"),
             url=config.section(lang) + SEARCH_URL,
-            description=_("Search the releases of %(organisation)s.")
-            % {"organisation": organisation},
+            description=single_stop(
+                _("Search the releases of %(organisation)s.") % {"organisation": organisation}
+            ),
             breadcrumbs=(home,),
             lang=lang,
             alternates=section_alternates(config, SEARCH_URL),

@@ -23,7 +23,13 @@ from feedgen.feed import FeedGenerator
 from advisory_site.core.models import Release, Site, SiteConfig, grouped, long_date
 from advisory_site.core.urls import agency_url, topic_url
 from advisory_site.markdown.render import END_MARK_CLASS, sanitise
-from advisory_site.site.sections import shown_in, site_text_in, translator, written_in
+from advisory_site.site.sections import (
+    shown_in,
+    single_stop,
+    site_text_in,
+    translator,
+    written_in,
+)
 from advisory_site.source.languages import language_name
 
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
@@ -187,7 +193,9 @@ def site_feeds(site: Site) -> tuple[Feed, ...]:
                 _("All releases"),
                 title,
                 description
-                or _("Every release of %(organisation)s.") % {"organisation": organisation},
+                or single_stop(
+                    _("Every release of %(organisation)s.") % {"organisation": organisation}
+                ),
                 releases,
                 language=lang,
             )

@@ -110,6 +110,14 @@ def untranslated_in(site: Site, text: str, lang: str) -> str:
     return site.config.language
 
 
+def single_stop(sentence: str) -> str:
+    """``sentence`` without a doubled full stop where it ends with a name that ends with one
+    ("... de EE. UU." + "."); an ellipsis stays."""
+    if sentence.endswith("..") and not sentence.endswith("..."):
+        return sentence[:-1]
+    return sentence
+
+
 def plural_samples(lang: str) -> tuple[tuple[str, int], ...]:
     """A number of each plural category (CLDR) of ``lang``: ('one', 1), ('other', 0) in
     English. A page renders a counted message once per category, through ngettext with that

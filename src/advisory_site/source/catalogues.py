@@ -172,6 +172,8 @@ SITE_TEXT_FIELDS: tuple[tuple[str, ...], ...] = (
     ("agencies", "*", "name"),
     ("agencies", "*", "contact", "office"),
     ("footer_links", "*", "label"),
+    ("logo_alt",),
+    ("card_image_alt",),
 )
 
 Extracted = tuple[int, str, tuple[str, str], list[str]]
@@ -182,7 +184,8 @@ def extract_site_yaml(
 ) -> Iterator[Extracted]:
     """pybabel's extractor for content/site.yaml (named in babel.cfg): each text of
     SITE_TEXT_FIELDS as ``pgettext('site.yaml', text)``, with its line, so that translators
-    find the site's title, kinds, topics, agencies and footer labels in locales/messages.pot."""
+    find the site's title, kinds, topics, agencies, footer labels and the descriptions of its
+    logo and card image in locales/messages.pot."""
     try:
         text = fileobj.read().decode("utf-8")
     except UnicodeDecodeError:
