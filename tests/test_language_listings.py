@@ -137,7 +137,7 @@ def test_spanish_index_pages_name_topics_and_agencies_in_spanish(
     assert "Agencia Federal para el Manejo de Emergencias" in agencies.xpath("//main//h2/a/text()")
     fema = page(files, "es/agencies/fema/index.html")
     assert fema.xpath("string(//p[@class='usa-intro'])") == (
-        "Comunicados de Agencia Federal para el Manejo de Emergencias."
+        "Comunicados de esta agencia: Agencia Federal para el Manejo de Emergencias."
     )
 
 
