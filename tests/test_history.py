@@ -324,3 +324,42 @@ def test_a_spanish_release_has_its_changes_page_in_spanish(make_site: MakeSite) 
     main = " ".join(page.xpath("string(//main)").split())
     for english in ("Changes", "Version", "published", "Update note", "added", "removed", "Home"):
         assert english not in main, english
+
+
+MEDIA_BODY = """\
+{first}
+
+The [list of the systems audited](systems.csv) is attached.
+
+[The Secretary's remarks](https://www.youtube.com/watch?v=aqz-KE-bpKQ)
+"""
+
+
+def test_words_the_engine_adds_are_in_every_version_alike(make_site: MakeSite) -> None:
+    """A document's "(CSV, 31 bytes)" and a video's "(video on YouTube)" are written by the
+    engine into every version as readers saw it: the changes page shows only what the press
+    office changed, and the ledger hashes an unchanged paragraph the same in each version."""
+    site = make_site(
+        {"content/releases/2026/statement-on-the-election-audit/systems.csv": "system\nA\nB\n"}
+    )
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=site, check=True)
+    write(site, MEDIA_BODY.format(first=FIRST))
+    commit(site, "2026-11-08T10:00:00-05:00", "the text published on 10 November")
+    note = "  - {date: 2026-11-12, note: Corrected the day and the systems audited.}\n"
+    write(site, MEDIA_BODY.format(first=CORRECTED), updates="updates:\n" + note)
+    commit(site, "2026-11-12T10:00:00-05:00", "correction")
+    result = run_cli("build", "--site", str(site), "--now", NOW_ISO, "--no-search")
+    assert result.returncode == 0, result.stderr
+    page = site / "_site" / URL.format(slug="statement-on-the-election-audit")
+    changes = html.fromstring((page / "changes/index.html").read_bytes())
+    added = [" ".join(ins.text_content().split()) for ins in changes.xpath("//main//ins")]
+    removed = [" ".join(d.text_content().split()) for d in changes.xpath("//main//del")]
+    added, removed = ([t for t in found if t.startswith("[")] for found in (added, removed))
+    assert added == ["[added: voting]", "[added: Tuesday.]"], added
+    assert removed == ["[removed: election]", "[removed: Monday.]"], removed
+    ledger = json.loads((site / "_site/ledger.json").read_text())
+    [entry] = ledger["releases"]
+    first, second = (version["paragraphs"] for version in entry["versions"])
+    assert first[0] == second[0]  # the title
+    assert first[1] != second[1]  # the corrected sentence
+    assert first[2:] == second[2:]  # the document's and the video's paragraphs

@@ -4,7 +4,8 @@ site, the publishing gate, each release's published history and the content lint
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+import gettext
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from advisory_site.core.errors import BuildError, ContentError
-from advisory_site.core.models import Release, Site
+from advisory_site.core.models import Release, Site, SiteConfig
 from advisory_site.markdown.render import Renderer
 from advisory_site.site.changes import Revision, Revisions, current_revision, silent_edit
 from advisory_site.site.contexts import Histories
@@ -119,16 +120,7 @@ def load_site(
     catalogues = load_catalogues(site_dir, config, errors)
     if errors:
         raise BuildError(errors)
-    media = Media(
-        site_dir,
-        site_csp(config),
-        config.path_prefix,
-        sources=(release.source for release in releases),
-        base_url=config.base_url,
-        accessible_formats=config.accessible_formats,
-        catalogues=catalogues,
-        language=config.language,
-    )
+    media = site_media(site_dir, config, releases, catalogues)
     releases = [media.release(release) for release in releases]
     pages = [media.page(page) for page in pages]
     if media.errors:
@@ -140,6 +132,25 @@ def load_site(
         media=tuple(media.files),
         media_warnings=tuple(media.warnings),
         catalogues=catalogues,
+    )
+
+
+def site_media(
+    site_dir: Path,
+    config: SiteConfig,
+    releases: Iterable[Release],
+    catalogues: Mapping[str, gettext.NullTranslations],
+) -> Media:
+    """What checks and makes the files of ``releases`` and writes their words into bodies."""
+    return Media(
+        site_dir,
+        site_csp(config),
+        config.path_prefix,
+        sources=(release.source for release in releases),
+        base_url=config.base_url,
+        accessible_formats=config.accessible_formats,
+        catalogues=catalogues,
+        language=config.language,
     )
 
 
@@ -207,7 +218,16 @@ def site_histories(site: Site, site_dir: Path, now: datetime) -> tuple[Histories
     history = read_history(site_dir, (r.source for r in site.releases), RELEASES_DIR)
     if not history.available:
         return {r.source: (current_revision(r),) for r in site.releases}, history.unavailable
-    revisions = Revisions(history, site.config, now, Renderer())
+    media: list[Media] = []
+
+    def finish(release: Release) -> Release:
+        """An earlier version's body as readers saw it; its files' problems are not reported
+        (they were when it was built), and the files it makes are not published again."""
+        if not media:
+            media.append(site_media(site_dir, site.config, site.releases, site.catalogues))
+        return media[0].release(release)
+
+    revisions = Revisions(history, site.config, now, Renderer(), finish)
     histories: dict[str, tuple[Revision, ...]] = {}
     for release in site.releases:
         try:

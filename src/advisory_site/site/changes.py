@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -79,16 +79,27 @@ def current_revision(release: Release) -> Revision:
 
 
 class Revisions:
-    """The published revisions of each release, from the git ``history``."""
+    """The published revisions of each release, from the git ``history``.
+
+    ``finish`` makes an earlier version's body what readers saw, as the build makes the
+    current one's (a document's type and size, a video's player): without it, the words the
+    engine adds would show as added text on the changes page, and the ledger would hash an
+    unchanged paragraph differently in each version."""
 
     def __init__(
-        self, history: History, config: SiteConfig, now: datetime, renderer: Renderer
+        self,
+        history: History,
+        config: SiteConfig,
+        now: datetime,
+        renderer: Renderer,
+        finish: Callable[[Release], Release] = lambda release: release,
     ) -> None:
         self._history = history
         self._config = config
         self._lookups = Lookups.of(config)
         self._now = now
         self._renderer = renderer
+        self._finish = finish
 
     def of(self, release: Release, current: bytes | None) -> tuple[Revision, ...]:
         """The published revisions of ``release`` (built from the file bytes ``current``),
@@ -112,7 +123,9 @@ class Revisions:
             data, path, config=self._config, lookups=self._lookups, renderer=self._renderer
         )
         # a version that did not validate failed its build, and was never live
-        return loaded.release if not loaded.errors else None
+        if loaded.errors or loaded.release is None:
+            return None
+        return self._finish(loaded.release)
 
 
 def _live(
