@@ -41,10 +41,6 @@ class Topic:
     lang: str = ""  # the language of name and description; '' for the site's own
     translations: tuple[Topic, ...] = ()  # the same topic named in other languages (site.yaml)
 
-    def in_language(self, lang: str) -> Topic:
-        """The topic as readers of ``lang`` see it: translated, else as declared."""
-        return next((other for other in self.translations if other.lang == lang), self)
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Contact:
@@ -68,10 +64,6 @@ class Agency:
     def label(self) -> str:
         return self.short_name or self.name
 
-    def in_language(self, lang: str) -> Agency:
-        """The agency as readers of ``lang`` see it: translated, else as declared."""
-        return next((other for other in self.translations if other.lang == lang), self)
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Kind:
@@ -79,10 +71,6 @@ class Kind:
     name: str
     lang: str = ""  # the language of name; '' for the site's own
     translations: tuple[Kind, ...] = ()  # the same kind named in other languages
-
-    def in_language(self, lang: str) -> Kind:
-        """The kind as readers of ``lang`` see it: translated, else as declared."""
-        return next((other for other in self.translations if other.lang == lang), self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,6 +4,7 @@ site, the publishing gate, each release's published history and the content lint
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gettext
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -218,14 +219,15 @@ def site_histories(site: Site, site_dir: Path, now: datetime) -> tuple[Histories
     history = read_history(site_dir, (r.source for r in site.releases), RELEASES_DIR)
     if not history.available:
         return {r.source: (current_revision(r),) for r in site.releases}, history.unavailable
-    media: list[Media] = []
+
+    @functools.cache  # made once, and only when a release has an earlier version
+    def media() -> Media:
+        return site_media(site_dir, site.config, site.releases, site.catalogues)
 
     def finish(release: Release) -> Release:
         """An earlier version's body as readers saw it; its files' problems are not reported
         (they were when it was built), and the files it makes are not published again."""
-        if not media:
-            media.append(site_media(site_dir, site.config, site.releases, site.catalogues))
-        return media[0].release(release)
+        return media().release(release)
 
     revisions = Revisions(history, site.config, now, Renderer(), finish)
     histories: dict[str, tuple[Revision, ...]] = {}

@@ -31,6 +31,7 @@ from advisory_site.site.sections import (
     site_text_in,
     translator,
     untranslated_in,
+    written_in,
 )
 from advisory_site.site.templates import (
     ChangesContext,
@@ -331,8 +332,7 @@ def html_contexts(
     # newer, older and related releases are in the page's language: a reader of a Spanish
     # release is offered Spanish ones (its other versions are in its language switcher)
     for lang in config.languages:
-        in_lang = tuple(release for release in versions if release.lang == lang)
-        yield from release_contexts(site, in_lang, preview_now, histories)
+        yield from release_contexts(site, written_in(versions, lang), preview_now, histories)
     yield from release_contexts(
         site, tuple(r for r in site.releases if r.withdrawn), preview_now, histories
     )
@@ -853,7 +853,7 @@ def search_filters(site: Site, lang: str) -> tuple[SearchFilter, ...]:
     releases in ``lang`` give Pagefind (which searches only them there)."""
     config = site.config
     _ = translator(site, lang)
-    releases = tuple(r for r in site.releases if not r.withdrawn and r.lang == lang)
+    releases = written_in((r for r in site.releases if not r.withdrawn), lang)
 
     def options(counts: dict[str, int]) -> tuple[FilterOption, ...]:
         return tuple(FilterOption(value=v, count=n) for v, n in counts.items() if n)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import gettext
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from babel import Locale, UnknownLocaleError
 
@@ -93,12 +93,19 @@ def site_text_in(site: Site, text: str, lang: str) -> str:
     """A text of site.yaml (a topic's name, the site's title) as readers of ``lang`` see it:
     its translation in site.yaml, else its catalogue entry in the context 'site.yaml', else
     as declared."""
-    if not text or lang == site.config.language:
+    return text_in(site.config, site.catalogues, text, lang)
+
+
+def text_in(
+    config: SiteConfig, catalogues: Mapping[str, gettext.NullTranslations], text: str, lang: str
+) -> str:
+    """site_text_in, for whoever holds the settings and catalogues rather than the site."""
+    if not text or lang == config.language:
         return text
-    found = declared_texts(site.config).get((lang, text))
+    found = declared_texts(config).get((lang, text))
     if found:
         return found
-    return site.catalogues.get(lang, _UNTRANSLATED).pgettext(SITE_TEXT, text)
+    return catalogues.get(lang, _UNTRANSLATED).pgettext(SITE_TEXT, text)
 
 
 def untranslated_in(site: Site, text: str, lang: str) -> str:

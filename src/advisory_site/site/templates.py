@@ -38,8 +38,7 @@ from advisory_site.site.assets import PageCss
 from advisory_site.site.changes import RevisionChange
 from advisory_site.site.identity import Icon, Logo
 from advisory_site.site.metadata import news_article, script_safe_json
-from advisory_site.site.sections import declared_texts
-from advisory_site.source.catalogues import SITE_TEXT
+from advisory_site.site.sections import text_in
 from advisory_site.source.languages import language_name, locale_name
 from advisory_site.source.media import SIZES
 
@@ -513,19 +512,10 @@ class Templates:
         lang = self.page_lang(context)
         if not text or lang == self.config.language:
             return text
-        translated = self.site_text_in(text, lang)
+        translated = text_in(self.config, self.catalogues, text, lang)
         if translated != text or not markup or not mark:
             return translated
         return Markup('<span lang="{}">{}</span>').format(self.config.language, text)
-
-    def site_text_in(self, text: str, lang: str) -> str:
-        """A text of content/site.yaml in ``lang``, as declared where it has no translation."""
-        if not text or lang == self.config.language:
-            return text
-        translations = self.translations(lang)
-        return declared_texts(self.config).get((lang, text)) or translations.pgettext(
-            SITE_TEXT, text
-        )
 
     @jinja2.pass_context
     def lang_attr(self, context: jinja2.runtime.Context, what: Release | str) -> Markup:
@@ -595,7 +585,10 @@ class Templates:
         """The release's schema.org NewsArticle, ready for <script type="application/ld+json">;
         ``card``: the site's default image, for a release without a lead image."""
         article = news_article(
-            release, self.config, card, lambda text: self.site_text_in(text, release.lang)
+            release,
+            self.config,
+            card,
+            lambda text: text_in(self.config, self.catalogues, text, release.lang),
         )
         return Markup(script_safe_json(article))  # noqa: S704 - escaped JSON
 
