@@ -1,5 +1,5 @@
 """Documents a release links to (PDF, Word, Excel, CSV): the label readers see next to the link
-("PDF, 245 KB"), and the Section 508 check of a PDF (a title, a language, tags) with pikepdf.
+("PDF, 245 kB"), and the Section 508 check of a PDF (a title, a language, tags) with pikepdf.
 
 A PDF that cannot be opened (damaged, or not a PDF) or that is encrypted is refused: some
 readers could not open it, and assistive technology may be refused its text. One that opens but
@@ -45,7 +45,7 @@ _FIXES = {
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A linked file's label: its type and size ("PDF, 245 KB"), and, for a PDF, what it lacks
+    """A linked file's label: its type and size ("PDF, 245 kB"), and, for a PDF, what it lacks
     of what Section 508 asks (``missing``: 'title', 'language', 'tags')."""
 
     kind: str
